@@ -1,0 +1,1 @@
+"""Mechanism shared by every service: config, database, outbox, errors, time, mail."""

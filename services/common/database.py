@@ -1,0 +1,157 @@
+"""Each service's own database: engine set-up, units of work, and the outbox write.
+
+A unit of work is one transaction. On SQLite it starts with BEGIN IMMEDIATE (so two
+processes sharing a file take turns instead of failing on a lock upgrade) under a green
+lock (so two greenthreads of one process never both wait on SQLite's blocking lock and
+stall the hub). Rule for callers: do the slow or yielding work (RPC, CPU loops with
+`eventlet.sleep`) before opening a unit of work, not inside it.
+"""
+import contextlib
+import json
+import uuid
+from pathlib import Path
+
+import eventlet.semaphore
+from nameko.extensions import DependencyProvider
+from sqlalchemy import create_engine, event, insert
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from services.common import messaging_tables as tables
+from services.common.clock import Clock
+from services.common.config import database_url
+from services.common.outbox_relay import OutboxRelay
+
+
+def make_engine(url):
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://"):]
+    if url.startswith("sqlite"):
+        return _sqlite_engine(url)
+    return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+
+
+def _sqlite_engine(url):
+    path = url.split("///", 1)[-1]
+    if path and path != ":memory:":
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, connect_args={"timeout": 60, "check_same_thread": False})
+
+    @event.listens_for(engine, "connect")
+    def configure(dbapi_connection, _record):
+        dbapi_connection.isolation_level = None  # we issue BEGIN ourselves, below
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA busy_timeout=60000")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def begin(connection):
+        immediate = connection.get_execution_options().get("clep_write", False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    return engine
+
+
+def insert_ignoring_duplicates(session, table, rows):
+    """Insert rows, skipping any that hit a unique constraint; returns how many went in."""
+    if not rows:
+        return 0
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(table).on_conflict_do_nothing()
+    if len(rows) == 1:
+        return session.execute(statement, rows[0]).rowcount
+    return session.execute(statement.values(rows)).rowcount
+
+
+class UnitOfWork:
+    """One transaction: the ORM session, plus the outbox and the processed-event record."""
+
+    def __init__(self, session, clock_now):
+        self.session = session
+        self._now = clock_now
+        self.emitted = 0
+
+    def emit(self, event_type, payload):
+        """Announce a fact; it is published only if this transaction commits."""
+        event_id = str(uuid.uuid4())
+        body = dict(payload, event_id=event_id)
+        self.session.execute(insert(tables.outbox), {
+            "event_id": event_id,
+            "event_type": event_type,
+            "payload": json.dumps(body, default=str),
+            "created_at": self._now(),
+        })
+        self.emitted += 1
+        return event_id
+
+    def first_delivery(self, event_id, consumer):
+        """True the first time `consumer` applies `event_id`; False on a redelivery."""
+        if not event_id:
+            raise ValueError("event without event_id")
+        return insert_ignoring_duplicates(
+            self.session, tables.processed_events,
+            [{"event_id": str(event_id), "consumer": consumer, "processed_at": self._now()}],
+        ) == 1
+
+
+class Store:
+    """A service's database, usable from nameko workers, the CLI and tests alike."""
+
+    def __init__(self, url, clock_now):
+        self.url = url
+        self.engine = make_engine(url)
+        self.is_sqlite = self.engine.dialect.name == "sqlite"
+        self._writer = self.engine.execution_options(clep_write=True)
+        self._write_lock = eventlet.semaphore.Semaphore(1) if self.is_sqlite else None
+        self._now = clock_now
+        self._commit_listeners = []
+
+    def on_events_committed(self, callback):
+        self._commit_listeners.append(callback)
+
+    @contextlib.contextmanager
+    def transaction(self):
+        """A unit of work that commits on success and rolls back on any exception."""
+        with (self._write_lock or contextlib.nullcontext()):
+            with Session(self._writer, expire_on_commit=False) as session:
+                work = UnitOfWork(session, self._now)
+                with session.begin():
+                    yield work
+        if work.emitted:
+            for callback in self._commit_listeners:
+                callback()
+
+    @contextlib.contextmanager
+    def reader(self):
+        """A read-only session; needs no lock, even on SQLite (WAL readers never block)."""
+        with Session(self.engine) as session:
+            yield session
+
+    def dispose(self):
+        self.engine.dispose()
+
+
+class Database(DependencyProvider):
+    """Gives workers the service's `Store`; its outbox relay runs beside it."""
+
+    relay = OutboxRelay()
+
+    def __init__(self, service_name):
+        self.service_name = service_name
+
+    def setup(self):
+        clock = Clock.from_config(self.container.config)
+        self.store = Store(database_url(self.container.config, self.service_name), clock.now)
+        self.relay.attach(self.store, self.service_name)
+
+    def stop(self):
+        self.store.dispose()
+
+    def kill(self):
+        self.store.dispose()
+
+    def get_dependency(self, worker_ctx):
+        return self.store

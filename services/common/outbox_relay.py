@@ -1,0 +1,120 @@
+"""Publishes what units of work wrote to the outbox, then marks it sent.
+
+Woken right after a commit that emitted events, and polling every second for anything
+left behind (a crash between commit and publish, a broker that was down). Events go out
+as nameko events (`<service>.events` exchange, routing key = event type), so consumers use
+plain `@event_handler`. They are published `mandatory`: an event no queue is bound to yet
+stays pending and is retried, instead of being dropped by the broker.
+"""
+import json
+import logging
+from datetime import datetime, timedelta, timezone
+
+import eventlet
+from eventlet.queue import Empty, LightQueue
+from nameko.amqp.publish import Publisher, UndeliverableMessage
+from nameko.constants import AMQP_URI_CONFIG_KEY
+from nameko.extensions import Extension
+from nameko.standalone.events import get_event_exchange
+from sqlalchemy import and_, or_, select, update
+
+from services.common.messaging_tables import outbox
+
+log = logging.getLogger(__name__)
+
+POLL_SECONDS = 1.0
+BATCH_SIZE = 200
+MAX_BACKOFF_SECONDS = 60
+
+
+class OutboxRelay(Extension):
+
+    def __init__(self):
+        self.store = None
+        self.service_name = None
+        self._wakeups = LightQueue()
+        self._running = False
+        self._thread = None
+
+    def attach(self, store, service_name):
+        self.store = store
+        self.service_name = service_name
+        store.on_events_committed(self.wake)
+
+    def start(self):
+        self.exchange = get_event_exchange(self.service_name)
+        self.publisher = Publisher(
+            self.container.config[AMQP_URI_CONFIG_KEY], use_confirms=True, mandatory=True,
+            declare=[self.exchange])
+        self._running = True
+        self._thread = self.container.spawn_managed_thread(self._run)
+
+    def stop(self):
+        self._running = False
+        self.wake()
+        if self._thread is not None:
+            self._thread.wait()
+
+    def kill(self):
+        self._running = False
+        if self._thread is not None:
+            self._thread.kill()
+
+    def wake(self):
+        if self._wakeups.qsize() == 0:
+            self._wakeups.put(None)
+
+    def _run(self):
+        while self._running:
+            try:
+                while self._running and self.relay_batch() == BATCH_SIZE:
+                    pass
+            except Exception:  # broker or database away: keep the loop alive, retry later
+                log.exception("outbox relay of %s failed; retrying", self.service_name)
+                eventlet.sleep(POLL_SECONDS)
+            try:
+                self._wakeups.get(timeout=POLL_SECONDS)
+            except Empty:
+                pass
+
+    def relay_batch(self):
+        """Publish up to BATCH_SIZE due events; returns how many were due."""
+        now = datetime.now(timezone.utc)  # real time even under a frozen domain clock
+        due = (select(outbox.c.id, outbox.c.event_type, outbox.c.payload, outbox.c.attempts)
+               .where(and_(outbox.c.sent_at.is_(None),
+                           or_(outbox.c.next_attempt_at.is_(None), outbox.c.next_attempt_at <= now)))
+               .order_by(outbox.c.id).limit(BATCH_SIZE))
+        if self.store.is_sqlite:
+            # never hold SQLite's write lock while publishing (publishing yields)
+            with self.store.reader() as session:
+                rows = session.execute(due).all()
+            outcomes = [self._publish(row) for row in rows]
+            with self.store.transaction() as work:
+                self._record(work.session, rows, outcomes, now)
+        else:
+            with self.store.transaction() as work:  # SKIP LOCKED: replicas share the work
+                rows = work.session.execute(due.with_for_update(skip_locked=True)).all()
+                outcomes = [self._publish(row) for row in rows]
+                self._record(work.session, rows, outcomes, now)
+        return len(rows)
+
+    def _publish(self, row):
+        try:
+            self.publisher.publish(json.loads(row.payload), exchange=self.exchange,
+                                   routing_key=row.event_type)
+            return None
+        except UndeliverableMessage:
+            return "no queue is bound for this event yet"
+
+    def _record(self, session, rows, outcomes, now):
+        sent = [row.id for row, error in zip(rows, outcomes) if error is None]
+        if sent:
+            session.execute(update(outbox).where(outbox.c.id.in_(sent)).values(sent_at=now))
+        for row, error in zip(rows, outcomes):
+            if error is not None:
+                delay = min(MAX_BACKOFF_SECONDS, 2 ** row.attempts)
+                session.execute(update(outbox).where(outbox.c.id == row.id).values(
+                    attempts=row.attempts + 1, last_error=error,
+                    next_attempt_at=now + timedelta(seconds=delay)))
+                log.warning("event %s of %s not routed; retry in %ss",
+                            row.event_type, self.service_name, delay)
