@@ -44,3 +44,10 @@ class ClockProvider(DependencyProvider):
 
     def get_dependency(self, worker_ctx):
         return self.clock
+
+
+def as_utc(moment):
+    """SQLite hands back naive datetimes; everything stored is UTC."""
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=timezone.utc)

@@ -24,8 +24,9 @@ from services.common.outbox_relay import OutboxRelay
 
 
 def make_engine(url):
-    if url.startswith("postgres://"):
-        url = "postgresql://" + url[len("postgres://"):]
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):  # psycopg2: green under eventlet (psycopg 3 is not)
+            url = "postgresql+psycopg2://" + url[len(prefix):]
     if url.startswith("sqlite"):
         return _sqlite_engine(url)
     return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
@@ -60,10 +61,9 @@ def insert_ignoring_duplicates(session, table, rows):
     if not rows:
         return 0
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(table).on_conflict_do_nothing()
-    if len(rows) == 1:
-        return session.execute(statement, rows[0]).rowcount
-    return session.execute(statement.values(rows)).rowcount
+    statement = (dialect.insert(table).on_conflict_do_nothing()
+                 .returning(*table.primary_key.columns))
+    return len(session.execute(statement, rows).all())
 
 
 class UnitOfWork:

@@ -16,11 +16,14 @@ class ClepError(Exception):
     def __init__(self, code=None, message=None, fields=None, retry_after=None):
         code = code or self.code
         message = message or self.message
-        super().__init__(code, message, fields, retry_after)
+        # nameko stringifies every arg that is not a str, dict or list on the way: keep
+        # args in that shape ("" for no Retry-After) and read them back the same way
+        retry_after = str(retry_after) if retry_after not in (None, "", "None") else ""
+        super().__init__(code, message, fields or {}, retry_after)
         self.code = code
         self.message = message
-        self.fields = fields
-        self.retry_after = retry_after
+        self.fields = fields or None
+        self.retry_after = int(retry_after) if retry_after else None
 
     def __str__(self):
         return "{}: {}".format(self.code, self.message)

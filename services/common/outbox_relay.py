@@ -42,7 +42,7 @@ class OutboxRelay(Extension):
         store.on_events_committed(self.wake)
 
     def start(self):
-        self.exchange = get_event_exchange(self.service_name)
+        self.exchange = get_event_exchange(self.service_name, self.container.config)
         self.publisher = Publisher(
             self.container.config[AMQP_URI_CONFIG_KEY], use_confirms=True, mandatory=True,
             declare=[self.exchange])

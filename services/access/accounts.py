@@ -1,0 +1,92 @@
+"""Accounts, sessions and terms acceptance."""
+import hashlib
+import secrets
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from services.access.models import Account, Session, TermsAcceptance
+from services.access.passwords import hash_password, verify_password
+from services.access.terms import PORTAL_TERMS
+from services.common.clock import as_utc
+from services.common.errors import Conflict, Forbidden, InvalidInput, NotAuthenticated
+
+SESSION_LIFETIME = timedelta(hours=12)
+
+
+def token_hash(token):
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def account_view(account):
+    return {"id": account.id, "email": account.email, "name": account.name}
+
+
+def create_account(store, clock, email, name, password):
+    email = email.strip().lower()
+    if len(password) < 10:
+        raise InvalidInput(fields={"password": ["Use at least 10 characters."]})
+    password_hash = hash_password(password)  # before the transaction: it takes a while
+    with store.transaction() as work:
+        if work.session.scalar(select(Account.id).where(Account.email == email)):
+            raise Conflict("email_taken", "An account with this email already exists.")
+        account = Account(email=email, name=name.strip(), password_hash=password_hash,
+                          created_at=clock.now())
+        work.session.add(account)
+        work.session.flush()
+        return account_view(account)
+
+
+def sign_in(store, clock, email, password):
+    with store.reader() as session:
+        account = session.scalar(select(Account).where(Account.email == email.strip().lower()))
+    if not verify_password(account.password_hash if account else None, password) or not account:
+        raise NotAuthenticated("invalid_credentials", "The email or password is not right.")
+    token = secrets.token_urlsafe(32)
+    now = clock.now()
+    with store.transaction() as work:
+        work.session.add(Session(token_hash=token_hash(token), account_id=account.id,
+                                 created_at=now, expires_at=now + SESSION_LIFETIME))
+    return {"token": token, "expires_at": (now + SESSION_LIFETIME).isoformat()}
+
+
+def sign_out(store, clock, token):
+    with store.transaction() as work:
+        found = work.session.get(Session, token_hash(token or ""))
+        if found is None or found.ended_at is not None:
+            raise NotAuthenticated()
+        found.ended_at = clock.now()
+
+
+def current_account(session, clock, token, require_terms=True):
+    """The account behind a live session token; 401 otherwise, 403 before the terms."""
+    found = session.get(Session, token_hash(token or ""))
+    if found is None or found.ended_at is not None or as_utc(found.expires_at) <= clock.now():
+        raise NotAuthenticated()
+    account = session.get(Account, found.account_id)
+    if require_terms and not has_accepted_terms(session, account.id):
+        raise Forbidden("terms_not_accepted",
+                        "Accept the portal terms first (POST /api/terms/portal/acceptances).")
+    return account
+
+
+def has_accepted_terms(session, account_id):
+    return session.scalar(select(TermsAcceptance.id).where(
+        TermsAcceptance.account_id == account_id,
+        TermsAcceptance.document == PORTAL_TERMS["document"],
+        TermsAcceptance.version == PORTAL_TERMS["version"]).limit(1)) is not None
+
+
+def accept_terms(store, clock, token, version):
+    with store.transaction() as work:
+        account = current_account(work.session, clock, token, require_terms=False)
+        if version != PORTAL_TERMS["version"]:
+            raise InvalidInput("unknown_terms_version",
+                               "That is not the current version of the portal terms.",
+                               fields={"version": ["The current version is {}.".format(
+                                   PORTAL_TERMS["version"])]})
+        if not has_accepted_terms(work.session, account.id):
+            work.session.add(TermsAcceptance(account_id=account.id, document="portal",
+                                             version=version, accepted_at=clock.now()))
+    return {"document": "portal", "version": version}
+

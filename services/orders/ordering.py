@@ -1,0 +1,157 @@
+"""Placing orders, reading them, and moving them along as their vouchers are made."""
+from sqlalchemy import select
+
+from services.common.academic_year import AcademicYear
+from services.common.errors import (Conflict, IdempotencyKeyReused, InvalidInput, NotFound)
+from services.orders import rules
+from services.orders.models import FeeSchedule, IdempotencyKey, Order
+from services.orders.terms import BULK_PURCHASE_TERMS
+
+HISTORY_YEARS = 5
+
+
+def order_view(order):
+    return {
+        "id": order.id, "organization_id": order.organization_id,
+        "academic_year": order.academic_year, "placed_at": order.placed_at.isoformat(),
+        "placed_by": {"id": order.placed_by, "name": order.placed_by_name},
+        "quantity": order.quantity, "covers_remote_proctoring": order.covers_remote_proctoring,
+        "expiration_date": order.expiration_date.isoformat(), "po_number": order.po_number,
+        "exam_fee_cents": order.exam_fee_cents,
+        "remote_proctoring_fee_cents": order.remote_proctoring_fee_cents,
+        "terms_version": order.terms_version, "status": order.status,
+        "vouchers_generated": order.vouchers_generated,
+    }
+
+
+def fees_for(session, year):
+    fees = session.get(FeeSchedule, str(year))
+    if fees is None:
+        raise Conflict("fees_not_set",
+                       "Fees for {} have not been set yet; ordering opens once they are.".format(year))
+    return fees
+
+
+def quote(session, clock, organization):
+    today = clock.today()
+    year = AcademicYear.containing(today)
+    fees = fees_for(session, year)
+    return {"organization": {"id": organization["id"], "name": organization["name"]},
+            "academic_year": str(year), "exam_fee_cents": fees.exam_fee_cents,
+            "remote_proctoring_fee_cents": fees.remote_proctoring_fee_cents,
+            "default_expiration_date": year.last_day.isoformat(),
+            "latest_expiration_date": year.last_day.isoformat(),
+            "max_quantity": rules.MAX_QUANTITY,
+            "terms": {"document": "bulk_purchase", "version": BULK_PURCHASE_TERMS["version"]}}
+
+
+def replayed_order(session, account_id, idempotency_key, fingerprint):
+    """The order already placed under this key, or None; 422 if the body differs."""
+    previous = session.get(IdempotencyKey, (account_id, idempotency_key))
+    if previous is None:
+        return None
+    if previous.request_hash != fingerprint:
+        raise IdempotencyKeyReused()
+    return order_view(session.get(Order, previous.order_id))
+
+
+def validate_order_request(request, today):
+    problems = {}
+    for field, problem in (("quantity", rules.check_quantity(request.get("quantity"))),
+                           ("po_number", rules.check_po_number(request.get("po_number")))):
+        if problem:
+            problems[field] = [problem]
+    expiration = request.get("expiration_date")
+    expiration = rules.parse_date(expiration) if expiration else \
+        AcademicYear.containing(today).last_day
+    problem = rules.check_expiration(expiration, today)
+    if problem:
+        problems["expiration_date"] = [problem]
+    if request.get("terms_version") != BULK_PURCHASE_TERMS["version"]:
+        problems["terms_version"] = ["Accept the current bulk-purchase terms (version {}).".format(
+            BULK_PURCHASE_TERMS["version"])]
+    if problems:
+        raise InvalidInput(fields=problems)
+    return expiration
+
+
+def place_order(work, clock, principal, idempotency_key, request):
+    """Returns (order, created). Emits `order_placed` in the same transaction."""
+    session = work.session
+    account, organization = principal["account"], principal["organization"]
+    fingerprint = rules.request_fingerprint(organization["id"], request)
+    existing = replayed_order(session, account["id"], idempotency_key, fingerprint)
+    if existing is not None:
+        return existing, False
+    today = clock.today()
+    expiration = validate_order_request(request, today)
+    year = AcademicYear.containing(today)
+    fees = fees_for(session, year)
+    order = Order(
+        organization_id=organization["id"], organization_name=organization["name"],
+        academic_year=str(year), placed_at=clock.now(), placed_by=account["id"],
+        placed_by_name=account["name"], placed_by_email=account["email"],
+        quantity=request["quantity"],
+        covers_remote_proctoring=bool(request["covers_remote_proctoring"]),
+        expiration_date=expiration, po_number=request.get("po_number") or None,
+        exam_fee_cents=fees.exam_fee_cents,
+        remote_proctoring_fee_cents=fees.remote_proctoring_fee_cents,
+        terms_version=request["terms_version"], status="generating_vouchers",
+        vouchers_generated=0)
+    session.add(order)
+    session.flush()
+    session.add(IdempotencyKey(account_id=account["id"], key=idempotency_key,
+                               request_hash=fingerprint, order_id=order.id,
+                               created_at=clock.now()))
+    view = order_view(order)
+    work.emit("order_placed", dict(view, state=organization.get("state"),
+                                   state_funded=organization.get("state_funded")))
+    session.flush()  # surface a racing duplicate key here, inside the transaction
+    return view, True
+
+
+def find_order(session, organization_id, order_id):
+    order = session.get(Order, order_id) if isinstance(order_id, int) else None
+    if order is None or order.organization_id != organization_id:
+        raise NotFound("order_not_found", "No such order.")
+    return order
+
+
+def order_history(session, clock, organization_id, year):
+    current = clock.academic_year()
+    if year > current or year < current.previous(HISTORY_YEARS - 1):
+        raise InvalidInput(fields={"academic_year": [
+            "Order history covers {} back to {}.".format(current, current.previous(HISTORY_YEARS - 1))]})
+    orders = session.scalars(select(Order).where(
+        Order.organization_id == organization_id, Order.academic_year == str(year))
+        .order_by(Order.placed_at.desc(), Order.id.desc())).all()
+    return [order_view(order) for order in orders]
+
+
+def change_po_number(work, organization_id, order_id, po_number):
+    problem = rules.check_po_number(po_number)
+    if problem:
+        raise InvalidInput(fields={"po_number": [problem]})
+    order = find_order(work.session, organization_id, order_id)
+    if order.po_number != (po_number or None):
+        order.po_number = po_number or None
+        work.emit("po_number_changed", {"order_id": order.id,
+                                        "organization_id": organization_id,
+                                        "po_number": order.po_number})
+    return order_view(order)
+
+
+def record_vouchers_generated(session, order_id, now, count=None):
+    """A chunk's worth (count) or all of them (count None: the order is fulfilled)."""
+    order = session.get(Order, order_id)
+    if order is None:
+        raise LookupError("vouchers for unknown order {}".format(order_id))
+    if order.status != "generating_vouchers":
+        return order
+    if count is None:
+        order.status = "fulfilled"
+        order.fulfilled_at = now
+        order.vouchers_generated = order.quantity
+    else:
+        order.vouchers_generated = min(order.quantity, order.vouchers_generated + count)
+    return order
