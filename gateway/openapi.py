@@ -5,7 +5,7 @@ import re
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 
-from gateway import schemas
+from gateway.schemas.common import ErrorOut
 from gateway.routing import ROUTES
 
 DESCRIPTIONS = {400: "Invalid input", 401: "Not signed in", 403: "Not allowed",
@@ -19,7 +19,7 @@ def openapi_document():
     spec = APISpec(title="CLEP professional portal", version="1.0.0", openapi_version="3.0.3",
                    plugins=[MarshmallowPlugin()],
                    info={"description": "Coordinators, operations and partner systems."})
-    spec.components.schema("Error", schema=schemas.ErrorOut)
+    spec.components.schema("Error", schema=ErrorOut)
     for kind in ("session", "operations", "partner"):
         spec.components.security_scheme(kind, {"type": "http", "scheme": "bearer",
                                                "description": "{} token".format(kind)})

@@ -1,4 +1,88 @@
-"""Root of the test suite. eventlet must patch the world before anything else imports."""
+"""Root of the test suite: eventlet patches the world before anything else imports.
+
+Fixtures here give each test real parts of its own: a fresh RabbitMQ vhost (nameko's
+`rabbit_config`), a fresh database per service on SQLite or PostgreSQL (`database_url`,
+parametrised so database tests run on both), and the config a service container needs.
+"""
 import eventlet
 
-eventlet.monkey_patch()
+eventlet.monkey_patch()  # noqa: E402  (must come first)
+
+import os  # noqa: E402
+import uuid  # noqa: E402
+
+import psycopg2  # noqa: E402
+import pytest  # noqa: E402
+
+from services.common.clock import Clock  # noqa: E402
+from services.common.database import Store  # noqa: E402
+from services.common.migrations import upgrade  # noqa: E402
+
+POSTGRES_ADMIN_DSN = os.environ.get("CLEP_TEST_POSTGRES_DSN",
+                                    "host=127.0.0.1 port=5432 user=postgres dbname=postgres")
+POSTGRES_URL_BASE = os.environ.get("CLEP_TEST_POSTGRES_URL",
+                                   "postgresql://postgres@127.0.0.1:5432/")
+
+
+def _postgres_admin(statement):
+    connection = psycopg2.connect(POSTGRES_ADMIN_DSN)
+    connection.autocommit = True
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(statement)
+    finally:
+        connection.close()
+
+
+class Databases:
+    """Makes fresh databases for a test and drops the PostgreSQL ones afterwards."""
+
+    def __init__(self, kind, directory):
+        self.kind = kind
+        self.directory = directory
+        self._created = []
+
+    def new_url(self, name):
+        if self.kind == "sqlite":
+            return "sqlite:///{}/{}-{}.db".format(self.directory, name, uuid.uuid4().hex[:6])
+        database = "clep_test_{}_{}".format(name, uuid.uuid4().hex[:10])
+        _postgres_admin('CREATE DATABASE "{}"'.format(database))
+        self._created.append(database)
+        return POSTGRES_URL_BASE + database
+
+    def drop_all(self):
+        for database in self._created:
+            _postgres_admin('DROP DATABASE IF EXISTS "{}" WITH (FORCE)'.format(database))
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def databases(request, tmp_path):
+    """Fresh databases, once on SQLite and once on PostgreSQL."""
+    made = Databases(request.param, tmp_path)
+    yield made
+    made.drop_all()
+
+
+@pytest.fixture
+def sqlite_databases(tmp_path):
+    return Databases("sqlite", tmp_path)
+
+
+def migrated_store(service_name, url, clock=None):
+    """A `Store` on a freshly migrated database of one service."""
+    upgrade(service_name, url)
+    return Store(url, (clock or Clock()).now)
+
+
+def service_config(rabbit_config, tmp_path, database_urls, **extra):
+    """The config a service container would read from config.yaml, for one test."""
+    config = {
+        "AMQP_URI": rabbit_config["AMQP_URI"],
+        "DATA_DIR": str(tmp_path),
+        "DATABASE_URLS": database_urls,
+        "TIME_ZONE": "America/New_York",
+        "RPC_TIMEOUT_SECONDS": 5,
+        "max_workers": 10,
+    }
+    config.update(extra)
+    return config

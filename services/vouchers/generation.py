@@ -12,7 +12,7 @@ import eventlet
 from sqlalchemy import select, text, update
 
 from services.vouchers.codes import generate_codes
-from services.vouchers.models import GenerationChunk, Voucher, VoucherBatch
+from services.vouchers.models import GenerationChunk, VoucherBatch
 
 CHUNK_SIZE = 1000
 

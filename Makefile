@@ -1,0 +1,37 @@
+# make venv | run | test | bench | clean
+# run/test/bench install and start what is missing (RabbitMQ with its management plugin,
+# PostgreSQL) through scripts/ensure_*.sh, which say what they did.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+STAMP := $(VENV)/.installed
+PYTEST_ARGS ?=
+
+.PHONY: venv run test bench clean
+
+venv: $(STAMP)
+
+# Reinstalls only when pyproject.toml is newer than the stamp.
+$(STAMP): pyproject.toml
+	@test -x $(VENV)/bin/python || { echo "Creating $(VENV) with $(PYTHON)"; $(PYTHON) -m venv $(VENV); }
+	$(VENV)/bin/python -m pip install -q --upgrade pip
+	$(VENV)/bin/python -m pip install -q -e '.[test]'
+	@touch $(STAMP)
+
+run: venv
+	@bash scripts/ensure_rabbitmq.sh
+	@if env | grep -qE '^[A-Z0-9_]*DATABASE_URL=postgres'; then bash scripts/ensure_postgres.sh; fi
+	$(VENV)/bin/python scripts/system.py run
+
+test: venv
+	@bash scripts/ensure_rabbitmq.sh
+	@bash scripts/ensure_postgres.sh
+	$(VENV)/bin/pytest -q $(PYTEST_ARGS)
+
+bench: venv
+	@bash scripts/ensure_rabbitmq.sh
+	@bash scripts/ensure_postgres.sh
+	$(VENV)/bin/python -m bench
+
+clean:
+	rm -rf var/

@@ -1,0 +1,1 @@
+"""The gateway's routes, one mixin class per area of the API."""

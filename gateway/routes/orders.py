@@ -1,0 +1,124 @@
+"""Fees, orders, and the vouchers of an order."""
+from werkzeug.wrappers import Response
+
+from gateway.csv_stream import csv_lines
+from gateway.http import json_response
+from gateway.routing import load, read_json, route
+from gateway.schemas import orders as s
+from gateway.schemas.accounts import TermsOut
+from gateway.schemas.common import AcademicYearIn, AcademicYearQuery
+from services.common.errors import Conflict, InvalidInput
+
+CSV_PAGE = 5000
+VOUCHER_CSV_HEADER = ["voucher_code", "order_id", "expiration_date",
+                      "remote_proctoring_covered", "status", "student_name", "date_given_out"]
+
+
+def with_links(order):
+    order["vouchers_csv_url"] = "/api/organizations/{}/orders/{}/vouchers.csv".format(
+        order["organization_id"], order["id"])
+    return order
+
+
+class OrderRoutes:
+    @route("GET", "/api/terms/bulk_purchase", auth="none", tag="orders", response=TermsOut,
+           summary="The bulk-purchase terms accepted with each order.")
+    def bulk_purchase_terms(self, call):
+        return json_response(self.orders.bulk_purchase_terms())
+
+    def _authorize(self, call, org_id, need="read"):
+        return self.access.authorize(call.token, org_id, need)
+
+    @route("GET", "/api/organizations/<int:org_id>/order-quote", auth="session", tag="orders",
+           response=s.QuoteOut, errors=(401, 403, 404, 409),
+           summary="This year's fees and order limits.")
+    def order_quote(self, call, org_id):
+        principal = self._authorize(call, org_id)
+        return json_response(self.orders.quote(principal["organization"]))
+
+    @route("POST", "/api/organizations/<int:org_id>/orders", auth="session", tag="orders",
+           body=s.OrderIn, response=s.OrderOut, status=201, errors=(400, 401, 403, 404, 409, 422),
+           summary="Place an order; send an Idempotency-Key header.")
+    def place_order(self, call, org_id):
+        key = call.request.headers.get("Idempotency-Key", "").strip()
+        if not key or len(key) > 255:
+            raise InvalidInput("idempotency_key_required",
+                               "Send an Idempotency-Key header (1 to 255 characters).",
+                               fields={"Idempotency-Key": ["Required, at most 255 characters."]})
+        principal = self._authorize(call, org_id, need="manage")
+        request = dict(call.body)
+        if request["expiration_date"] is not None:
+            request["expiration_date"] = request["expiration_date"].isoformat()
+        placed = self.orders.place_order(principal, key, request)
+        return json_response(with_links(placed["order"]), 201 if placed["created"] else 200)
+
+    @route("GET", "/api/organizations/<int:org_id>/orders", auth="session", tag="orders",
+           query=AcademicYearQuery, response=s.OrdersOut, errors=(400, 401, 403, 404, 409),
+           summary="Orders of one academic year (default: the current one), newest first.")
+    def list_orders(self, call, org_id):
+        self._authorize(call, org_id)
+        orders = self.orders.list_orders(org_id, call.query["academic_year"])
+        return json_response({"orders": [with_links(order) for order in orders]})
+
+    @route("GET", "/api/organizations/<int:org_id>/orders/<int:order_id>", auth="session",
+           tag="orders", response=s.OrderOut, errors=(401, 403, 404, 409), summary="One order.")
+    def get_order(self, call, org_id, order_id):
+        self._authorize(call, org_id)
+        return json_response(with_links(self.orders.get_order(org_id, order_id)))
+
+    @route("PATCH", "/api/organizations/<int:org_id>/orders/<int:order_id>", auth="session",
+           tag="orders", response=s.OrderOut, errors=(400, 401, 403, 404, 409),
+           summary="Add or change the PO number: the only change allowed after placing.")
+    def change_po_number(self, call, org_id, order_id):
+        body = read_json(call.request)
+        if set(body) != {"po_number"}:
+            raise InvalidInput("only_po_number_can_change",
+                               "Only the PO number of an order can be changed.",
+                               fields={name: ["Cannot be changed."]
+                                       for name in body if name != "po_number"} or None)
+        po_number = load(s.PoNumberIn(), body)["po_number"]
+        self._authorize(call, org_id, need="manage")
+        return json_response(with_links(self.orders.change_po_number(org_id, order_id, po_number)))
+
+    @route("GET", "/api/organizations/<int:org_id>/orders/<int:order_id>/vouchers.csv",
+           auth="session", tag="orders", errors=(401, 403, 404, 409), content_type="text/csv",
+           summary="The order's voucher codes as CSV, streamed; 409 while generating.")
+    def vouchers_csv(self, call, org_id, order_id):
+        self._authorize(call, org_id)
+        order = self.orders.get_order(org_id, order_id)
+        if order["status"] != "fulfilled":
+            raise Conflict("vouchers_generating",
+                           "The vouchers are still being generated; try again shortly.")
+        first = self.vouchers.csv_page(org_id, order_id, None, CSV_PAGE)
+        vouchers = self.vouchers
+
+        def pages():  # runs after this worker has finished: keep to its own RPCs
+            page = first
+            while True:
+                yield [row + ["", ""] for row in page["rows"]]
+                if page["next_after"] is None:
+                    return
+                page = vouchers.csv_page(org_id, order_id, page["next_after"], CSV_PAGE)
+
+        filename = "clep-vouchers-order-{}.csv".format(order_id)
+        return Response(csv_lines(VOUCHER_CSV_HEADER, pages()), mimetype="text/csv",
+                        headers={"Content-Disposition": 'attachment; filename="{}"'.format(filename),
+                                 "Cache-Control": "no-store"})
+
+    @route("GET", "/api/organizations/<int:org_id>/orders/<int:order_id>/vouchers",
+           auth="session", tag="orders", query=s.VoucherUsageQuery, response=s.VoucherUsageOut,
+           errors=(400, 401, 403, 404, 409),
+           summary="Which of the order's codes are unused, redeemed, used, cancelled, expired.")
+    def voucher_usage(self, call, org_id, order_id):
+        self._authorize(call, org_id)
+        query = call.query
+        return json_response(self.vouchers.usage(org_id, order_id, query["status"],
+                                                 query["page"], query["per_page"]))
+
+    @route("PUT", "/api/admin/fees/<academic_year>", auth="operations", tag="operations",
+           body=s.FeesIn, response=s.FeesOut, errors=(400, 401, 403),
+           summary="Set an academic year's exam and remote-proctoring fees (cents).")
+    def set_fees(self, call, academic_year):
+        load(AcademicYearIn(), {"academic_year": academic_year})
+        return json_response(self.orders.set_fees(academic_year, call.body["exam_fee_cents"],
+                                                  call.body["remote_proctoring_fee_cents"]))

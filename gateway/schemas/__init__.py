@@ -1,0 +1,1 @@
+"""Input and output shapes of the HTTP API (marshmallow), one module per area."""

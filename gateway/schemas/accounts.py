@@ -1,0 +1,48 @@
+"""Schemas of accounts, sessions and terms."""
+from marshmallow import Schema, fields, validate
+
+from gateway.schemas.common import text
+
+class AccountIn(Schema):
+    email = fields.Email(required=True, validate=validate.Length(max=254))
+    name = text(200)
+    password = fields.String(required=True, validate=validate.Length(min=10, max=200))
+
+
+class AccountOut(Schema):
+    id = fields.Integer()
+    email = fields.String()
+    name = fields.String()
+
+
+class SessionIn(Schema):
+    email = fields.String(required=True, validate=validate.Length(min=1, max=254))
+    password = fields.String(required=True, validate=validate.Length(min=1, max=200))
+
+
+class SessionOut(Schema):
+    token = fields.String()
+    expires_at = fields.String()
+
+
+class MyOrganization(Schema):
+    id = fields.Integer()
+    name = fields.String()
+    kind = fields.String()
+    access = fields.String(metadata={"enum": ["manage", "read_only"]})
+    academic_year = fields.String()
+
+
+class MeOut(AccountOut):
+    terms_accepted = fields.Boolean()
+    organizations = fields.List(fields.Nested(MyOrganization))
+
+
+class TermsOut(Schema):
+    document = fields.String()
+    version = fields.String()
+    text = fields.String()
+
+
+class TermsAcceptanceIn(Schema):
+    version = text(40)

@@ -1,0 +1,502 @@
+"""Start and stop the whole system as separate OS processes.
+
+One `nameko run` process per service (access, orders, scores, billing), `voucher_workers`
+processes for vouchers (named vouchers-1, vouchers-2, ...) and one for the HTTP gateway.
+Used by `make run` (the CLI below) and by the end-to-end tests:
+
+    from scripts.system import System
+    system = System(env={"AMQP_URI": ..., "WEB_SERVER_ADDRESS": "127.0.0.1:8123"},
+                    voucher_workers=2, log_dir=tmp_path)
+    system.start()
+    system.wait_healthy()
+    system.kill_process("vouchers-1"); system.start_process("vouchers-1")
+    system.stop()
+
+CLI: `python scripts/system.py run` makes operations/partner tokens when unset, runs the
+migrations and the demo seed, starts everything, waits until GET /health answers 200,
+prints the URL, the tokens and where the logs are, and runs until Ctrl-C or SIGTERM.
+
+This module imports nothing from the project (no nameko, no eventlet), so it can be imported
+anywhere, including under eventlet's monkey patching.
+"""
+import argparse
+import ctypes
+import datetime
+import importlib.util
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_WEB_SERVER_ADDRESS = "127.0.0.1:8000"
+SERVICE_MODULES = {
+    "access": "services.access.service",
+    "orders": "services.orders.service",
+    "vouchers": "services.vouchers.service",
+    "scores": "services.scores.service",
+    "billing": "services.billing.service",
+    "gateway": "gateway.service:GatewayService",
+}
+# Start order; vouchers expands to vouchers-1 .. vouchers-N.
+PROCESS_ORDER = ("access", "orders", "vouchers", "scores", "billing", "gateway")
+STOP_TIMEOUT = 10.0
+
+try:  # so that a process started here dies with its parent (Linux only)
+    _libc = ctypes.CDLL(None, use_errno=True)
+    _PR_SET_PDEATHSIG = 1
+    _prctl = _libc.prctl
+except (OSError, AttributeError):  # pragma: no cover - not Linux
+    _prctl = None
+
+
+class SystemStartError(RuntimeError):
+    """The system did not come up (a process died, or /health never answered 200)."""
+
+
+def default_python():
+    """The interpreter of the project's virtualenv: this one if it is a venv, else .venv's."""
+    if sys.prefix != sys.base_prefix:
+        return sys.executable
+    venv_python = PROJECT_ROOT / ".venv" / "bin" / "python"
+    return str(venv_python) if venv_python.exists() else sys.executable
+
+
+_NAMEKO_COMMANDS = {}
+
+
+def nameko_command(python):
+    """`[python, -m, nameko]` when that works with the installed nameko, else the venv's
+    `nameko` console script."""
+    python = str(python)
+    if python not in _NAMEKO_COMMANDS:
+        if Path(python).resolve() == Path(sys.executable).resolve():
+            has_main = importlib.util.find_spec("nameko") is not None and \
+                importlib.util.find_spec("nameko.__main__") is not None
+        else:
+            probe = subprocess.run(
+                [python, "-c", "import importlib.util as u, sys; "
+                 "sys.exit(0 if u.find_spec('nameko') and u.find_spec('nameko.__main__') else 1)"],
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            has_main = probe.returncode == 0
+        if has_main:
+            _NAMEKO_COMMANDS[python] = [python, "-m", "nameko"]
+        else:
+            script = Path(python).parent / "nameko"
+            if not script.exists():
+                raise SystemStartError(
+                    "nameko is not installed for {} (no `-m nameko`, no {}); run `make venv`"
+                    .format(python, script))
+            _NAMEKO_COMMANDS[python] = [str(script)]
+    return list(_NAMEKO_COMMANDS[python])
+
+
+def data_dir(env=None):
+    """CLEP_DATA_DIR (default var), relative to the project root."""
+    value = (env or {}).get("CLEP_DATA_DIR") or os.environ.get("CLEP_DATA_DIR") or "var"
+    path = Path(value)
+    return path if path.is_absolute() else PROJECT_ROOT / path
+
+
+def web_address(env=None):
+    """(host to connect to, port) of the gateway, from WEB_SERVER_ADDRESS."""
+    value = ((env or {}).get("WEB_SERVER_ADDRESS") or os.environ.get("WEB_SERVER_ADDRESS")
+             or DEFAULT_WEB_SERVER_ADDRESS)
+    host, _, port = value.rpartition(":")
+    host = host.strip("[]")
+    if host in ("", "0.0.0.0", "::", "*"):
+        host = "127.0.0.1"
+    return host, int(port)
+
+
+def tail(path, lines=30):
+    try:
+        with open(path, "rb") as stream:
+            stream.seek(0, os.SEEK_END)
+            size = stream.tell()
+            stream.seek(max(0, size - 64 * 1024))
+            text = stream.read().decode("utf-8", "replace")
+    except OSError:
+        return "(no log at {})".format(path)
+    return "\n".join(text.splitlines()[-lines:])
+
+
+class System:
+    """The five services and the gateway, each a separate `nameko run` process.
+
+    env: variables merged over os.environ for every process (a None value removes one).
+    voucher_workers: how many vouchers processes (vouchers-1 .. vouchers-N).
+    log_dir: where <name>.log goes (default <CLEP_DATA_DIR>/log).
+    modules: override the module run for a process kind, e.g. {"access": "tmp_dummy"}.
+    """
+
+    def __init__(self, env=None, voucher_workers=1, log_dir=None, *, project_root=None,
+                 config_path=None, python=None, modules=None, die_with_parent=True):
+        self.env = dict(env or {})
+        if voucher_workers < 1:
+            raise ValueError("voucher_workers must be at least 1")
+        self.voucher_workers = voucher_workers
+        self.project_root = Path(project_root or PROJECT_ROOT)
+        self.log_dir = Path(log_dir) if log_dir else data_dir(self.env) / "log"
+        self.config_path = str(config_path or self._merged_env().get("CLEP_CONFIG")
+                               or "config.yaml")
+        self.python = str(python or default_python())
+        self.modules = dict(SERVICE_MODULES, **(modules or {}))
+        self.die_with_parent = die_with_parent
+        self.processes = {}          # name -> Popen (exited ones stay, with their returncode)
+        self._stopped = set()        # names stopped on purpose
+        self._reported = set()       # names whose unexpected exit was already reported
+
+    # --- names and paths ---------------------------------------------------------------
+    @property
+    def names(self):
+        names = []
+        for kind in PROCESS_ORDER:
+            if kind == "vouchers":
+                names.extend("vouchers-{}".format(n) for n in range(1, self.voucher_workers + 1))
+            else:
+                names.append(kind)
+        return names
+
+    @staticmethod
+    def kind(name):
+        kind, _, number = name.partition("-")
+        if kind == "vouchers" and number.isdigit() and int(number) >= 1:
+            return kind
+        if name in SERVICE_MODULES and name != "vouchers":
+            return name
+        raise KeyError("no such process: {!r} (names: access, orders, scores, billing, "
+                       "gateway, vouchers-1, vouchers-2, ...)".format(name))
+
+    def log_path(self, name):
+        return self.log_dir / "{}.log".format(name)
+
+    def log_tail(self, name, lines=30):
+        return tail(self.log_path(name), lines)
+
+    @property
+    def base_url(self):
+        host, port = web_address(self._merged_env())
+        if ":" in host:
+            host = "[{}]".format(host)
+        return "http://{}:{}".format(host, port)
+
+    def _merged_env(self):
+        env = dict(os.environ)
+        env.setdefault("PYTHONUNBUFFERED", "1")
+        for key, value in self.env.items():
+            if value is None:
+                env.pop(key, None)
+            else:
+                env[key] = str(value)
+        return env
+
+    def command(self, name):
+        module = self.modules[self.kind(name)]
+        return nameko_command(self.python) + ["run", "--config", self.config_path, module]
+
+    # --- processes ---------------------------------------------------------------------
+    def is_running(self, name):
+        process = self.processes.get(name)
+        return process is not None and process.poll() is None
+
+    def start(self):
+        """Start every process (none may be running yet)."""
+        host, port = web_address(self._merged_env())
+        if _port_in_use(host, port):
+            raise SystemStartError(
+                "something already listens on {}:{} (WEB_SERVER_ADDRESS): an earlier run still "
+                "going? Stop it or pick another address.".format(host, port))
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            for name in self.names:
+                self.start_process(name)
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def start_process(self, name):
+        """Start (or restart) one process; a no-op if it is already running."""
+        self.kind(name)
+        if self.is_running(name):
+            return self.processes[name]
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        command = self.command(name)
+        with open(self.log_path(name), "ab") as log:
+            log.write("\n=== {} {} starting: {}\n".format(
+                datetime.datetime.now().isoformat(timespec="seconds"), name,
+                " ".join(command)).encode())
+            log.flush()
+            process = subprocess.Popen(
+                command, cwd=str(self.project_root), env=self._merged_env(),
+                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                start_new_session=True,  # Ctrl-C in a terminal reaches only the parent
+                preexec_fn=self._preexec if self.die_with_parent and _prctl else None)
+        self.processes[name] = process
+        self._stopped.discard(name)
+        self._reported.discard(name)
+        return process
+
+    @staticmethod
+    def _preexec():
+        _prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+
+    def stop_process(self, name, timeout=STOP_TIMEOUT):
+        """SIGTERM one process, SIGKILL it if it has not stopped after `timeout` seconds."""
+        self.kind(name)
+        self._stopped.add(name)
+        process = self.processes.get(name)
+        if process is None or process.poll() is not None:
+            return None if process is None else process.returncode
+        _signal(process, signal.SIGTERM)
+        if self._wait_for_exit({name: process}, timeout):
+            _signal(process, signal.SIGKILL)
+        return process.wait()
+
+    def kill_process(self, name):
+        """SIGKILL one process (a crash, as far as the rest of the system can tell)."""
+        self.kind(name)
+        self._stopped.add(name)
+        process = self.processes.get(name)
+        if process is None or process.poll() is not None:
+            return None if process is None else process.returncode
+        _signal(process, signal.SIGKILL)
+        return process.wait()
+
+    def stop(self, timeout=STOP_TIMEOUT):
+        """SIGTERM every process, wait up to `timeout` seconds, SIGKILL the stragglers."""
+        running = {name: p for name, p in self.processes.items() if p.poll() is None}
+        self._stopped.update(self.processes)
+        for process in running.values():
+            _signal(process, signal.SIGTERM)
+        killed = self._wait_for_exit(running, timeout)
+        for name in killed:
+            _signal(running[name], signal.SIGKILL)
+        for process in running.values():
+            process.wait()
+        return killed
+
+    def _wait_for_exit(self, processes, timeout):
+        """Wait until the processes have exited; the names still running after `timeout`.
+
+        `nameko run` handles SIGTERM by spawning the stop in a greenthread, which runs only
+        when the eventlet hub wakes up. A process with nothing but @http entrypoints may
+        sleep in the hub for up to a minute, so the gateway is woken with a TCP connection
+        to its port now and then."""
+        deadline = time.monotonic() + timeout
+        next_poke = time.monotonic() + 0.1
+        while True:
+            left = [name for name, p in processes.items() if p.poll() is None]
+            if not left or time.monotonic() >= deadline:
+                return left
+            if "gateway" in left and time.monotonic() >= next_poke:
+                _port_in_use(*web_address(self._merged_env()), timeout=0.2)
+                next_poke = time.monotonic() + 0.5
+            time.sleep(0.05)
+
+    def unexpected_exits(self):
+        """{name: returncode} of processes that exited without being stopped here, each
+        reported once."""
+        found = {}
+        for name, process in self.processes.items():
+            code = process.poll()
+            if code is not None and name not in self._stopped and name not in self._reported:
+                self._reported.add(name)
+                found[name] = code
+        return found
+
+    def wait_healthy(self, timeout=60):
+        """Poll GET /health until it answers 200; raise (with the logs' tails) otherwise."""
+        url = self.base_url + "/health"
+        deadline = time.monotonic() + timeout
+        last = "no answer"
+        while True:
+            dead = {name: p.returncode for name, p in self.processes.items()
+                    if name not in self._stopped and p.poll() is not None}
+            if dead:
+                raise SystemStartError("process(es) exited while starting: {}\n{}".format(
+                    ", ".join("{} (exit {})".format(n, c) for n, c in dead.items()),
+                    self._tails(dead)))
+            try:
+                with urllib.request.urlopen(url, timeout=2) as response:
+                    if response.status == 200:
+                        return response.read()
+                    last = "HTTP {}".format(response.status)
+            except urllib.error.HTTPError as exc:
+                body = exc.read()[:500].decode("utf-8", "replace")
+                last = "HTTP {}: {}".format(exc.code, body)
+            except (urllib.error.URLError, OSError) as exc:
+                last = str(getattr(exc, "reason", exc))
+            if time.monotonic() >= deadline:
+                raise SystemStartError("{} did not answer 200 within {}s (last: {})\n{}".format(
+                    url, timeout, last, self._tails(self.processes)))
+            time.sleep(0.25)
+
+    def _tails(self, names, lines=20):
+        return "\n".join("--- {} ({}) ---\n{}".format(name, self.log_path(name),
+                                                      self.log_tail(name, lines))
+                         for name in names)
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc_info):
+        self.stop()
+
+
+def _signal(process, signum):
+    try:  # the whole process group: the process is its session's leader
+        os.killpg(process.pid, signum)
+    except (ProcessLookupError, PermissionError):
+        try:
+            process.send_signal(signum)
+        except ProcessLookupError:
+            pass
+
+
+def _port_in_use(host, port, timeout=1.0):
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+# --- CLI -------------------------------------------------------------------------------
+class _Stop(Exception):
+    pass
+
+
+def _run_step(title, argv, env):
+    print("==> {}".format(title), flush=True)
+    result = subprocess.run(argv, cwd=str(PROJECT_ROOT), env=env)
+    if result.returncode != 0:
+        print("{} failed (exit {}): {}".format(title, result.returncode, " ".join(argv)),
+              file=sys.stderr, flush=True)
+        raise SystemExit(1)
+
+
+def _seed_module_exists():
+    scripts = PROJECT_ROOT / "scripts"
+    return (scripts / "seed_demo.py").exists() or (scripts / "seed_demo" / "__init__.py").exists()
+
+
+def run(args):
+    overrides = {}
+    generated = set()
+    for name in ("CLEP_OPERATIONS_TOKEN", "CLEP_PARTNER_TOKEN"):
+        if not os.environ.get(name):
+            overrides[name] = secrets.token_urlsafe(32)
+            generated.add(name)
+    try:
+        workers = int(os.environ.get("VOUCHER_WORKERS") or 1)
+    except ValueError:
+        print("VOUCHER_WORKERS must be a number", file=sys.stderr)
+        return 2
+    if workers < 1:
+        print("VOUCHER_WORKERS must be at least 1", file=sys.stderr)
+        return 2
+
+    system = System(env=overrides, voucher_workers=workers)
+    env = system._merged_env()
+    python = system.python
+    system.log_dir.mkdir(parents=True, exist_ok=True)
+
+    host, port = web_address(env)
+    if _port_in_use(host, port):
+        print("Something already listens on {}:{} (WEB_SERVER_ADDRESS): is the system already "
+              "running? Stop it, or set WEB_SERVER_ADDRESS.".format(host, port), file=sys.stderr)
+        return 1
+
+    _run_step("Migrating the databases", [python, "-m", "services.common.migrations"], env)
+    if _seed_module_exists():
+        _run_step("Seeding the demo data", [python, "-m", "scripts.seed_demo"], env)
+    else:
+        print("==> Demo seed: scripts/seed_demo.py does not exist yet; skipped", flush=True)
+
+    stopping = []
+
+    def on_signal(signum, _frame):
+        if stopping:
+            return  # already on our way out
+        stopping.append(signum)
+        raise _Stop()
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    try:
+        print("==> Starting access, orders, {} vouchers process{}, scores, billing, gateway"
+              .format(workers, "" if workers == 1 else "es"), flush=True)
+        try:
+            system.start()
+            system.wait_healthy(timeout=args.timeout)
+        except SystemStartError as exc:
+            print("The system did not come up: {}".format(exc), file=sys.stderr, flush=True)
+            stopping.append(None)
+            system.stop()
+            return 1
+        _print_banner(system, env, generated)
+        while True:
+            time.sleep(1)
+            for name, code in system.unexpected_exits().items():
+                print("\n!!! {} exited unexpectedly (exit code {}). Last lines of {}:\n{}\n"
+                      .format(name, code, system.log_path(name), system.log_tail(name)),
+                      file=sys.stderr, flush=True)
+            if system.processes and not any(system.is_running(n) for n in system.processes):
+                print("Every process has exited; stopping.", file=sys.stderr, flush=True)
+                stopping.append(None)
+                return 1
+    except _Stop:
+        stopping.append(None)
+        print("\nStopping (SIGTERM to every process, SIGKILL after {:.0f}s)...".format(
+            STOP_TIMEOUT), flush=True)
+        killed = system.stop()
+        if killed:
+            print("Killed (did not stop in time): {}".format(", ".join(killed)), flush=True)
+        print("Stopped.", flush=True)
+        return 0
+    finally:
+        system.stop()
+
+
+def _print_banner(system, env, generated):
+    def origin(name):
+        return "generated for this run" if name in generated else "from the environment"
+
+    print("\nThe CLEP portal is up.", flush=True)
+    print("  Gateway:          {}   (health: {}/health)".format(system.base_url, system.base_url))
+    print("  Operations token: {}   (CLEP_OPERATIONS_TOKEN, {})".format(
+        env["CLEP_OPERATIONS_TOKEN"], origin("CLEP_OPERATIONS_TOKEN")))
+    print("  Partner token:    {}   (CLEP_PARTNER_TOKEN, {})".format(
+        env["CLEP_PARTNER_TOKEN"], origin("CLEP_PARTNER_TOKEN")))
+    print("  Logs:             {}/   ({})".format(
+        system.log_dir, ", ".join("{}.log".format(n) for n in system.names)))
+    print("  Processes:        {}".format(", ".join(
+        "{} ({})".format(n, p.pid) for n, p in system.processes.items())))
+    print("Press Ctrl-C to stop.", flush=True)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="scripts/system.py", description=__doc__.split("\n")[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    run_parser = commands.add_parser(
+        "run", help="migrate, seed the demo, start every process, run until Ctrl-C")
+    run_parser.add_argument("--timeout", type=float, default=60,
+                            help="seconds to wait for GET /health to answer 200 (default 60)")
+    args = parser.parse_args(argv)
+    try:
+        return run(args)
+    except KeyboardInterrupt:  # Ctrl-C during the migrations or the seed
+        print("\nInterrupted.", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
