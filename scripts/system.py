@@ -13,8 +13,9 @@ Used by `make run` (the CLI below) and by the end-to-end tests:
     system.stop()
 
 CLI: `python scripts/system.py run` makes operations/partner tokens when unset, runs the
-migrations and the demo seed, starts everything, waits until GET /health answers 200,
-prints the URL, the tokens and where the logs are, and runs until Ctrl-C or SIGTERM.
+migrations, starts everything, waits until GET /health answers 200, runs the demo seed
+(through the HTTP API), prints the URL, the tokens and where the logs are, and runs until
+Ctrl-C or SIGTERM.
 
 This module imports nothing from the project (no nameko, no eventlet), so it can be imported
 anywhere, including under eventlet's monkey patching.
@@ -246,7 +247,8 @@ class System:
 
     @staticmethod
     def _preexec():
-        _prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+        # SIGKILL: when the parent is gone (killed), nobody is left to wait for a graceful stop
+        _prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
 
     def stop_process(self, name, timeout=STOP_TIMEOUT):
         """SIGTERM one process, SIGKILL it if it has not stopped after `timeout` seconds."""
@@ -383,6 +385,21 @@ def _run_step(title, argv, env):
         raise SystemExit(1)
 
 
+def _seed_demo(system, env):
+    """The demo seed goes through the HTTP API, so it runs once the system is healthy; it
+    remembers (per data directory) that it ran, and prints the demo credentials."""
+    if not _seed_module_exists():
+        print("==> Demo seed: scripts/seed_demo.py does not exist yet; skipped", flush=True)
+        return
+    print("==> Seeding the demo data", flush=True)
+    argv = [system.python, "-m", "scripts.seed_demo", system.base_url,
+            env["CLEP_OPERATIONS_TOKEN"]]
+    result = subprocess.run(argv, cwd=str(PROJECT_ROOT), env=env)
+    if result.returncode != 0:
+        print("!!! The demo seed failed (exit {}); the system keeps running without the demo "
+              "data.".format(result.returncode), file=sys.stderr, flush=True)
+
+
 def _seed_module_exists():
     scripts = PROJECT_ROOT / "scripts"
     return (scripts / "seed_demo.py").exists() or (scripts / "seed_demo" / "__init__.py").exists()
@@ -404,6 +421,9 @@ def run(args):
         print("VOUCHER_WORKERS must be at least 1", file=sys.stderr)
         return 2
 
+    if "PYTHONWARNINGS" not in os.environ:  # eventlet's and pkg_resources' notices, in every log
+        overrides["PYTHONWARNINGS"] = ("ignore::DeprecationWarning,"
+                                       "ignore:pkg_resources is deprecated:UserWarning")
     system = System(env=overrides, voucher_workers=workers)
     env = system._merged_env()
     python = system.python
@@ -416,10 +436,6 @@ def run(args):
         return 1
 
     _run_step("Migrating the databases", [python, "-m", "services.common.migrations"], env)
-    if _seed_module_exists():
-        _run_step("Seeding the demo data", [python, "-m", "scripts.seed_demo"], env)
-    else:
-        print("==> Demo seed: scripts/seed_demo.py does not exist yet; skipped", flush=True)
 
     stopping = []
 
@@ -442,6 +458,7 @@ def run(args):
             stopping.append(None)
             system.stop()
             return 1
+        _seed_demo(system, env)
         _print_banner(system, env, generated)
         while True:
             time.sleep(1)

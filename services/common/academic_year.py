@@ -3,7 +3,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-_PATTERN = re.compile(r"^(\d{4})-(\d{2})$")
+_PATTERN = re.compile(r"([0-9]{4})-([0-9]{2})")  # whole string, ASCII digits only
 
 
 @dataclass(frozen=True, order=True)
@@ -17,7 +17,7 @@ class AcademicYear:
     @classmethod
     def parse(cls, text):
         """`2026-27` -> AcademicYear(2026); ValueError for anything else."""
-        match = _PATTERN.match(text or "") if isinstance(text, str) else None
+        match = _PATTERN.fullmatch(text or "") if isinstance(text, str) else None
         if not match:
             raise ValueError("An academic year is written like 2026-27.")
         start = int(match.group(1))

@@ -28,7 +28,8 @@ def test_str_pads_the_second_year_to_two_digits():
     "26-27",
     " 2026-27",
     "2026-27 ",
-    "2026-27\n",
+    "2026-27\n",   # a trailing newline is not part of a year
+    "\uff12\uff10\uff12\uff16-\uff12\uff17",  # full-width digits
     "",
     None,
     123,

@@ -1,0 +1,72 @@
+"""A service that stops makes the gateway answer 503 in time; nothing is lost meanwhile."""
+import csv
+import io
+import time
+
+from tests.e2e.vouchers_db import count_codes_of_order
+
+
+def wait_for(predicate, timeout=60, interval=0.05):
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met within {}s".format(timeout))
+        time.sleep(interval)
+
+
+def test_stopped_service_gives_503_within_the_timeout_then_recovers(system, portal):
+    account = portal.new_account()
+    system.stop_process("access")
+    started = time.monotonic()
+    response = portal.get("/api/me", account.headers)
+    took = time.monotonic() - started
+    assert response.status_code == 503
+    assert response.json()["error"]["code"] == "service_unavailable"
+    assert int(response.headers["Retry-After"]) > 0
+    assert took < 3 + 2  # CLEP_RPC_TIMEOUT is 3 s in these tests
+    health = portal.get("/health")
+    assert health.status_code == 503 and health.json()["services"]["access"] == "unavailable"
+
+    system.start_process("access")
+    wait_for(lambda: portal.get("/health").status_code == 200)
+    assert portal.get("/api/me", account.headers).status_code == 200
+
+
+def test_order_placed_while_vouchers_is_down_is_fulfilled_when_it_returns(system, portal):
+    account, school = portal.coordinator_of()
+    portal.set_fees()
+    system.stop_process("vouchers-1")
+    order = portal.place_order(account, school["id"], quantity=1500).json()
+    assert order["status"] == "generating_vouchers"
+    csv_path = "/api/organizations/{}/orders/{}/vouchers.csv".format(school["id"], order["id"])
+    time.sleep(1)
+    assert portal.order(account, school["id"], order["id"]).json()["status"] == \
+        "generating_vouchers"
+    early = portal.get(csv_path, account.headers)
+    assert early.status_code == 409
+    assert early.json()["error"]["code"] == "vouchers_generating"
+
+    system.start_process("vouchers-1")
+    portal.wait_until_fulfilled(account, school["id"], order["id"])
+    rows = list(csv.reader(io.StringIO(portal.get(csv_path, account.headers).text)))[1:]
+    assert len({row[0] for row in rows}) == len(rows) == 1500
+
+
+def test_killing_vouchers_mid_order_still_makes_exactly_the_quantity(system, system_env,
+                                                                     portal):
+    account, school = portal.coordinator_of()
+    portal.set_fees()
+    order = portal.place_order(account, school["id"], quantity=10000).json()
+    made = lambda: count_codes_of_order(system_env, order["id"])  # noqa: E731
+    wait_for(lambda: made() >= 1000, interval=0.005)
+    system.kill_process("vouchers-1")
+    at_kill = made()
+    assert 0 < at_kill < 10000, "the kill should land in the middle of generation"
+
+    system.start_process("vouchers-1")
+    portal.wait_until_fulfilled(account, school["id"], order["id"])
+    assert made() == 10000
+    download = portal.get("/api/organizations/{}/orders/{}/vouchers.csv".format(
+        school["id"], order["id"]), account.headers)
+    codes = [row[0] for row in csv.reader(io.StringIO(download.text))][1:]
+    assert len(codes) == len(set(codes)) == 10000

@@ -1,0 +1,107 @@
+"""The transactional outbox, end to end through the orders service and RabbitMQ.
+
+A fact committed with `work.emit` reaches its consumers and its outbox row is marked sent;
+one committed just before a crash is published when the service starts again; one no
+consumer queue is bound for yet stays pending and is delivered once a consumer appears.
+"""
+import uuid
+
+from sqlalchemy import select
+
+from services.common.messaging_tables import outbox
+from services.orders.service import OrdersService
+
+FROZEN_NOW = "2026-09-15T14:00:00+00:00"  # academic year 2026-27
+PRINCIPAL = {
+    "account": {"id": 7, "name": "Casey Coordinator", "email": "casey@school.example"},
+    "organization": {"id": 42, "name": "Lincoln High School", "state": "MI",
+                     "state_funded": True},
+}
+REQUEST = {"quantity": 250, "covers_remote_proctoring": True, "expiration_date": None,
+           "po_number": "PO-1234", "terms_version": "2026-07"}
+
+
+def start_orders(start_service, rpc):
+    start_service(OrdersService, CLOCK_NOW=FROZEN_NOW)
+    rpc.orders.set_fees("2026-27", 9300, 2500)
+
+
+def outbox_rows(store):
+    with store.reader() as session:
+        return session.execute(select(outbox).order_by(outbox.c.id)).all()
+
+
+def sent_row(store, event_id):
+    rows = [row for row in outbox_rows(store) if row.event_id == event_id]
+    return rows[0] if rows and rows[0].sent_at is not None else None
+
+
+def test_order_placed_reaches_a_consumer_and_its_outbox_row_is_marked_sent(
+        start_service, stores, listen, rpc, wait_for, stays):
+    received = listen("orders", "order_placed")
+    start_orders(start_service, rpc)
+
+    order = rpc.orders.place_order(PRINCIPAL, "key-1", REQUEST)["order"]
+
+    wait_for(lambda: received.count("order_placed") == 1)
+    event = received["order_placed"][0]
+    assert uuid.UUID(event["event_id"])
+    assert {key: event[key] for key in (
+        "id", "organization_id", "academic_year", "quantity", "covers_remote_proctoring",
+        "expiration_date", "po_number", "exam_fee_cents", "remote_proctoring_fee_cents",
+        "terms_version", "status")} == {
+        "id": order["id"], "organization_id": 42, "academic_year": "2026-27",
+        "quantity": 250, "covers_remote_proctoring": True, "expiration_date": "2027-06-30",
+        "po_number": "PO-1234", "exam_fee_cents": 9300, "remote_proctoring_fee_cents": 2500,
+        "terms_version": "2026-07", "status": "generating_vouchers"}
+    assert (event["state"], event["state_funded"]) == ("MI", True)
+
+    store = stores("orders")
+    row = wait_for(lambda: sent_row(store, event["event_id"]))
+    assert row.event_type == "order_placed"
+    assert row.attempts == 0
+    # sent means sent once: later relay polls do not publish it again
+    assert stays(lambda: received.count("order_placed") == 1, duration=1.5)
+
+
+def test_event_committed_before_a_crash_is_published_when_the_service_starts(
+        start_service, stores, listen, rpc, wait_for):
+    store = stores("orders")
+    # the unit of work committed, then the process died before its relay published
+    with store.transaction() as work:
+        event_id = work.emit("order_placed", {"id": 901, "organization_id": 42,
+                                              "academic_year": "2026-27", "quantity": 10})
+    assert [row.sent_at for row in outbox_rows(store)] == [None]
+    received = listen("orders", "order_placed")
+
+    start_orders(start_service, rpc)
+
+    wait_for(lambda: received.count("order_placed") == 1)
+    assert received["order_placed"][0] == {"id": 901, "organization_id": 42,
+                                           "academic_year": "2026-27", "quantity": 10,
+                                           "event_id": event_id}
+    wait_for(lambda: sent_row(store, event_id))
+
+
+def test_event_with_no_queue_bound_yet_stays_pending_and_is_delivered_later(
+        start_service, stores, listen, rpc, wait_for, stays):
+    start_orders(start_service, rpc)
+    store = stores("orders")
+
+    order = rpc.orders.place_order(PRINCIPAL, "key-1", REQUEST)["order"]
+
+    # the broker returned it (mandatory): the relay keeps it and schedules a retry
+    unrouted = wait_for(lambda: [row for row in outbox_rows(store) if row.attempts >= 1])
+    assert len(unrouted) == 1
+    assert unrouted[0].sent_at is None
+    assert unrouted[0].next_attempt_at is not None
+    assert "no queue" in unrouted[0].last_error
+
+    received = listen("orders", "order_placed")
+
+    # backoff 1 s, 2 s, 4 s, ...: the next retry after the queue appears is a few seconds away
+    wait_for(lambda: received.count("order_placed") == 1, timeout=20)
+    assert received["order_placed"][0]["id"] == order["id"]
+    assert received["order_placed"][0]["event_id"] == unrouted[0].event_id
+    wait_for(lambda: sent_row(store, unrouted[0].event_id))
+    assert stays(lambda: received.count("order_placed") == 1, duration=1.5)

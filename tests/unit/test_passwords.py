@@ -1,0 +1,37 @@
+"""Password hashing: Argon2id, and a wrong or unusable hash is just "no"."""
+from services.access.passwords import hash_password, verify_password
+
+
+def test_hash_is_argon2id():
+    assert hash_password("correct horse battery").startswith("$argon2id$")
+
+
+def test_hash_is_salted():
+    assert hash_password("correct horse battery") != hash_password("correct horse battery")
+
+
+def test_hash_does_not_contain_the_password():
+    assert "correct horse battery" not in hash_password("correct horse battery")
+
+
+def test_verify_accepts_the_right_password():
+    stored = hash_password("correct horse battery")
+    assert verify_password(stored, "correct horse battery") is True
+
+
+def test_verify_rejects_a_wrong_password():
+    stored = hash_password("correct horse battery")
+    assert verify_password(stored, "correct horse battery!") is False
+    assert verify_password(stored, "Correct horse battery") is False
+    assert verify_password(stored, "") is False
+
+
+def test_unknown_account_path_returns_false():
+    # no account: verified against a dummy hash so the miss takes as long as a hit
+    assert verify_password(None, "not a real password!") is False
+    assert verify_password("", "anything at all") is False
+
+
+def test_an_unreadable_hash_returns_false():
+    assert verify_password("not-a-hash", "correct horse battery") is False
+    assert verify_password("$argon2id$v=19$m=19456,t=2,p=1$broken", "x") is False
