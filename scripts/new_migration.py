@@ -9,12 +9,12 @@ from pathlib import Path
 from alembic import command
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from services.common.migrations import alembic_config, upgrade  # noqa: E402
+from services.common.migrations import alembic_config, upgrade
 
 
 def main(service_name, message):
     with tempfile.TemporaryDirectory() as scratch:
-        url = "sqlite:///{}/scratch.db".format(scratch)
+        url = f"sqlite:///{scratch}/scratch.db"
         upgrade(service_name, url)
         command.revision(alembic_config(service_name, url), message=message, autogenerate=True)
 

@@ -92,8 +92,8 @@ def nameko_command(python):
             script = Path(python).parent / "nameko"
             if not script.exists():
                 raise SystemStartError(
-                    "nameko is not installed for {} (no `-m nameko`, no {}); run `make venv`"
-                    .format(python, script))
+                    f"nameko is not installed for {python} (no `-m nameko`, no {script}); run `make venv`"
+                    )
             _NAMEKO_COMMANDS[python] = [str(script)]
     return list(_NAMEKO_COMMANDS[python])
 
@@ -124,7 +124,7 @@ def tail(path, lines=30):
             stream.seek(max(0, size - 64 * 1024))
             text = stream.read().decode("utf-8", "replace")
     except OSError:
-        return "(no log at {})".format(path)
+        return f"(no log at {path})"
     return "\n".join(text.splitlines()[-lines:])
 
 
@@ -160,7 +160,7 @@ class System:
         names = []
         for kind in PROCESS_ORDER:
             if kind == "vouchers":
-                names.extend("vouchers-{}".format(n) for n in range(1, self.voucher_workers + 1))
+                names.extend(f"vouchers-{n}" for n in range(1, self.voucher_workers + 1))
             else:
                 names.append(kind)
         return names
@@ -172,11 +172,11 @@ class System:
             return kind
         if name in SERVICE_MODULES and name != "vouchers":
             return name
-        raise KeyError("no such process: {!r} (names: access, orders, scores, billing, "
-                       "gateway, vouchers-1, vouchers-2, ...)".format(name))
+        raise KeyError(f"no such process: {name!r} (names: access, orders, scores, billing, "
+                       "gateway, vouchers-1, vouchers-2, ...)")
 
     def log_path(self, name):
-        return self.log_dir / "{}.log".format(name)
+        return self.log_dir / f"{name}.log"
 
     def log_tail(self, name, lines=30):
         return tail(self.log_path(name), lines)
@@ -185,8 +185,8 @@ class System:
     def base_url(self):
         host, port = web_address(self._merged_env())
         if ":" in host:
-            host = "[{}]".format(host)
-        return "http://{}:{}".format(host, port)
+            host = f"[{host}]"
+        return f"http://{host}:{port}"
 
     def _merged_env(self):
         env = dict(os.environ)
@@ -212,8 +212,8 @@ class System:
         host, port = web_address(self._merged_env())
         if _port_in_use(host, port):
             raise SystemStartError(
-                "something already listens on {}:{} (WEB_SERVER_ADDRESS): an earlier run still "
-                "going? Stop it or pick another address.".format(host, port))
+                f"something already listens on {host}:{port} (WEB_SERVER_ADDRESS): an earlier run still "
+                "going? Stop it or pick another address.")
         self.log_dir.mkdir(parents=True, exist_ok=True)
         try:
             for name in self.names:
@@ -324,26 +324,24 @@ class System:
                     if name not in self._stopped and p.poll() is not None}
             if dead:
                 raise SystemStartError("process(es) exited while starting: {}\n{}".format(
-                    ", ".join("{} (exit {})".format(n, c) for n, c in dead.items()),
+                    ", ".join(f"{n} (exit {c})" for n, c in dead.items()),
                     self._tails(dead)))
             try:
                 with urllib.request.urlopen(url, timeout=2) as response:
                     if response.status == 200:
                         return response.read()
-                    last = "HTTP {}".format(response.status)
+                    last = f"HTTP {response.status}"
             except urllib.error.HTTPError as exc:
                 body = exc.read()[:500].decode("utf-8", "replace")
-                last = "HTTP {}: {}".format(exc.code, body)
+                last = f"HTTP {exc.code}: {body}"
             except (urllib.error.URLError, OSError) as exc:
                 last = str(getattr(exc, "reason", exc))
             if time.monotonic() >= deadline:
-                raise SystemStartError("{} did not answer 200 within {}s (last: {})\n{}".format(
-                    url, timeout, last, self._tails(self.processes)))
+                raise SystemStartError(f"{url} did not answer 200 within {timeout}s (last: {last})\n{self._tails(self.processes)}")
             time.sleep(0.25)
 
     def _tails(self, names, lines=20):
-        return "\n".join("--- {} ({}) ---\n{}".format(name, self.log_path(name),
-                                                      self.log_tail(name, lines))
+        return "\n".join(f"--- {name} ({self.log_path(name)}) ---\n{self.log_tail(name, lines)}"
                          for name in names)
 
     def __enter__(self):
@@ -377,7 +375,7 @@ class _Stop(Exception):
 
 
 def _run_step(title, argv, env):
-    print("==> {}".format(title), flush=True)
+    print(f"==> {title}", flush=True)
     result = subprocess.run(argv, cwd=str(PROJECT_ROOT), env=env)
     if result.returncode != 0:
         print("{} failed (exit {}): {}".format(title, result.returncode, " ".join(argv)),
@@ -396,8 +394,8 @@ def _seed_demo(system, env):
             env["CLEP_OPERATIONS_TOKEN"]]
     result = subprocess.run(argv, cwd=str(PROJECT_ROOT), env=env)
     if result.returncode != 0:
-        print("!!! The demo seed failed (exit {}); the system keeps running without the demo "
-              "data.".format(result.returncode), file=sys.stderr, flush=True)
+        print(f"!!! The demo seed failed (exit {result.returncode}); the system keeps running without the demo "
+              "data.", file=sys.stderr, flush=True)
 
 
 def _seed_module_exists():
@@ -421,9 +419,10 @@ def run(args):
         print("VOUCHER_WORKERS must be at least 1", file=sys.stderr)
         return 2
 
-    if "PYTHONWARNINGS" not in os.environ:  # eventlet's and pkg_resources' notices, in every log
-        overrides["PYTHONWARNINGS"] = ("ignore::DeprecationWarning,"
-                                       "ignore:pkg_resources is deprecated:UserWarning")
+    if "PYTHONWARNINGS" not in os.environ:
+        # eventlet's deprecation banner (a plain Warning, issued on import) and pkg_resources'
+        # notice would open every log; set PYTHONWARNINGS to see warnings again.
+        overrides["PYTHONWARNINGS"] = "ignore"
     system = System(env=overrides, voucher_workers=workers)
     env = system._merged_env()
     python = system.python
@@ -431,8 +430,8 @@ def run(args):
 
     host, port = web_address(env)
     if _port_in_use(host, port):
-        print("Something already listens on {}:{} (WEB_SERVER_ADDRESS): is the system already "
-              "running? Stop it, or set WEB_SERVER_ADDRESS.".format(host, port), file=sys.stderr)
+        print(f"Something already listens on {host}:{port} (WEB_SERVER_ADDRESS): is the system already "
+              "running? Stop it, or set WEB_SERVER_ADDRESS.", file=sys.stderr)
         return 1
 
     _run_step("Migrating the databases", [python, "-m", "services.common.migrations"], env)
@@ -454,7 +453,7 @@ def run(args):
             system.start()
             system.wait_healthy(timeout=args.timeout)
         except SystemStartError as exc:
-            print("The system did not come up: {}".format(exc), file=sys.stderr, flush=True)
+            print(f"The system did not come up: {exc}", file=sys.stderr, flush=True)
             stopping.append(None)
             system.stop()
             return 1
@@ -463,8 +462,8 @@ def run(args):
         while True:
             time.sleep(1)
             for name, code in system.unexpected_exits().items():
-                print("\n!!! {} exited unexpectedly (exit code {}). Last lines of {}:\n{}\n"
-                      .format(name, code, system.log_path(name), system.log_tail(name)),
+                print(f"\n!!! {name} exited unexpectedly (exit code {code}). Last lines of {system.log_path(name)}:\n{system.log_tail(name)}\n"
+                      ,
                       file=sys.stderr, flush=True)
             if system.processes and not any(system.is_running(n) for n in system.processes):
                 print("Every process has exited; stopping.", file=sys.stderr, flush=True)
@@ -472,8 +471,7 @@ def run(args):
                 return 1
     except _Stop:
         stopping.append(None)
-        print("\nStopping (SIGTERM to every process, SIGKILL after {:.0f}s)...".format(
-            STOP_TIMEOUT), flush=True)
+        print(f"\nStopping (SIGTERM to every process, SIGKILL after {STOP_TIMEOUT:.0f}s)...", flush=True)
         killed = system.stop()
         if killed:
             print("Killed (did not stop in time): {}".format(", ".join(killed)), flush=True)
@@ -488,15 +486,15 @@ def _print_banner(system, env, generated):
         return "generated for this run" if name in generated else "from the environment"
 
     print("\nThe CLEP portal is up.", flush=True)
-    print("  Gateway:          {}   (health: {}/health)".format(system.base_url, system.base_url))
+    print(f"  Gateway:          {system.base_url}   (health: {system.base_url}/health)")
     print("  Operations token: {}   (CLEP_OPERATIONS_TOKEN, {})".format(
         env["CLEP_OPERATIONS_TOKEN"], origin("CLEP_OPERATIONS_TOKEN")))
     print("  Partner token:    {}   (CLEP_PARTNER_TOKEN, {})".format(
         env["CLEP_PARTNER_TOKEN"], origin("CLEP_PARTNER_TOKEN")))
     print("  Logs:             {}/   ({})".format(
-        system.log_dir, ", ".join("{}.log".format(n) for n in system.names)))
+        system.log_dir, ", ".join(f"{n}.log" for n in system.names)))
     print("  Processes:        {}".format(", ".join(
-        "{} ({})".format(n, p.pid) for n, p in system.processes.items())))
+        f"{n} ({p.pid})" for n, p in system.processes.items())))
     print("Press Ctrl-C to stop.", flush=True)
 
 

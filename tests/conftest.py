@@ -6,32 +6,16 @@ parametrised so database tests run on both), and the config a service container 
 """
 import eventlet
 
-eventlet.monkey_patch()  # noqa: E402  (must come first)
+eventlet.monkey_patch()
 
-import os  # noqa: E402
-import uuid  # noqa: E402
+import uuid
 
-import psycopg2  # noqa: E402
-import pytest  # noqa: E402
+import pytest
 
-from services.common.clock import Clock  # noqa: E402
-from services.common.database import Store  # noqa: E402
-from services.common.migrations import upgrade  # noqa: E402
-
-POSTGRES_ADMIN_DSN = os.environ.get("CLEP_TEST_POSTGRES_DSN",
-                                    "host=127.0.0.1 port=5432 user=postgres dbname=postgres")
-POSTGRES_URL_BASE = os.environ.get("CLEP_TEST_POSTGRES_URL",
-                                   "postgresql://postgres@127.0.0.1:5432/")
-
-
-def _postgres_admin(statement):
-    connection = psycopg2.connect(POSTGRES_ADMIN_DSN)
-    connection.autocommit = True
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute(statement)
-    finally:
-        connection.close()
+from scripts.sandbox import create_postgres_database, drop_postgres_database
+from services.common.clock import Clock
+from services.common.database import Store
+from services.common.migrations import upgrade
 
 
 class Databases:
@@ -44,15 +28,14 @@ class Databases:
 
     def new_url(self, name):
         if self.kind == "sqlite":
-            return "sqlite:///{}/{}-{}.db".format(self.directory, name, uuid.uuid4().hex[:6])
-        database = "clep_test_{}_{}".format(name, uuid.uuid4().hex[:10])
-        _postgres_admin('CREATE DATABASE "{}"'.format(database))
+            return f"sqlite:///{self.directory}/{name}-{uuid.uuid4().hex[:6]}.db"
+        database, url = create_postgres_database(f"clep_test_{name}")
         self._created.append(database)
-        return POSTGRES_URL_BASE + database
+        return url
 
     def drop_all(self):
         for database in self._created:
-            _postgres_admin('DROP DATABASE IF EXISTS "{}" WITH (FORCE)'.format(database))
+            drop_postgres_database(database)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

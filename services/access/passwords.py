@@ -15,6 +15,7 @@ def hash_password(password):
 
 def verify_password(password_hash, password):
     try:
-        return tpool.execute(_hasher.verify, password_hash or _DUMMY_HASH, password)
+        matched = tpool.execute(_hasher.verify, password_hash or _DUMMY_HASH, password)
     except (VerificationError, InvalidHashError):
         return False
+    return bool(matched and password_hash)  # the dummy's own password opens nothing

@@ -45,7 +45,7 @@ class Portal:
         return response.json()
 
     def register_organization(self, kind="school", **fields):
-        body = {"name": "Org {}".format(uuid.uuid4().hex[:8]), "kind": kind, "zip": "48201",
+        body = {"name": f"Org {uuid.uuid4().hex[:8]}", "kind": kind, "zip": "48201",
                 "city": "Detroit", "state": "MI"}
         body.update(fields)
         response = self.post("/api/admin/organizations", self.ops, json=body)
@@ -53,7 +53,7 @@ class Portal:
         return response.json()
 
     def issue_access_code(self, organization_id, year=None):
-        response = self.post("/api/admin/organizations/{}/access-codes".format(organization_id),
+        response = self.post(f"/api/admin/organizations/{organization_id}/access-codes",
                              self.ops, json={"academic_year": year or self.academic_year})
         assert response.status_code == 201, response.text
         return response.json()["access_code"]
@@ -61,8 +61,8 @@ class Portal:
     # coordinators
 
     def new_account(self, accept_terms=True):
-        email = "coordinator-{}@example.org".format(uuid.uuid4().hex[:10])
-        password = "a long password {}".format(uuid.uuid4().hex[:6])
+        email = f"coordinator-{uuid.uuid4().hex[:10]}@example.org"
+        password = f"a long password {uuid.uuid4().hex[:6]}"
         response = self.post("/api/accounts", json={"email": email, "name": "Pat Coordinator",
                                                     "password": password})
         assert response.status_code == 201, response.text
@@ -82,7 +82,7 @@ class Portal:
 
     def complete_profile(self, account, organization_id):
         contact = {"name": "Pat Coordinator", "email": account.email, "phone": "313-555-0100"}
-        response = self.put("/api/organizations/{}/profile".format(organization_id),
+        response = self.put(f"/api/organizations/{organization_id}/profile",
                             account.headers, json={
                                 "coordinator": contact,
                                 "second_contact": {"role": "principal", "name": "Dana Principal",
@@ -109,11 +109,11 @@ class Portal:
                 "terms_version": TERMS_VERSION}
         body.update(fields)
         headers = dict(account.headers, **{"Idempotency-Key": key or uuid.uuid4().hex})
-        return self.post("/api/organizations/{}/orders".format(organization_id), headers,
+        return self.post(f"/api/organizations/{organization_id}/orders", headers,
                          json=body)
 
     def order(self, account, organization_id, order_id):
-        return self.get("/api/organizations/{}/orders/{}".format(organization_id, order_id),
+        return self.get(f"/api/organizations/{organization_id}/orders/{order_id}",
                         account.headers)
 
     def wait_until_fulfilled(self, account, organization_id, order_id, timeout=60):

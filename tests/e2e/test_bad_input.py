@@ -73,7 +73,7 @@ def test_missing_and_wrong_typed_fields_are_named(portal):
 
 
 def test_duplicate_email(portal):
-    email = "dup-{}@example.org".format(uuid.uuid4().hex[:8])
+    email = f"dup-{uuid.uuid4().hex[:8]}@example.org"
     body = {"email": email, "name": "A", "password": "long enough password"}
     assert portal.post("/api/accounts", json=body).status_code == 201
     assert error_of(portal.post("/api/accounts", json=dict(body, email=email.upper())),
@@ -102,7 +102,7 @@ def test_bad_order_fields(portal):
     portal.set_fees()
     year_end = int(portal.academic_year[:4]) + 1
     for fields, field in [
-        ({"expiration_date": "{}-07-01".format(year_end)}, "expiration_date"),
+        ({"expiration_date": f"{year_end}-07-01"}, "expiration_date"),
         ({"expiration_date": "2020-01-01"}, "expiration_date"),
         ({"expiration_date": "not a date"}, "expiration_date"),
         ({"po_number": "P" * 51}, "po_number"),

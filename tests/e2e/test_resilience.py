@@ -10,7 +10,7 @@ def wait_for(predicate, timeout=60, interval=0.05):
     deadline = time.monotonic() + timeout
     while not predicate():
         if time.monotonic() > deadline:
-            raise AssertionError("condition not met within {}s".format(timeout))
+            raise AssertionError(f"condition not met within {timeout}s")
         time.sleep(interval)
 
 
@@ -57,7 +57,7 @@ def test_killing_vouchers_mid_order_still_makes_exactly_the_quantity(system, sys
     account, school = portal.coordinator_of()
     portal.set_fees()
     order = portal.place_order(account, school["id"], quantity=10000).json()
-    made = lambda: count_codes_of_order(system_env, order["id"])  # noqa: E731
+    made = lambda: count_codes_of_order(system_env, order["id"])
     wait_for(lambda: made() >= 1000, interval=0.005)
     system.kill_process("vouchers-1")
     at_kill = made()

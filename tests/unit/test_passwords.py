@@ -32,6 +32,12 @@ def test_unknown_account_path_returns_false():
     assert verify_password("", "anything at all") is False
 
 
+def test_unknown_account_path_returns_false_even_for_the_dummy_password():
+    # the dummy hash is of a fixed, readable phrase: it must never count as a match
+    assert verify_password(None, "not a real password") is False
+    assert verify_password("", "not a real password") is False
+
+
 def test_an_unreadable_hash_returns_false():
     assert verify_password("not-a-hash", "correct horse battery") is False
     assert verify_password("$argon2id$v=19$m=19456,t=2,p=1$broken", "x") is False

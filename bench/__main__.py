@@ -1,0 +1,20 @@
+"""Benchmarks: `make bench` (or `python -m bench [name ...]`) prints each figure with its
+target and how far it is from it. Each benchmark starts the real system in a sandbox of
+its own (vhost, data directory, databases) and drives it over HTTP, as a user would.
+"""
+import sys
+
+from bench import orders
+
+BENCHMARKS = {
+    "orders": orders.run,
+}
+
+
+def main(names):
+    for name in names or BENCHMARKS:
+        BENCHMARKS[name]()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,40 @@
+"""A 10,000-voucher order from POST to fulfilled, and its CSV download (issue 2 targets)."""
+import time
+
+from bench.harness import report, running_system, timed
+
+RUNS = 3
+
+
+def order_to_fulfilled(portal, account, organization_id, quantity):
+    started = time.perf_counter()
+    order = portal.place_order(account, organization_id, quantity=quantity).json()
+    while portal.order(account, organization_id, order["id"]).json()["status"] != "fulfilled":
+        time.sleep(0.005)
+    return time.perf_counter() - started, order
+
+
+def download_csv(portal, account, organization_id, order_id):
+    response = portal.get("/api/organizations/{}/orders/{}/vouchers.csv".format(
+        organization_id, order_id), account.headers)
+    assert response.status_code == 200
+    return response.content.count(b"\n") - 1
+
+
+def run():
+    for database in ("sqlite", "postgresql"):
+        print("orders on {} (one vouchers process):".format(database), flush=True)
+        with running_system(database) as (system, portal):
+            portal.set_fees()
+            account, school = portal.coordinator_of()
+            order_to_fulfilled(portal, account, school["id"], 1000)  # warm up
+            fulfilled, downloads = [], []
+            for _ in range(RUNS):
+                seconds, order = order_to_fulfilled(portal, account, school["id"], 10_000)
+                fulfilled.append(seconds)
+                seconds, rows = timed(lambda: download_csv(portal, account, school["id"],
+                                                           order["id"]))
+                assert rows == 10_000, rows
+                downloads.append(seconds)
+            report("10,000-voucher order, POST to fulfilled", fulfilled, 1.0)
+            report("CSV download of 10,000 codes", downloads, 0.5)
