@@ -91,9 +91,8 @@ def nameko_command(python):
         else:
             script = Path(python).parent / "nameko"
             if not script.exists():
-                raise SystemStartError(
-                    f"nameko is not installed for {python} (no `-m nameko`, no {script}); run `make venv`"
-                    )
+                raise SystemStartError(f"nameko is not installed for {python} "
+                                       f"(no `-m nameko`, no {script}); run `make venv`")
             _NAMEKO_COMMANDS[python] = [str(script)]
     return list(_NAMEKO_COMMANDS[python])
 
@@ -212,8 +211,8 @@ class System:
         host, port = web_address(self._merged_env())
         if _port_in_use(host, port):
             raise SystemStartError(
-                f"something already listens on {host}:{port} (WEB_SERVER_ADDRESS): an earlier run still "
-                "going? Stop it or pick another address.")
+                f"something already listens on {host}:{port} (WEB_SERVER_ADDRESS): an earlier "
+                "run still going? Stop it or pick another address.")
         self.log_dir.mkdir(parents=True, exist_ok=True)
         try:
             for name in self.names:
@@ -337,7 +336,8 @@ class System:
             except (urllib.error.URLError, OSError) as exc:
                 last = str(getattr(exc, "reason", exc))
             if time.monotonic() >= deadline:
-                raise SystemStartError(f"{url} did not answer 200 within {timeout}s (last: {last})\n{self._tails(self.processes)}")
+                raise SystemStartError(f"{url} did not answer 200 within {timeout}s "
+                                       f"(last: {last})\n{self._tails(self.processes)}")
             time.sleep(0.25)
 
     def _tails(self, names, lines=20):
@@ -394,8 +394,8 @@ def _seed_demo(system, env):
             env["CLEP_OPERATIONS_TOKEN"]]
     result = subprocess.run(argv, cwd=str(PROJECT_ROOT), env=env)
     if result.returncode != 0:
-        print(f"!!! The demo seed failed (exit {result.returncode}); the system keeps running without the demo "
-              "data.", file=sys.stderr, flush=True)
+        print(f"!!! The demo seed failed (exit {result.returncode}); the system keeps running "
+              "without the demo data.", file=sys.stderr, flush=True)
 
 
 def _seed_module_exists():
@@ -430,8 +430,8 @@ def run(args):
 
     host, port = web_address(env)
     if _port_in_use(host, port):
-        print(f"Something already listens on {host}:{port} (WEB_SERVER_ADDRESS): is the system already "
-              "running? Stop it, or set WEB_SERVER_ADDRESS.", file=sys.stderr)
+        print(f"Something already listens on {host}:{port} (WEB_SERVER_ADDRESS): is the system "
+              "already running? Stop it, or set WEB_SERVER_ADDRESS.", file=sys.stderr)
         return 1
 
     _run_step("Migrating the databases", [python, "-m", "services.common.migrations"], env)
@@ -462,8 +462,8 @@ def run(args):
         while True:
             time.sleep(1)
             for name, code in system.unexpected_exits().items():
-                print(f"\n!!! {name} exited unexpectedly (exit code {code}). Last lines of {system.log_path(name)}:\n{system.log_tail(name)}\n"
-                      ,
+                print(f"\n!!! {name} exited unexpectedly (exit code {code}). "
+                      f"Last lines of {system.log_path(name)}:\n{system.log_tail(name)}\n",
                       file=sys.stderr, flush=True)
             if system.processes and not any(system.is_running(n) for n in system.processes):
                 print("Every process has exited; stopping.", file=sys.stderr, flush=True)
@@ -471,7 +471,8 @@ def run(args):
                 return 1
     except _Stop:
         stopping.append(None)
-        print(f"\nStopping (SIGTERM to every process, SIGKILL after {STOP_TIMEOUT:.0f}s)...", flush=True)
+        print(f"\nStopping (SIGTERM to every process, SIGKILL after {STOP_TIMEOUT:.0f}s)...",
+              flush=True)
         killed = system.stop()
         if killed:
             print("Killed (did not stop in time): {}".format(", ".join(killed)), flush=True)

@@ -25,6 +25,7 @@ log = logging.getLogger(__name__)
 POLL_SECONDS = 1.0
 BATCH_SIZE = 200
 MAX_BACKOFF_SECONDS = 60
+CLAIM_SECONDS = 60  # SQLite: how long a relay owns the rows it is publishing
 
 
 class OutboxRelay(Extension):
@@ -85,12 +86,28 @@ class OutboxRelay(Extension):
                            or_(outbox.c.next_attempt_at.is_(None), outbox.c.next_attempt_at <= now)))
                .order_by(outbox.c.id).limit(BATCH_SIZE))
         if self.store.is_sqlite:
-            # never hold SQLite's write lock while publishing (publishing yields)
-            with self.store.reader() as session:
-                rows = session.execute(due).all()
-            outcomes = [self._publish(row) for row in rows]
+            # never hold SQLite's write lock while publishing (publishing yields); instead
+            # claim the rows for a while, so that the relay of another process on the same
+            # file does not publish them too (a claim left by a crash simply runs out)
             with self.store.transaction() as work:
-                self._record(work.session, rows, outcomes, now)
+                rows = work.session.execute(due).all()
+                if rows:
+                    work.session.execute(
+                        update(outbox).where(outbox.c.id.in_([row.id for row in rows]))
+                        .values(next_attempt_at=now + timedelta(seconds=CLAIM_SECONDS)))
+            if not rows:
+                return 0
+            outcomes = []
+            try:
+                for row in rows:
+                    outcomes.append(self._publish(row))
+            finally:  # record what went out; rows not reached (broker away) are due again
+                with self.store.transaction() as work:
+                    self._record(work.session, rows, outcomes, now)
+                    unreached = [row.id for row in rows[len(outcomes):]]
+                    if unreached:
+                        work.session.execute(update(outbox).where(outbox.c.id.in_(unreached))
+                                             .values(next_attempt_at=now))
         else:
             with self.store.transaction() as work:  # SKIP LOCKED: replicas share the work
                 rows = work.session.execute(due.with_for_update(skip_locked=True)).all()

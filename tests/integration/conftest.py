@@ -111,6 +111,13 @@ class Received:
     def count(self, event_type):
         return len(self.events[event_type])
 
+    def wait(self, event_type, count=1, timeout=10):
+        """Wait until at least `count` of these arrived (check exact counts with `stays`)."""
+        wait_for(lambda: len(self.events[event_type]) >= count, timeout, message=(
+            "{} of {} {} events arrived within {}s".format(
+                len(self.events[event_type]), count, event_type, timeout)))
+        return self.events[event_type]
+
 
 @pytest.fixture
 def listen(container_factory, config):

@@ -45,8 +45,8 @@ def test_order_placed_generates_every_code_in_chunks_announced_once(
 
     dispatch("orders", "order_placed", order_placed(501, 2500))
 
-    wait_for(lambda: received.count("vouchers_generated") == 1, timeout=20)
-    wait_for(lambda: received.count("voucher_chunk_generated") == 3)
+    received.wait("vouchers_generated", 1, timeout=20)
+    received.wait("voucher_chunk_generated", 3)
     assert received["vouchers_generated"][0]["order_id"] == 501
     assert received["vouchers_generated"][0]["quantity"] == 2500
     chunks = received["voucher_chunk_generated"]
@@ -70,8 +70,8 @@ def test_order_placed_again_with_same_or_fresh_event_id_adds_nothing(
     store = stores("vouchers")
     first = order_placed(502, 2500)
     dispatch("orders", "order_placed", first)
-    wait_for(lambda: received.count("vouchers_generated") == 1, timeout=20)
-    wait_for(lambda: received.count("voucher_chunk_generated") == 3)
+    received.wait("vouchers_generated", 1, timeout=20)
+    received.wait("voucher_chunk_generated", 3)
 
     dispatch("orders", "order_placed", first)  # redelivery: the same event_id
     again = order_placed(502, 2500)  # the same order announced twice (a new event_id)
@@ -90,7 +90,7 @@ def test_csv_pages_walk_every_code_in_order_and_usage_counts_them_unused(
     received = listen("vouchers", "vouchers_generated")
     start_service(VouchersService)
     dispatch("orders", "order_placed", order_placed(503, 2500))
-    wait_for(lambda: received.count("vouchers_generated") == 1, timeout=20)
+    received.wait("vouchers_generated", 1, timeout=20)
 
     rows, pages, after = [], 0, None
     while True:
@@ -127,8 +127,8 @@ def test_two_vouchers_processes_share_the_chunks_of_a_10000_order(
 
     dispatch("orders", "order_placed", order_placed(504, 10_000))
 
-    wait_for(lambda: received.count("vouchers_generated") == 1, timeout=60)
-    wait_for(lambda: received.count("voucher_chunk_generated") >= 10); print("CHUNKS", received.count("voucher_chunk_generated"), received.count("vouchers_generated"), sorted(c["chunk_no"] for c in received["voucher_chunk_generated"]))
+    received.wait("vouchers_generated", 1, timeout=60)
+    received.wait("voucher_chunk_generated", 10)
     assert sorted(chunk["chunk_no"] for chunk in received["voucher_chunk_generated"]) == \
         list(range(10))
     made = stored_codes(stores("vouchers"))
