@@ -66,6 +66,16 @@ def insert_ignoring_duplicates(session, table, rows):
     return len(session.execute(statement, rows).all())
 
 
+_SQLITE_WRITE_LOCKS = {}
+
+
+def _sqlite_write_lock(url):
+    """One green lock per SQLite file in this process, shared by every Store on it: two
+    greenthreads waiting in SQLite's (blocking) busy handler for each other would stall
+    the hub until the busy timeout."""
+    return _SQLITE_WRITE_LOCKS.setdefault(url, eventlet.semaphore.Semaphore(1))
+
+
 class UnitOfWork:
     """One transaction: the ORM session, plus the outbox and the processed-event record."""
 
@@ -105,7 +115,7 @@ class Store:
         self.engine = make_engine(url)
         self.is_sqlite = self.engine.dialect.name == "sqlite"
         self._writer = self.engine.execution_options(clep_write=True)
-        self._write_lock = eventlet.semaphore.Semaphore(1) if self.is_sqlite else None
+        self._write_lock = _sqlite_write_lock(url) if self.is_sqlite else None
         self._now = clock_now
         self._commit_listeners = []
 
