@@ -1,7 +1,10 @@
 """Placing orders, reading them, and moving them along as their vouchers are made."""
+from datetime import timezone
+
 from sqlalchemy import select
 
 from services.common.academic_year import AcademicYear
+from services.common.clock import as_utc
 from services.common.errors import (Conflict, IdempotencyKeyReused, InvalidInput, NotFound)
 from services.orders import rules
 from services.orders.models import FeeSchedule, IdempotencyKey, Order
@@ -13,7 +16,9 @@ HISTORY_YEARS = 5
 def order_view(order):
     return {
         "id": order.id, "organization_id": order.organization_id,
-        "academic_year": order.academic_year, "placed_at": order.placed_at.isoformat(),
+        "academic_year": order.academic_year,
+        # UTC with its offset, however the database hands it back (SQLite: naive)
+        "placed_at": as_utc(order.placed_at).astimezone(timezone.utc).isoformat(),
         "placed_by": {"id": order.placed_by, "name": order.placed_by_name},
         "quantity": order.quantity, "covers_remote_proctoring": order.covers_remote_proctoring,
         "expiration_date": order.expiration_date.isoformat(), "po_number": order.po_number,

@@ -1,4 +1,4 @@
-"""Access codes: 12 Crockford base32 symbols, easy to type back (services/access/access_codes.py)."""
+"""Access codes: 12 Crockford base32 symbols, easy to type back (access_codes.py)."""
 import pytest
 
 from services.access.access_codes import (ALPHABET, LENGTH, format_access_code, name_key,
