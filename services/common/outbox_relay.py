@@ -8,6 +8,7 @@ stays pending and is retried, instead of being dropped by the broker.
 """
 import json
 import logging
+import time
 from datetime import datetime, timedelta, timezone
 
 import eventlet
@@ -16,7 +17,7 @@ from nameko.amqp.publish import Publisher, UndeliverableMessage
 from nameko.constants import AMQP_URI_CONFIG_KEY
 from nameko.extensions import Extension
 from nameko.standalone.events import get_event_exchange
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, delete, or_, select, update
 
 from services.common.messaging_tables import outbox
 
@@ -26,6 +27,12 @@ POLL_SECONDS = 1.0
 BATCH_SIZE = 200
 MAX_BACKOFF_SECONDS = 60
 CLAIM_SECONDS = 60  # SQLite: how long a relay owns the rows it is publishing
+# Consumer queues are durable, so "no queue bound" means either the consumer has never run
+# on this broker yet (worth waiting for) or nobody subscribes to the event at all. After
+# this many tries (about ten minutes of backoff) the row is closed, its last_error kept.
+MAX_UNROUTED_ATTEMPTS = 15
+SENT_RETENTION = timedelta(days=7)  # sent rows are deleted after this
+PURGE_EVERY_SECONDS = 3600
 
 
 class OutboxRelay(Extension):
@@ -66,10 +73,14 @@ class OutboxRelay(Extension):
             self._wakeups.put(None)
 
     def _run(self):
+        next_purge = 0.0
         while self._running:
             try:
                 while self._running and self.relay_batch() == BATCH_SIZE:
                     pass
+                if time.monotonic() >= next_purge:
+                    self.purge_sent()
+                    next_purge = time.monotonic() + PURGE_EVERY_SECONDS
             except Exception:  # broker or database away: keep the loop alive, retry later
                 log.exception("outbox relay of %s failed; retrying", self.service_name)
                 eventlet.sleep(POLL_SECONDS)
@@ -128,10 +139,25 @@ class OutboxRelay(Extension):
         if sent:
             session.execute(update(outbox).where(outbox.c.id.in_(sent)).values(sent_at=now))
         for row, error in zip(rows, outcomes):
-            if error is not None:
-                delay = min(MAX_BACKOFF_SECONDS, 2 ** row.attempts)
+            if error is None:
+                continue
+            if row.attempts + 1 >= MAX_UNROUTED_ATTEMPTS:
                 session.execute(update(outbox).where(outbox.c.id == row.id).values(
-                    attempts=row.attempts + 1, last_error=error,
-                    next_attempt_at=now + timedelta(seconds=delay)))
-                log.warning("event %s of %s not routed; retry in %ss",
-                            row.event_type, self.service_name, delay)
+                    attempts=row.attempts + 1, sent_at=now,
+                    last_error="{}; gave up after {} tries".format(error, row.attempts + 1)))
+                log.error("event %s of %s was never routed; closed (see outbox.last_error)",
+                          row.event_type, self.service_name)
+                continue
+            delay = min(MAX_BACKOFF_SECONDS, 2 ** row.attempts)
+            session.execute(update(outbox).where(outbox.c.id == row.id).values(
+                attempts=row.attempts + 1, last_error=error,
+                next_attempt_at=now + timedelta(seconds=delay)))
+            log.warning("event %s of %s not routed; retry in %ss",
+                        row.event_type, self.service_name, delay)
+
+    def purge_sent(self):
+        """Delete rows sent longer ago than SENT_RETENTION; the outbox is not an archive."""
+        cutoff = datetime.now(timezone.utc) - SENT_RETENTION
+        with self.store.transaction() as work:
+            return work.session.execute(delete(outbox).where(
+                outbox.c.sent_at.is_not(None), outbox.c.sent_at < cutoff)).rowcount
