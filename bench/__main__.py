@@ -4,10 +4,14 @@ its own (vhost, data directory, databases) and drives it over HTTP, as a user wo
 """
 import sys
 
-from bench import orders
+from bench import billing, orders, redemptions, scores, vouchers
 
 BENCHMARKS = {
     "orders": orders.run,
+    "vouchers": vouchers.run,
+    "redemptions": redemptions.run,
+    "scores": scores.run,
+    "billing": billing.run,
 }
 
 

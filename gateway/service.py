@@ -7,12 +7,16 @@ from nameko.dependency_providers import Config
 
 from gateway.routes.access import AccessRoutes
 from gateway.routes.accounts import AccountRoutes
+from gateway.routes.billing import BillingRoutes
 from gateway.routes.orders import OrderRoutes
+from gateway.routes.partners import PartnerRoutes
+from gateway.routes.scores import ScoreRoutes
 from gateway.routes.system import SystemRoutes
 from gateway.rpc import TimedRpc
 
 
-class GatewayService(SystemRoutes, AccountRoutes, AccessRoutes, OrderRoutes):
+class GatewayService(SystemRoutes, AccountRoutes, AccessRoutes, OrderRoutes, ScoreRoutes,
+                     PartnerRoutes, BillingRoutes):
     name = "gateway"
 
     config = Config()

@@ -15,7 +15,8 @@ class AccountRoutes:
                                                         body["password"]), 201)
 
     @route("POST", "/api/sessions", auth="none", tag="accounts", body=s.SessionIn,
-           response=s.SessionOut, status=201, errors=(400, 401), summary="Sign in.")
+           response=s.SessionOut, status=201, errors=(400, 401, 429),
+           summary="Sign in; 429 with Retry-After after 5 failures in a row for the email.")
     def sign_in(self, call):
         return json_response(self.access.sign_in(call.body["email"], call.body["password"]), 201)
 
@@ -26,7 +27,8 @@ class AccountRoutes:
         return Response(status=204)
 
     @route("GET", "/api/me", auth="session", tag="accounts", response=s.MeOut, errors=(401,),
-           summary="The account and its organizations for the current academic year.")
+           summary="The account and its organizations for the current academic year "
+                   "(answers before the portal terms are accepted).")
     def me(self, call):
         return json_response(self.access.me(call.token))
 

@@ -1,4 +1,5 @@
-"""Fees, orders, and the vouchers of an order."""
+"""Fees, orders, the vouchers of an order, and operations' voucher admin (legacy codes,
+the June 30 close)."""
 from werkzeug.wrappers import Response
 
 from gateway.csv_stream import csv_lines
@@ -100,10 +101,9 @@ class OrderRoutes:
                     return
                 page = vouchers.csv_page(org_id, order_id, page["next_after"], CSV_PAGE)
 
-        filename = "clep-vouchers-order-{}.csv".format(order_id)
+        disposition = 'attachment; filename="clep-vouchers-order-{}.csv"'.format(order_id)
         return Response(csv_lines(VOUCHER_CSV_HEADER, pages()), mimetype="text/csv",
-                        headers={"Content-Disposition": 'attachment; filename="{}"'.format(filename),
-                                 "Cache-Control": "no-store"})
+                        headers={"Content-Disposition": disposition, "Cache-Control": "no-store"})
 
     @route("GET", "/api/organizations/<int:org_id>/orders/<int:order_id>/vouchers",
            auth="session", tag="orders", query=s.VoucherUsageQuery, response=s.VoucherUsageOut,
@@ -122,3 +122,21 @@ class OrderRoutes:
         load(AcademicYearIn(), {"academic_year": academic_year})
         return json_response(self.orders.set_fees(academic_year, call.body["exam_fee_cents"],
                                                   call.body["remote_proctoring_fee_cents"]))
+
+    @route("POST", "/api/admin/legacy-vouchers", auth="operations", tag="operations",
+           body=s.LegacyVouchersIn, response=s.LegacyVouchersOut, status=201,
+           errors=(400, 401, 403, 409),
+           summary="Import pre-portal voucher codes of an organization for an academic year.")
+    def import_legacy_vouchers(self, call):
+        body = call.body
+        return json_response(self.vouchers.import_legacy_vouchers(
+            body["organization_id"], body["academic_year"], body["voucher_codes"],
+            body["covers_remote_proctoring"]), 201)
+
+    @route("POST", "/api/admin/academic-years/<academic_year>/close", auth="operations",
+           tag="operations", response=s.YearCloseOut, status=202, errors=(400, 401, 403, 409),
+           summary="Close an academic year that is over: cancel unused registration tickets, "
+                   "expire unused vouchers. Closing it again changes nothing.")
+    def close_academic_year(self, call, academic_year):
+        load(AcademicYearIn(), {"academic_year": academic_year})
+        return json_response(self.vouchers.close_academic_year(academic_year), 202)

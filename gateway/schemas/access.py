@@ -1,8 +1,25 @@
 """Schemas of getting access, profiles and organizations."""
+import re
+
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from gateway.schemas.common import (PHONE, ZIP, StrictBoolean, StrictInteger,
                                     text)
+
+_CONTROL_BUT_NEWLINES = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+def phone_number(value):
+    """The shared PHONE shape, with 7 to 15 actual digits (not "(---) ---")."""
+    PHONE(value)
+    if not 7 <= sum(symbol.isdigit() for symbol in value) <= 15:
+        raise ValidationError("A phone number of 7 to 15 digits, like 313-555-0100.")
+
+
+def letter(value):
+    """Free text of several lines: no control characters but line breaks and tabs."""
+    if _CONTROL_BUT_NEWLINES.search(value):
+        raise ValidationError("Only printable characters and line breaks.")
 
 class OrganizationSummary(Schema):
     id = fields.Integer()
@@ -41,7 +58,7 @@ class RedemptionOut(Schema):
 class Contact(Schema):
     name = text(200)
     email = fields.Email(required=True, validate=validate.Length(max=254))
-    phone = fields.String(required=True, validate=PHONE)
+    phone = fields.String(required=True, validate=phone_number)
 
 
 class SecondContact(Contact):
@@ -52,7 +69,7 @@ class BillingContact(Schema):
     same_as_coordinator = StrictBoolean(required=True)
     name = text(200, required=False, allow_none=True)
     email = fields.Email(allow_none=True, validate=validate.Length(max=254))
-    phone = fields.String(allow_none=True, validate=PHONE)
+    phone = fields.String(allow_none=True, validate=phone_number)
 
     @validates_schema
     def contact_unless_same(self, data, **kwargs):
@@ -100,6 +117,101 @@ class OrganizationOut(Schema):
     state_funded = fields.Boolean()
 
 
+class OrganizationPatchIn(Schema):
+    """Any of these; the kind of an organization cannot change."""
+    name = text(200, required=False)
+    zip = fields.String(validate=ZIP)
+    city = text(100, required=False)
+    state = fields.String(validate=validate.Regexp(r"^[A-Za-z]{2}$",
+                                                   error="A two-letter state code."))
+    district_id = StrictInteger(allow_none=True)
+    state_funded = StrictBoolean()
+
+
 class AccessCodeOut(Schema):
     access_code = fields.String()
     academic_year = fields.String()
+    emailed_to = fields.String(allow_none=True)
+
+
+class AccessCodeRunOut(Schema):
+    id = fields.Integer()
+    academic_year = fields.String()
+    status = fields.String(metadata={"enum": ["running", "finished", "failed"]})
+    requested_at = fields.String()
+    finished_at = fields.String(allow_none=True)
+    ordered_in = fields.List(fields.String())
+    organizations = fields.Integer()
+    codes_issued = fields.Integer()
+    mailed = fields.Integer()
+    no_contact = fields.List(fields.Integer())
+    mail_failed = fields.List(fields.Integer())
+    error = fields.String(allow_none=True)
+
+
+class AccessCodeRequestIn(Schema):
+    organization_name = text(200)
+    zip = fields.String(required=True, validate=ZIP)
+    requester_role = fields.String(required=True, validate=validate.OneOf(
+        ["coordinator", "alternate", "other"]))
+    message = fields.String(required=True, validate=[validate.Length(min=1, max=2000), letter])
+
+
+class AccessCodeRequestAccepted(Schema):
+    id = fields.Integer()
+    routed_to = fields.String(metadata={"enum": ["operations", "coordinator"]})
+    status = fields.String(metadata={"enum": ["pending", "referred"]})
+
+
+class AccessCodeRequestsQuery(Schema):
+    status = fields.String(load_default=None, validate=validate.OneOf(
+        ["pending", "approved", "declined", "referred"]))
+
+
+class AccessCodeRequestOut(Schema):
+    id = fields.Integer()
+    routed_to = fields.String()
+    status = fields.String()
+    organization_id = fields.Integer(allow_none=True)
+    organization_name = fields.String()
+    zip = fields.String()
+    requester_role = fields.String()
+    message = fields.String()
+    created_at = fields.String()
+    decided_at = fields.String(allow_none=True)
+    academic_year = fields.String(allow_none=True)
+    decline_reason = fields.String(allow_none=True)
+    requester = fields.Dict()
+    emailed_to = fields.String(allow_none=True)
+
+
+class AccessCodeRequestsOut(Schema):
+    requests = fields.List(fields.Nested(AccessCodeRequestOut))
+
+
+class ApproveIn(Schema):
+    organization_id = StrictInteger(load_default=None, allow_none=True)
+
+
+class DeclineIn(Schema):
+    reason = fields.String(required=True, validate=[validate.Length(min=1, max=2000), letter])
+
+
+class AuditQuery(Schema):
+    organization_id = fields.Integer(load_default=None)
+    account_id = fields.Integer(load_default=None)
+    action = fields.String(load_default=None, validate=validate.Length(max=40))
+    limit = fields.Integer(load_default=200, validate=validate.Range(min=1, max=500))
+
+
+class AuditEntryOut(Schema):
+    id = fields.Integer()
+    at = fields.String()
+    action = fields.String()
+    organization_id = fields.Integer(allow_none=True)
+    account = fields.Dict(allow_none=True)
+    detail = fields.Dict()
+
+
+class AuditOut(Schema):
+    entries = fields.List(fields.Nested(AuditEntryOut))

@@ -1,7 +1,8 @@
 """Schemas of fees, orders and vouchers."""
 from marshmallow import Schema, fields, validate
 
-from gateway.schemas.common import (StrictBoolean, StrictInteger, printable, text)
+from gateway.schemas.common import (StrictBoolean, StrictInteger, academic_year_text,
+                                    printable, text)
 
 class QuoteOut(Schema):
     organization = fields.Dict()
@@ -9,8 +10,10 @@ class QuoteOut(Schema):
     exam_fee_cents = fields.Integer()
     remote_proctoring_fee_cents = fields.Integer()
     default_expiration_date = fields.Date()
+    earliest_expiration_date = fields.Date()
     latest_expiration_date = fields.Date()
     max_quantity = fields.Integer()
+    terms = fields.Dict()
 
 
 class OrderIn(Schema):
@@ -34,6 +37,7 @@ class OrderOut(Schema):
     po_number = fields.String(allow_none=True)
     exam_fee_cents = fields.Integer()
     remote_proctoring_fee_cents = fields.Integer()
+    terms_version = fields.String()
     status = fields.String(metadata={"enum": ["generating_vouchers", "fulfilled"]})
     vouchers_generated = fields.Integer()
     vouchers_csv_url = fields.String()
@@ -71,3 +75,34 @@ class FeesIn(Schema):
 
 class FeesOut(FeesIn):
     academic_year = fields.String()
+
+
+class LegacyVouchersIn(Schema):
+    organization_id = StrictInteger(required=True, validate=validate.Range(min=1))
+    academic_year = fields.String(required=True, validate=academic_year_text)
+    voucher_codes = fields.List(fields.Raw(), required=True,
+                                validate=validate.Length(min=1, max=10_000))
+    covers_remote_proctoring = StrictBoolean(load_default=False)
+
+
+class RejectedCode(Schema):
+    voucher_code = fields.Raw()
+    reason = fields.String()
+
+
+class LegacyVouchersOut(Schema):
+    imported = fields.Integer()
+    duplicates = fields.List(fields.String())
+    rejected = fields.List(fields.Nested(RejectedCode))
+    batch_id = fields.Integer(allow_none=True)
+    academic_year = fields.String()
+    expiration_date = fields.Date()
+
+
+class YearCloseOut(Schema):
+    academic_year = fields.String()
+    closed_at = fields.String()
+    closed_by = fields.String()
+    tickets_cancelled = fields.Integer()
+    vouchers_expired = fields.Integer()
+    already_closed = fields.Boolean()

@@ -3,15 +3,18 @@ import hashlib
 import secrets
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
-from services.access.models import Account, Session, TermsAcceptance
+from services.access.models import Account, Session, SignInAttempt, TermsAcceptance
 from services.access.passwords import hash_password, verify_password
 from services.access.terms import PORTAL_TERMS
 from services.common.clock import as_utc
-from services.common.errors import Conflict, Forbidden, InvalidInput, NotAuthenticated
+from services.common.errors import (Conflict, Forbidden, InvalidInput, NotAuthenticated,
+                                    TooManyAttempts)
 
 SESSION_LIFETIME = timedelta(hours=12)
+SIGN_IN_FAILURE_LIMIT = 5          # failed sign-ins in a row for one email ...
+SIGN_IN_HOLD = timedelta(minutes=15)  # ... hold it off this long after the last of them
 
 
 def token_hash(token):
@@ -38,16 +41,45 @@ def create_account(store, clock, email, name, password):
 
 
 def sign_in(store, clock, email, password):
+    """A session token; 401 on bad credentials; 429 while the email is held off.
+
+    The hold is checked before the password, so while it lasts even the right password
+    gets 429 (a guesser learns nothing); unknown emails are counted the same way.
+    """
+    email = email.strip().lower()
     with store.reader() as session:
-        account = session.scalar(select(Account).where(Account.email == email.strip().lower()))
-    if not verify_password(account.password_hash if account else None, password) or not account:
-        raise NotAuthenticated("invalid_credentials", "The email or password is not right.")
-    token = secrets.token_urlsafe(32)
+        check_sign_in_limit(session, clock, email)
+        account = session.scalar(select(Account).where(Account.email == email))
+    matched = verify_password(account.password_hash if account else None, password)
+    matched = bool(matched and account)
     now = clock.now()
+    token = secrets.token_urlsafe(32)
     with store.transaction() as work:
-        work.session.add(Session(token_hash=token_hash(token), account_id=account.id,
-                                 created_at=now, expires_at=now + SESSION_LIFETIME))
+        if matched:  # what came before a success no longer counts: keep the table small
+            work.session.execute(delete(SignInAttempt).where(SignInAttempt.email == email))
+        work.session.add(SignInAttempt(email=email[:254], succeeded=matched, attempted_at=now))
+        if matched:
+            work.session.add(Session(token_hash=token_hash(token), account_id=account.id,
+                                     created_at=now, expires_at=now + SESSION_LIFETIME))
+    if not matched:
+        raise NotAuthenticated("invalid_credentials", "The email or password is not right.")
     return {"token": token, "expires_at": (now + SESSION_LIFETIME).isoformat()}
+
+
+def check_sign_in_limit(session, clock, email):
+    """429 (with Retry-After) after SIGN_IN_FAILURE_LIMIT failures in a row, for a while."""
+    recent = session.execute(
+        select(SignInAttempt.succeeded, SignInAttempt.attempted_at)
+        .where(SignInAttempt.email == email)
+        .order_by(SignInAttempt.id.desc()).limit(SIGN_IN_FAILURE_LIMIT)).all()
+    if len(recent) < SIGN_IN_FAILURE_LIMIT or any(ok for ok, _ in recent):
+        return
+    held_until = as_utc(recent[0].attempted_at) + SIGN_IN_HOLD
+    now = clock.now()
+    if held_until > now:
+        raise TooManyAttempts("too_many_sign_in_attempts",
+                              "Too many failed sign-ins for this email; try again later.",
+                              retry_after=max(1, int((held_until - now).total_seconds() + 0.999)))
 
 
 def sign_out(store, clock, token):

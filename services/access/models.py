@@ -29,6 +29,8 @@ class Session(Base):
 
 class Organization(Base):
     __tablename__ = "organizations"
+    # zip + name is how a coordinator names the organization when getting access
+    __table_args__ = (Index("uq_organizations_zip_name", "zip", "name_key", unique=True),)
     id = Column(Integer, primary_key=True)
     name = Column(String(200), nullable=False)
     name_key = Column(String(200), nullable=False)  # normalised name, for matching
@@ -110,3 +112,71 @@ class AuditEntry(Base):
     organization_id = Column(Integer, index=True)
     action = Column(String(40), nullable=False)
     detail = Column(Text)
+
+
+class SignInAttempt(Base):
+    """Every sign-in try per email (known or not): the failed sign-in limit reads it."""
+    __tablename__ = "sign_in_attempts"
+    __table_args__ = (Index("ix_sign_in_attempts_email_at", "email", "attempted_at"),)
+    id = Column(Integer, primary_key=True)
+    email = Column(String(254), nullable=False)  # as typed, lower-cased
+    succeeded = Column(Boolean, nullable=False)
+    attempted_at = Column(DateTime(timezone=True), nullable=False)
+
+
+class OrderingOrganization(Base):
+    """Which organizations ordered vouchers in which academic year, from `order_placed`."""
+    __tablename__ = "ordering_organizations"
+    organization_id = Column(Integer, primary_key=True)
+    academic_year = Column(String(7), primary_key=True)
+    first_order_id = Column(Integer, nullable=False)
+    first_ordered_at = Column(DateTime(timezone=True), nullable=False)
+
+
+class AccessCodeRun(Base):
+    """Operations' yearly issue of access codes; `active_year` is set while it runs, so two
+    runs of one year never go at once (NULLs do not collide in a unique column)."""
+    __tablename__ = "access_code_runs"
+    id = Column(Integer, primary_key=True)
+    academic_year = Column(String(7), nullable=False, index=True)
+    active_year = Column(String(7), unique=True)
+    status = Column(String(20), nullable=False)  # running, finished, failed
+    requested_at = Column(DateTime(timezone=True), nullable=False)
+    finished_at = Column(DateTime(timezone=True))
+    organizations = Column(Integer, nullable=False, default=0)
+    codes_issued = Column(Integer, nullable=False, default=0)
+    mailed = Column(Integer, nullable=False, default=0)
+    error = Column(Text)
+
+
+class AccessCodeMailing(Base):
+    """The yearly run's mail of one organization's code; a `sent` one is never sent again."""
+    __tablename__ = "access_code_mailings"
+    organization_id = Column(Integer, ForeignKey("organizations.id"), primary_key=True)
+    academic_year = Column(String(7), primary_key=True)
+    run_id = Column(Integer, ForeignKey("access_code_runs.id"), nullable=False, index=True)
+    status = Column(String(20), nullable=False)  # sent, no_contact, failed
+    email = Column(String(254))
+    error = Column(Text)
+    updated_at = Column(DateTime(timezone=True), nullable=False)
+
+
+class AccessCodeRequest(Base):
+    """"Don't have an access code": queued for operations or referred to the coordinator."""
+    __tablename__ = "access_code_requests"
+    __table_args__ = (Index("ix_access_code_requests_status", "status", "id"),
+                      Index("ix_access_code_requests_account_at", "account_id", "created_at"))
+    id = Column(Integer, primary_key=True)
+    account_id = Column(Integer, ForeignKey("accounts.id"), nullable=False)
+    organization_id = Column(Integer, ForeignKey("organizations.id"))  # None: no match
+    organization_name = Column(String(200), nullable=False)
+    zip = Column(String(10), nullable=False)
+    requester_role = Column(String(20), nullable=False)
+    message = Column(Text, nullable=False)
+    routed_to = Column(String(20), nullable=False)  # operations, coordinator
+    status = Column(String(20), nullable=False)  # pending, approved, declined, referred
+    referred_to = Column(String(254))
+    created_at = Column(DateTime(timezone=True), nullable=False)
+    decided_at = Column(DateTime(timezone=True))
+    academic_year = Column(String(7))  # of the code issued on approval
+    decline_reason = Column(Text)

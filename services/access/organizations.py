@@ -1,12 +1,14 @@
 """Organizations, their yearly access codes, redemption, and who may touch which one."""
+import re
 import secrets
 from datetime import timedelta
 
 from sqlalchemy import func, select
 
+from services.access import audit
 from services.access.access_codes import (format_access_code, name_key, new_access_code,
                                           normalize_access_code)
-from services.access.models import (AccessCode, AuditEntry, Membership, Organization, Profile,
+from services.access.models import (AccessCode, Membership, Organization, Profile,
                                     RedemptionAttempt)
 from services.access.profiles import is_complete
 from services.common.clock import as_utc
@@ -27,24 +29,140 @@ def organization_view(org):
             "state": org.state, "district_id": org.district_id, "state_funded": org.state_funded}
 
 
+_ZIP = re.compile(r"[0-9]{5}")
+_STATE = re.compile(r"[A-Za-z]{2}")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+FIELDS = ("name", "kind", "zip", "city", "state", "district_id", "state_funded")
+
+
+def _text(value, length):
+    if not isinstance(value, str) or not value.strip():
+        return None, "Required."
+    value = " ".join(value.split())
+    if len(value) > length:
+        return None, "At most {} characters.".format(length)
+    if _CONTROL.search(value):
+        return None, "Only printable characters."
+    return value, None
+
+
+def clean_organization(data, partial=False):
+    """The organization fields of `data`, checked and tidied; InvalidInput naming each bad
+    field. With `partial`, only the fields present are checked (an update)."""
+    clean, wrong = {}, {}
+    unknown = set(data) - set(FIELDS)
+    for name in sorted(unknown):
+        wrong[name] = ["Unknown field."]
+    for name, length in (("name", 200), ("city", 100)):
+        if name in data or not partial:
+            clean[name], problem = _text(data.get(name), length)
+            if problem:
+                wrong[name] = [problem]
+    if "kind" in data or not partial:
+        if data.get("kind") not in KINDS:
+            wrong["kind"] = ["Must be one of {}.".format(", ".join(KINDS))]
+        clean["kind"] = data.get("kind")
+    if "zip" in data or not partial:
+        zip_code = data.get("zip")
+        zip_code = zip_code.strip() if isinstance(zip_code, str) else ""
+        if _ZIP.fullmatch(zip_code[:5]) and (len(zip_code) == 5 or
+                                            re.fullmatch(r"-[0-9]{4}", zip_code[5:])):
+            clean["zip"] = zip_code[:5]  # ZIP+4 is kept as the 5-digit zip people type
+        else:
+            wrong["zip"] = ["A US zip code: 5 digits."]
+    if "state" in data or not partial:
+        state = data.get("state")
+        if isinstance(state, str) and _STATE.fullmatch(state.strip()):
+            clean["state"] = state.strip().upper()
+        else:
+            wrong["state"] = ["A two-letter state code."]
+    if "state_funded" in data or not partial:
+        funded = data.get("state_funded", False)
+        if isinstance(funded, bool):
+            clean["state_funded"] = funded
+        else:
+            wrong["state_funded"] = ["true or false."]
+    if "district_id" in data or not partial:
+        district_id = data.get("district_id")
+        if district_id is None or (isinstance(district_id, int) and
+                                   not isinstance(district_id, bool)):
+            clean["district_id"] = district_id
+        else:
+            wrong["district_id"] = ["The id of a district."]
+    if wrong:
+        raise InvalidInput(fields=wrong)
+    return clean
+
+
+def _check_district(session, district_id, kind):
+    if district_id is None:
+        return
+    district = session.get(Organization, district_id)
+    if district is None or district.kind != "district" or kind != "school":
+        raise InvalidInput(fields={"district_id": [
+            "Only a school can belong to a district, and it must be an existing district."]})
+
+
+def find_by_zip_and_name(session, zip_code, name):
+    return session.scalar(select(Organization).where(
+        Organization.zip == zip_code, Organization.name_key == name_key(name)))
+
+
+def _check_unique(session, zip_code, name, own_id=None):
+    found = find_by_zip_and_name(session, zip_code, name)
+    if found is not None and found.id != own_id:
+        raise Conflict("organization_exists", "An organization of that name is already "
+                       "registered in that zip code (id {}).".format(found.id))
+
+
 def register_organization(work, clock, data):
-    if data["kind"] not in KINDS:
-        raise InvalidInput(fields={"kind": ["Must be one of {}.".format(", ".join(KINDS))]})
-    district_id = data.get("district_id")
-    if district_id is not None:
-        district = work.session.get(Organization, district_id)
-        if district is None or district.kind != "district" or data["kind"] != "school":
-            raise InvalidInput(fields={"district_id": [
-                "Only a school can belong to a district, and it must be an existing district."]})
-    org = Organization(name=data["name"].strip(), name_key=name_key(data["name"]),
-                       kind=data["kind"], zip=data["zip"], city=data["city"].strip(),
-                       state=data["state"].upper(), district_id=district_id,
-                       state_funded=bool(data.get("state_funded", False)),
+    """A new organization; 409 `organization_exists` when zip and name are taken (they are
+    how a coordinator names it when getting access). Emits `organization_registered`."""
+    data = clean_organization(data)
+    _check_district(work.session, data["district_id"], data["kind"])
+    _check_unique(work.session, data["zip"], data["name"])
+    org = Organization(name=data["name"], name_key=name_key(data["name"]), kind=data["kind"],
+                       zip=data["zip"], city=data["city"], state=data["state"],
+                       district_id=data["district_id"], state_funded=data["state_funded"],
                        created_at=clock.now())
     work.session.add(org)
     work.session.flush()
     work.emit("organization_registered", organization_view(org))
     return organization_view(org)
+
+
+def get_organization(session, organization_id):
+    org = session.get(Organization, organization_id) if isinstance(organization_id, int) \
+        else None
+    if org is None:
+        raise NotFound("organization_not_found", "No such organization.")
+    return org
+
+
+def update_organization(work, clock, organization_id, changes):
+    """Operations changes an organization (name, zip, city, state, district, state funded);
+    the kind stays. Emits `organization_updated` when something changed."""
+    if "kind" in changes:
+        raise InvalidInput(fields={"kind": ["The kind of an organization cannot change."]})
+    changes = clean_organization(changes, partial=True)
+    org = get_organization(work.session, organization_id)
+    before = organization_view(org)
+    if "district_id" in changes:
+        _check_district(work.session, changes["district_id"], org.kind)
+    name = changes.get("name", org.name)
+    zip_code = changes.get("zip", org.zip)
+    _check_unique(work.session, zip_code, name, own_id=org.id)
+    for field, value in changes.items():
+        setattr(org, field, value)
+    org.name_key = name_key(org.name)
+    work.session.flush()
+    after = organization_view(org)
+    changed = sorted(field for field in after if after[field] != before[field])
+    if changed:
+        work.emit("organization_updated", after)
+        audit.record(work.session, clock, "organization_updated", organization_id=org.id,
+                     changed={field: [before[field], after[field]] for field in changed})
+    return after
 
 
 def organizations_in_zip(session, zip_code):
@@ -55,14 +173,14 @@ def organizations_in_zip(session, zip_code):
 
 
 def issue_access_code(work, clock, organization_id, academic_year):
-    """The organization's code for that year, created once; returns (code, contact email)."""
-    org = work.session.get(Organization, organization_id)
-    if org is None:
-        raise NotFound("organization_not_found", "No such organization.")
+    """The organization's code for that year, created once; returns (issued, contact email)
+    where issued has `created`: False when the code existed already."""
+    org = get_organization(work.session, organization_id)
     year = str(academic_year)
     existing = work.session.scalar(select(AccessCode).where(
         AccessCode.organization_id == org.id, AccessCode.academic_year == year))
-    if existing is None:
+    created = existing is None
+    if created:
         while True:  # 60 random bits: a clash is practically impossible, but never reuse one
             code = new_access_code()
             if not work.session.scalar(select(AccessCode.id).where(AccessCode.code == code)):
@@ -70,16 +188,16 @@ def issue_access_code(work, clock, organization_id, academic_year):
         existing = AccessCode(organization_id=org.id, academic_year=year, code=code,
                               issued_at=clock.now())
         work.session.add(existing)
-        work.session.add(AuditEntry(at=clock.now(), organization_id=org.id,
-                                    action="access_code_issued", detail=year))
+        audit.record(work.session, clock, "access_code_issued", organization_id=org.id,
+                     academic_year=year)
     profile = work.session.get(Profile, org.id)
     contact = profile.coordinator_email if profile else None
     return {"access_code": format_access_code(existing.code), "academic_year": year,
-            "organization": {"id": org.id, "name": org.name}}, contact
+            "organization": {"id": org.id, "name": org.name}, "created": created}, contact
 
 
-def check_redemption_limits(session, clock, account_id):
-    """429 while the account has failed too often in a row."""
+def redemption_hold(session, clock, account_id):
+    """The 429 to answer while the account has failed too often in a row, else None."""
     now = clock.now()
     recent = session.execute(
         select(RedemptionAttempt.succeeded, RedemptionAttempt.attempted_at)
@@ -88,9 +206,10 @@ def check_redemption_limits(session, clock, account_id):
     if len(recent) == ACCOUNT_FAILURE_LIMIT and not any(ok for ok, _ in recent):
         held_until = as_utc(recent[0].attempted_at) + ACCOUNT_HOLD
         if held_until > now:
-            raise TooManyAttempts(
+            return TooManyAttempts(
                 "too_many_attempts", "Too many wrong access codes; try again later.",
                 retry_after=int((held_until - now).total_seconds()) + 1)
+    return None
 
 
 def _organization_under_attack(session, clock, organization_id):
@@ -109,15 +228,21 @@ def redeem_access_code(work, clock, account, zip_code, organization_name, typed_
     be committed (it feeds the limits and the audit) before the error is raised.
     """
     session = work.session
-    check_redemption_limits(session, clock, account.id)
     year = str(clock.academic_year())
+    typed = {"zip": (zip_code or "")[:20], "organization_name": (organization_name or "")[:200],
+             "academic_year": year}
     org = session.scalar(select(Organization).where(
         Organization.zip == (zip_code or "").strip()[:5],
         Organization.name_key == name_key(organization_name or "")))
-    if org is not None and _organization_under_attack(session, clock, org.id):
-        raise TooManyAttempts("too_many_attempts",
-                              "Too many wrong access codes for this organization; try later.",
-                              retry_after=int(ORGANIZATION_WINDOW.total_seconds()))
+    held = redemption_hold(session, clock, account.id)
+    if held is None and org is not None and _organization_under_attack(session, clock, org.id):
+        held = TooManyAttempts("too_many_attempts",
+                               "Too many wrong access codes for this organization; try later.",
+                               retry_after=int(ORGANIZATION_WINDOW.total_seconds()))
+    if held is not None:  # not counted as an attempt: waiting it out must end the hold
+        audit.record(session, clock, "access_code_held_off", account_id=account.id,
+                     organization_id=org.id if org else None, **typed)
+        return None, held
     code = normalize_access_code(typed_code)
     stored = None
     if org is not None and code is not None:
@@ -126,14 +251,15 @@ def redeem_access_code(work, clock, account, zip_code, organization_name, typed_
     matched = stored is not None and secrets.compare_digest(stored, code)
     now = clock.now()
     session.add(RedemptionAttempt(account_id=account.id, organization_id=org.id if org else None,
-                                  zip=(zip_code or "")[:20],
-                                  organization_name=(organization_name or "")[:200],
+                                  zip=typed["zip"], organization_name=typed["organization_name"],
                                   succeeded=matched, attempted_at=now))
-    session.add(AuditEntry(at=now, account_id=account.id, organization_id=org.id if org else None,
-                           action="access_code_redeemed" if matched else "access_code_rejected",
-                           detail=year))
     if not matched:
+        audit.record(session, clock, "access_code_rejected", account_id=account.id,
+                     organization_id=org.id if org else None, **typed)
         return None, InvalidInput(*INVALID_CODE)
+    audit.record(session, clock, "access_code_redeemed", account_id=account.id,
+                 organization_id=org.id, academic_year=year,
+                 access_code=format_access_code(stored))
     if session.get(Membership, (account.id, org.id, year)) is None:
         session.add(Membership(account_id=account.id, organization_id=org.id,
                                academic_year=year, access="manage", granted_at=now))

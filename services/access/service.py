@@ -1,18 +1,26 @@
 """The access service: who may get into the portal, and into which organization.
 
-RPC only (the gateway and the CLI call it); emits `organization_registered`,
-`profile_updated`. Every method that acts for a person takes their session token.
+RPC for the gateway and the CLI (`python -m services.access.cli`); emits
+`organization_registered`, `organization_updated`, `profile_updated` and its own work item
+`access_code_run_requested`; consumes `order_placed` (orders) to know who ordered.
+Every method that acts for a person takes their session token. Rules live in the domain
+modules; these methods only open the unit of work and send the mail after it commits.
 """
+import traceback
+
 from nameko.rpc import rpc
 
-from services.access import accounts, organizations
+from services.access import (accounts, audit, code_requests, notifications, org_import,
+                             organizations, yearly_run)
 from services.access.accounts import current_account
-from services.access.models import AuditEntry, Profile
-from services.access.profiles import billing_contact, profile_view, save_profile
+from services.access.models import Profile
+from services.access.profiles import profile_view, update_profile
 from services.access.terms import PORTAL_TERMS
 from services.common.academic_year import AcademicYear
 from services.common.clock import ClockProvider
 from services.common.database import Database
+from services.common.errors import InvalidInput
+from services.common.events import consumes
 from services.common.mailer import MailerProvider
 from services.common.service_health import check_database
 
@@ -37,11 +45,13 @@ class AccessService:
 
     @rpc
     def sign_in(self, email, password):
-        """A session token, valid for 12 hours; `invalid_credentials` otherwise."""
+        """A session token, valid for 12 hours; `invalid_credentials` otherwise; 429
+        `too_many_sign_in_attempts` (with retry_after) after 5 failures in a row."""
         return accounts.sign_in(self.db, self.clock, email, password)
 
     @rpc
     def sign_out(self, token):
+        """End the session: the token stops working."""
         accounts.sign_out(self.db, self.clock, token)
 
     @rpc
@@ -53,7 +63,8 @@ class AccessService:
 
     @rpc
     def me(self, token):
-        """The account, whether it accepted the terms, and its organizations this year."""
+        """The account, whether it accepted the terms, and its organizations this year
+        (works before the terms are accepted)."""
         with self.db.reader() as session:
             account = current_account(session, self.clock, token, require_terms=False)
             return dict(accounts.account_view(account),
@@ -63,39 +74,64 @@ class AccessService:
 
     @rpc
     def portal_terms(self):
+        """The current portal terms: {document, version, text}."""
         return dict(PORTAL_TERMS)
 
     @rpc
     def accept_portal_terms(self, token, version):
+        """Record the account's acceptance of the current terms version (once)."""
         return accounts.accept_terms(self.db, self.clock, token, version)
 
-    # organizations and access codes
+    # organizations (operations)
 
     @rpc
     def register_organization(self, data):
-        """Operations registers an organization; emits `organization_registered`."""
+        """Operations registers an organization; emits `organization_registered`; 409
+        `organization_exists` when its zip and name are taken."""
         with self.db.transaction() as work:
             return organizations.register_organization(work, self.clock, data)
 
     @rpc
+    def get_organization(self, organization_id):
+        """One organization, as operations sees it."""
+        with self.db.reader() as session:
+            return organizations.organization_view(
+                organizations.get_organization(session, organization_id))
+
+    @rpc
+    def update_organization(self, organization_id, changes):
+        """Operations changes an organization (e.g. state_funded); emits
+        `organization_updated` when something changed."""
+        with self.db.transaction() as work:
+            return organizations.update_organization(work, self.clock, organization_id, changes)
+
+    @rpc
+    def import_organizations(self, rows):
+        """Bulk import (the CLI sends a file's rows, a batch per call): one outcome per row,
+        imported / already_registered / rejected with its errors. Idempotent."""
+        if not isinstance(rows, list) or not all(isinstance(row, dict) for row in rows):
+            raise InvalidInput(fields={"rows": ["A list of rows."]})
+        with self.db.transaction() as work:
+            return org_import.import_rows(work, self.clock, rows)
+
+    @rpc
     def organizations_in_zip(self, zip_code):
+        """The organizations of a zip code, for the get-access page."""
         with self.db.reader() as session:
             return organizations.organizations_in_zip(session, zip_code)
 
+    # access codes
+
     @rpc
     def issue_access_code(self, organization_id, academic_year):
-        """The organization's code for that year (made once), emailed to its coordinator."""
+        """The organization's code for that year (made once), mailed to its coordinator on
+        file; `emailed_to` says to whom (None: nobody on file, or the mail failed)."""
         year = AcademicYear.parse(academic_year)
         with self.db.transaction() as work:
             issued, contact = organizations.issue_access_code(
                 work, self.clock, organization_id, year)
-        if contact:
-            self.mailer.send(contact, "Your CLEP access code for {}".format(year), (
-                "The access code of {name} for the {year} academic year is {code}.\n\n"
-                "Sign in to the CLEP professional portal and enter it with your zip code "
-                "and organization name to get access.\n").format(
-                    name=issued["organization"]["name"], year=year, code=issued["access_code"]))
-        return issued
+        sent = bool(contact) and notifications.send_access_code(self.mailer, contact, issued)
+        return dict(issued, emailed_to=contact if sent else None)
 
     @rpc
     def redeem_access_code(self, token, zip_code, organization_name, access_code):
@@ -104,22 +140,101 @@ class AccessService:
             account = current_account(work.session, self.clock, token)
             result, error = organizations.redeem_access_code(
                 work, self.clock, account, zip_code, organization_name, access_code)
-        if error is not None:
+        if error is not None:  # raised after the commit: the attempt and audit are kept
             raise error
         return result
 
     @rpc
     def authorize(self, token, organization_id, need="read", require_profile=True):
-        """Who is calling and what access they hold to this organization, or the error."""
+        """Who is calling and what access they hold to this organization this academic
+        year, or the error (404 none, 403 read-only for `need="manage"`, 409 profile)."""
         with self.db.reader() as session:
             account = current_account(session, self.clock, token)
             return organizations.authorize(session, self.clock, account, organization_id,
                                            need, require_profile)
 
+    # the yearly run
+
+    @rpc
+    def start_access_code_run(self, academic_year):
+        """Start issuing the year's codes to every organization that ordered in the two
+        years before it; returns the run (the running one if the year is already going)."""
+        with self.db.transaction() as work:
+            run, _started = yearly_run.start_run(work, self.clock, academic_year)
+        return run
+
+    @rpc
+    def access_code_run(self, run_id):
+        """A run and how far it got: organizations, codes issued, mailed, no_contact."""
+        with self.db.reader() as session:
+            return yearly_run.get_run(session, run_id)
+
+    @consumes("access", "access_code_run_requested")
+    def carry_out_access_code_run(self, event):
+        try:
+            yearly_run.carry_out(self.db, self.clock, self.mailer, event["run_id"])
+        except Exception as error:
+            if yearly_run.is_transient(error):
+                raise  # requeued: the run goes on where it stopped
+            yearly_run.fail_run(self.db, self.clock, event["run_id"], traceback.format_exc())
+            raise
+
+    @consumes("orders", "order_placed")
+    def remember_ordering_organization(self, event):
+        with self.db.transaction() as work:
+            if work.first_delivery(event["event_id"], "remember_ordering_organization"):
+                yearly_run.record_order(work, event)
+
+    # access-code requests
+
+    @rpc
+    def request_access_code(self, token, data):
+        """"Don't have an access code": returns {id, routed_to, status}; a request from
+        anyone but a coordinator or alternate is referred to the coordinator on file."""
+        with self.db.transaction() as work:
+            account = current_account(work.session, self.clock, token)
+            requester = accounts.account_view(account)
+            request, referral = code_requests.create_request(work, self.clock, account, data)
+        if referral:
+            notifications.send_referral(self.mailer, referral, request["organization_name"],
+                                        requester, request["message"])
+        return {"id": request["id"], "routed_to": request["routed_to"],
+                "status": request["status"]}
+
+    @rpc
+    def access_code_requests(self, status=None):
+        """Operations' list of requests, newest first (optionally of one status)."""
+        with self.db.reader() as session:
+            return code_requests.list_requests(session, status)
+
+    @rpc
+    def approve_access_code_request(self, request_id, organization_id=None):
+        """Approve: issue the organization's code for this year and mail it to the
+        requester. `organization_id` names the organization when none matched."""
+        with self.db.transaction() as work:
+            request, account = code_requests.approve(work, self.clock, request_id,
+                                                     organization_id)
+            issued, _contact = organizations.issue_access_code(
+                work, self.clock, request.organization_id, self.clock.academic_year())
+            view = code_requests.request_view(request, account)
+        sent = notifications.send_access_code(self.mailer, account.email, issued)
+        return dict(view, emailed_to=account.email if sent else None)
+
+    @rpc
+    def decline_access_code_request(self, request_id, reason):
+        """Decline with a reason, which is mailed to the requester."""
+        with self.db.transaction() as work:
+            request, account = code_requests.decline(work, self.clock, request_id, reason)
+            view = code_requests.request_view(request, account)
+        sent = notifications.send_request_declined(self.mailer, account.email,
+                                                   request.organization_name, reason)
+        return dict(view, emailed_to=account.email if sent else None)
+
     # profiles
 
     @rpc
     def get_profile(self, token, organization_id):
+        """The profile (any access this year; before it is complete too)."""
         with self.db.reader() as session:
             account = current_account(session, self.clock, token)
             organizations.authorize(session, self.clock, account, organization_id,
@@ -128,21 +243,19 @@ class AccessService:
 
     @rpc
     def update_profile(self, token, organization_id, data):
-        """Replace the profile (manage access only); emits `profile_updated`."""
+        """Replace the profile (manage access only); emits `profile_updated` once complete."""
         with self.db.transaction() as work:
             account = current_account(work.session, self.clock, token)
             allowed = organizations.authorize(work.session, self.clock, account,
                                               organization_id, need="manage",
                                               require_profile=False)
-            profile = save_profile(work.session, self.clock, organization_id, account.id, data)
-            view = profile_view(profile)
-            if view["complete"]:
-                work.emit("profile_updated", {
-                    "organization_id": organization_id,
-                    "organization_name": allowed["organization"]["name"],
-                    "billing_contact": billing_contact(profile),
-                    "coordinator": view["coordinator"]})
-            work.session.add(AuditEntry(at=self.clock.now(), account_id=account.id,
-                                        organization_id=organization_id,
-                                        action="profile_updated"))
-            return view
+            return update_profile(work, self.clock, account.id, allowed["organization"], data)
+
+    # audit
+
+    @rpc
+    def audit_entries(self, organization_id=None, account_id=None, action=None, limit=500):
+        """Operations' view of the audit, newest first: redemptions (and failed ones),
+        codes issued, profile and organization changes, requests."""
+        with self.db.reader() as session:
+            return audit.list_entries(session, organization_id, account_id, action, limit)

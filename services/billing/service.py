@@ -1,9 +1,43 @@
-"""The billing service: bills exams taken, never unused vouchers (built out in its own issue)."""
+"""The billing service: bills the exams taken with vouchers, never the unused vouchers.
+
+RPC for the gateway and the CLI: `run_billing`, `preview_billing`, `list_invoices`,
+`get_invoice`, `invoices_for_period`, `failed_events`, `replay_failed_events`, `health`.
+Consumes `organization_registered`, `organization_updated`, `profile_updated` (access),
+`fees_set`, `order_placed`, `po_number_changed` (orders), `voucher_redeemed`,
+`registration_cancelled` (vouchers), `exam_recorded` (scores) and its own
+`invoice_issued` (to email the invoice). Emits `invoice_issued`.
+"""
+import logging
+
+from nameko.dependency_providers import Config
 from nameko.rpc import rpc
 
+from services.billing import handlers, invoices, runs
+from services.billing.periods import Period, PeriodError, previous_period, runnable_period
+from services.common.academic_year import AcademicYear
 from services.common.clock import ClockProvider
 from services.common.database import Database
+from services.common.errors import InvalidInput
+from services.common.events import consumes
+from services.common.mailer import MailerProvider
 from services.common.service_health import check_database
+
+log = logging.getLogger(__name__)
+
+
+def _period(text, today=None):
+    """The period as a rule allows it, or a 400 naming the field."""
+    try:
+        return runnable_period(text, today) if today else Period.parse(text)
+    except PeriodError as wrong:
+        raise InvalidInput("invalid_period", str(wrong), fields={"period": [str(wrong)]})
+
+
+def _academic_year(text):
+    try:
+        return AcademicYear.parse(text)
+    except ValueError as wrong:
+        raise InvalidInput(fields={"academic_year": [str(wrong)]})
 
 
 class BillingService:
@@ -11,7 +45,134 @@ class BillingService:
 
     db = Database("billing")
     clock = ClockProvider()
+    mailer = MailerProvider()
+    config = Config()
 
     @rpc
     def health(self):
         return check_database(self.db)
+
+    # billing runs and invoices
+
+    @rpc
+    def run_billing(self, period=None):
+        """Bill a period (`2026-11`; default: last month): one invoice per organization due
+        with anything not billed yet. Any month from 2026-07 up to the current one; a
+        period run again bills only what was not billed. Returns {"run", "invoices"}."""
+        today = self.clock.today()
+        if period is None:
+            period = str(previous_period(today))
+        return runs.run_billing(self.db, self.clock, _period(period, today))
+
+    @rpc
+    def preview_billing(self, period):
+        """What a run of `period` would bill right now, per organization due (nothing is
+        billed): to check before running, and to see that late exams arrived."""
+        period = _period(period, self.clock.today())
+        with self.db.reader() as session:
+            return runs.preview(session, period)
+
+    @rpc
+    def list_invoices(self, organization_id, academic_year=None):
+        """The organization's invoices of one academic year (default: the current one),
+        newest first, with their lines."""
+        year = _academic_year(academic_year) if academic_year else self.clock.academic_year()
+        with self.db.reader() as session:
+            return invoices.invoices_of(session, organization_id, year)
+
+    @rpc
+    def get_invoice(self, organization_id, invoice_id):
+        """One invoice of the organization, with its lines; 404 for another's."""
+        with self.db.reader() as session:
+            return invoices.invoice_of(session, organization_id, invoice_id)
+
+    @rpc
+    def invoices_for_period(self, period):
+        """Operations' view of a period: every invoice its runs issued, with totals."""
+        with self.db.reader() as session:
+            return invoices.invoices_for_period(session, _period(period))
+
+    @rpc
+    def failed_events(self, limit=100):
+        """The events billing could not apply, kept for inspection, newest first."""
+        return handlers.failed_list(self.db, limit)
+
+    @rpc
+    def replay_failed_events(self, ids=None):
+        """Apply the kept events again (all, or those ids), e.g. once a missing order has
+        arrived; what applies now leaves `failed_events`. Nothing is billed twice."""
+        return handlers.replay_failed(self.db, self._replay_one, ids)
+
+    def _replay_one(self, consumer, event):
+        if consumer == "email_invoice":
+            self._email_invoice(event)
+        else:
+            handlers.apply_once(self.db, self.clock, consumer, event)
+
+    # billing's copies of other services' facts
+
+    @consumes("access", "organization_registered")
+    def keep_organization(self, event):
+        """A new organization: its name, state and state-funded flag."""
+        handlers.apply_once(self.db, self.clock, "keep_organization", event)
+
+    @consumes("access", "organization_updated")
+    def keep_updated_organization(self, event):
+        """Operations changed an organization (e.g. flagged it state funded)."""
+        handlers.apply_once(self.db, self.clock, "keep_updated_organization", event)
+
+    @consumes("access", "profile_updated")
+    def keep_billing_contact(self, event):
+        """The billing contact of a completed profile: who receives the invoices."""
+        handlers.apply_once(self.db, self.clock, "keep_billing_contact", event)
+
+    @consumes("orders", "fees_set")
+    def keep_fees(self, event):
+        """A year's fees: what a legacy voucher's exam is billed at."""
+        handlers.apply_once(self.db, self.clock, "keep_fees", event)
+
+    @consumes("orders", "order_placed")
+    def keep_order(self, event):
+        """An order's fees, remote-proctoring coverage and PO number."""
+        handlers.apply_once(self.db, self.clock, "keep_order", event)
+
+    @consumes("orders", "po_number_changed")
+    def keep_po_number(self, event):
+        """The order's current PO number, for the next invoice."""
+        handlers.apply_once(self.db, self.clock, "keep_po_number", event)
+
+    @consumes("vouchers", "voucher_redeemed")
+    def keep_registration(self, event):
+        """A registration ticket: which order and organization a code's exam bills."""
+        handlers.apply_once(self.db, self.clock, "keep_registration", event)
+
+    @consumes("vouchers", "registration_cancelled")
+    def cancel_registration(self, event):
+        """A cancelled ticket is never billed (an unbilled exam on it is voided)."""
+        handlers.apply_once(self.db, self.clock, "cancel_registration", event)
+
+    @consumes("scores", "exam_recorded")
+    def record_exam(self, event):
+        """An exam taken with a voucher becomes one billable item (once per result)."""
+        handlers.apply_once(self.db, self.clock, "record_exam", event)
+
+    # the invoice email
+
+    @consumes("billing", "invoice_issued")
+    def email_invoice(self, event):
+        """Email a new invoice to the organization's billing contact, once."""
+        self._email_invoice(event)
+
+    def _email_invoice(self, event):
+        with self.db.transaction() as work:
+            invoice = invoices.claim_email(work, int(event["invoice_id"]), self.clock.now())
+        if invoice is None:
+            return  # sent already (a redelivery, a replay)
+        subject, body = invoices.invoice_email(
+            invoice, self.config.get("PUBLIC_URL") or "the CLEP professional portal")
+        try:  # outside the transaction: SMTP yields to the hub
+            self.mailer.send(invoice["billing_contact"]["email"], subject, body)
+        except Exception as failure:
+            with self.db.transaction() as work:
+                invoices.release_email(work, invoice["id"], failure)
+            raise

@@ -58,12 +58,17 @@ def _sqlite_engine(url):
 
 def insert_ignoring_duplicates(session, table, rows):
     """Insert rows, skipping any that hit a unique constraint; returns how many went in."""
+    return len(inserted_ignoring_duplicates(session, table, rows))
+
+
+def inserted_ignoring_duplicates(session, table, rows):
+    """`insert_ignoring_duplicates`, returning the primary keys of the rows that went in."""
     if not rows:
-        return 0
+        return []
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     statement = (dialect.insert(table).on_conflict_do_nothing()
                  .returning(*table.primary_key.columns))
-    return len(session.execute(statement, rows).all())
+    return session.execute(statement, rows).all()
 
 
 _SQLITE_WRITE_LOCKS = {}
@@ -96,6 +101,19 @@ class UnitOfWork:
         })
         self.emitted += 1
         return event_id
+
+    def emit_many(self, event_type, payloads):
+        """`emit` for a batch of facts of one type, in one multi-row insert."""
+        now = self._now()
+        rows = []
+        for payload in payloads:
+            event_id = str(uuid.uuid4())
+            rows.append({"event_id": event_id, "event_type": event_type, "created_at": now,
+                         "payload": json.dumps(dict(payload, event_id=event_id), default=str)})
+        if rows:
+            self.session.execute(insert(tables.outbox), rows)
+            self.emitted += len(rows)
+        return [row["event_id"] for row in rows]
 
     def first_delivery(self, event_id, consumer):
         """True the first time `consumer` applies `event_id`; False on a redelivery."""

@@ -22,7 +22,9 @@ from services.common.messaging_tables import failed_events
 log = logging.getLogger(__name__)
 
 
-def consumes(source_service, event_type):
+def consumes(source_service, event_type, entrypoint=event_handler):
+    """`entrypoint`: nameko's `event_handler` or a subclass's decorator (e.g. one with its
+    own prefetch)."""
     def decorate(method):
         consumer = method.__name__
 
@@ -39,7 +41,7 @@ def consumes(source_service, event_type):
                               consumer, event_type)
                 record_failed_event(self.db, consumer, source_service, event_type, event)
 
-        return event_handler(source_service, event_type, requeue_on_error=True)(handle)
+        return entrypoint(source_service, event_type, requeue_on_error=True)(handle)
     return decorate
 
 

@@ -10,7 +10,7 @@ from services.orders import rules
 from services.orders.models import FeeSchedule, IdempotencyKey, Order
 from services.orders.terms import BULK_PURCHASE_TERMS
 
-HISTORY_YEARS = 5
+HISTORY_YEARS_BACK = 5  # "five academic years back": the current year and the 5 before it
 
 
 def order_view(order):
@@ -29,11 +29,31 @@ def order_view(order):
     }
 
 
+def set_fees(work, clock, academic_year, exam_fee_cents, remote_proctoring_fee_cents):
+    """Operations sets a year's fees; orders already placed keep theirs. Emits `fees_set`."""
+    try:
+        year = str(AcademicYear.parse(academic_year))
+    except ValueError as wrong:
+        raise InvalidInput(fields={"academic_year": [str(wrong)]})
+    fees = work.session.get(FeeSchedule, year) or FeeSchedule(academic_year=year)
+    changed = (fees.exam_fee_cents, fees.remote_proctoring_fee_cents) != \
+        (exam_fee_cents, remote_proctoring_fee_cents)
+    fees.exam_fee_cents = exam_fee_cents
+    fees.remote_proctoring_fee_cents = remote_proctoring_fee_cents
+    fees.updated_at = clock.now()
+    work.session.add(fees)
+    view = {"academic_year": year, "exam_fee_cents": exam_fee_cents,
+            "remote_proctoring_fee_cents": remote_proctoring_fee_cents}
+    if changed:  # setting the same fees again announces nothing new
+        work.emit("fees_set", view)
+    return view
+
+
 def fees_for(session, year):
     fees = session.get(FeeSchedule, str(year))
     if fees is None:
-        raise Conflict("fees_not_set",
-                       "Fees for {} have not been set yet; ordering opens once they are.".format(year))
+        raise Conflict("fees_not_set", "Fees for {} have not been set yet; ordering opens "
+                                       "once they are.".format(year))
     return fees
 
 
@@ -45,6 +65,7 @@ def quote(session, clock, organization):
             "academic_year": str(year), "exam_fee_cents": fees.exam_fee_cents,
             "remote_proctoring_fee_cents": fees.remote_proctoring_fee_cents,
             "default_expiration_date": year.last_day.isoformat(),
+            "earliest_expiration_date": today.isoformat(),
             "latest_expiration_date": year.last_day.isoformat(),
             "max_quantity": rules.MAX_QUANTITY,
             "terms": {"document": "bulk_purchase", "version": BULK_PURCHASE_TERMS["version"]}}
@@ -122,11 +143,17 @@ def find_order(session, organization_id, order_id):
     return order
 
 
+def history_years(current):
+    """The academic years order history covers, newest first."""
+    return [current.previous(back) for back in range(HISTORY_YEARS_BACK + 1)]
+
+
 def order_history(session, clock, organization_id, year):
     current = clock.academic_year()
-    if year > current or year < current.previous(HISTORY_YEARS - 1):
+    oldest = current.previous(HISTORY_YEARS_BACK)
+    if year > current or year < oldest:
         raise InvalidInput(fields={"academic_year": [
-            "Order history covers {} back to {}.".format(current, current.previous(HISTORY_YEARS - 1))]})
+            "Order history covers {} back to {}.".format(current, oldest)]})
     orders = session.scalars(select(Order).where(
         Order.organization_id == organization_id, Order.academic_year == str(year))
         .order_by(Order.placed_at.desc(), Order.id.desc())).all()
@@ -148,7 +175,9 @@ def change_po_number(work, organization_id, order_id, po_number):
 
 def record_vouchers_generated(session, order_id, now, count=None):
     """A chunk's worth (count) or all of them (count None: the order is fulfilled)."""
-    order = session.get(Order, order_id)
+    # locked: chunk events arrive together, and a read-modify-write of the count by two
+    # workers at once would lose one of them (PostgreSQL; SQLite writers take turns anyway)
+    order = session.get(Order, order_id, with_for_update=True)
     if order is None:
         raise LookupError("vouchers for unknown order {}".format(order_id))
     if order.status != "generating_vouchers":

@@ -1,7 +1,8 @@
 """The orders service: fees, voucher orders and their history.
 
-RPC for the gateway and the CLI; emits `order_placed`, `po_number_changed`; consumes
-`vouchers_generated` and `voucher_chunk_generated` (vouchers) and `profile_updated` (access).
+RPC for the gateway and the CLI; emits `fees_set`, `order_placed`, `po_number_changed`;
+consumes `vouchers_generated` and `voucher_chunk_generated` (vouchers), `profile_updated`
+(access) and its own `order_placed` (to mail the confirmation after the order commits).
 """
 import logging
 
@@ -15,8 +16,8 @@ from services.common.events import consumes
 from services.common.mailer import MailerProvider
 from services.common.service_health import check_database
 from services.orders import ordering
-from services.orders.models import FeeSchedule, OrganizationContact
-from services.orders.notifications import send_order_confirmation
+from services.orders.models import Order, OrganizationContact
+from services.orders.notifications import order_confirmation
 from services.orders.terms import BULK_PURCHASE_TERMS
 
 log = logging.getLogger(__name__)
@@ -31,24 +32,20 @@ class OrdersService:
 
     @rpc
     def health(self):
+        """Answers "ok" when the service and its database answer."""
         return check_database(self.db)
 
     @rpc
     def bulk_purchase_terms(self):
+        """The bulk-purchase terms accepted with every order."""
         return dict(BULK_PURCHASE_TERMS)
 
     @rpc
     def set_fees(self, academic_year, exam_fee_cents, remote_proctoring_fee_cents):
-        """Operations sets a year's fees; orders already placed keep theirs."""
-        year = str(AcademicYear.parse(academic_year))
+        """Operations sets a year's fees; orders already placed keep theirs. Emits `fees_set`."""
         with self.db.transaction() as work:
-            fees = work.session.get(FeeSchedule, year) or FeeSchedule(academic_year=year)
-            fees.exam_fee_cents = exam_fee_cents
-            fees.remote_proctoring_fee_cents = remote_proctoring_fee_cents
-            fees.updated_at = self.clock.now()
-            work.session.add(fees)
-        return {"academic_year": year, "exam_fee_cents": exam_fee_cents,
-                "remote_proctoring_fee_cents": remote_proctoring_fee_cents}
+            return ordering.set_fees(work, self.clock, academic_year, exam_fee_cents,
+                                     remote_proctoring_fee_cents)
 
     @rpc
     def quote(self, organization):
@@ -58,7 +55,7 @@ class OrdersService:
 
     @rpc
     def place_order(self, principal, idempotency_key, request):
-        """One order per Idempotency-Key; emits `order_placed`; mails a confirmation.
+        """One order per Idempotency-Key; emits `order_placed` (which mails the confirmation).
 
         Returns {"order", "created"}: created is False when the key was seen before.
         """
@@ -74,14 +71,11 @@ class OrdersService:
             if order is None:
                 raise
             created = False
-        if created:
-            with self.db.reader() as session:
-                contact = session.get(OrganizationContact, order["organization_id"])
-            send_order_confirmation(self.mailer, order, principal, contact)
         return {"order": order, "created": created}
 
     @rpc
     def get_order(self, organization_id, order_id):
+        """One order of the organization; 404 for another organization's."""
         with self.db.reader() as session:
             return ordering.order_view(ordering.find_order(session, organization_id, order_id))
 
@@ -98,8 +92,28 @@ class OrdersService:
         with self.db.transaction() as work:
             return ordering.change_po_number(work, organization_id, order_id, po_number)
 
+    @consumes("orders", "order_placed")
+    def mail_order_confirmation(self, event):
+        """The confirmation to the orderer and the coordinator: details, never codes.
+
+        Sent from the committed order, off the request's path; at most once (a lost mail
+        is logged, never retried into a second copy)."""
+        with self.db.transaction() as work:
+            if not work.first_delivery(event["event_id"], "mail_order_confirmation"):
+                return
+            order = work.session.get(Order, event["id"])
+            if order is None:
+                raise LookupError("confirmation for unknown order {}".format(event["id"]))
+            contact = work.session.get(OrganizationContact, order.organization_id)
+            recipients, subject, body = order_confirmation(order, contact)
+        try:  # after the commit: mail may yield (SMTP), never inside a unit of work
+            self.mailer.send(recipients, subject, body)
+        except Exception:
+            log.exception("order confirmation for order %s not sent", order.id)
+
     @consumes("vouchers", "voucher_chunk_generated")
     def count_generated_vouchers(self, event):
+        """A chunk of the order's codes exists: count it."""
         with self.db.transaction() as work:
             if work.first_delivery(event["event_id"], "count_generated_vouchers"):
                 ordering.record_vouchers_generated(
@@ -115,6 +129,7 @@ class OrdersService:
 
     @consumes("access", "profile_updated")
     def keep_coordinator(self, event):
+        """Keep the coordinator on file, who gets every order confirmation."""
         with self.db.transaction() as work:
             if work.first_delivery(event["event_id"], "keep_coordinator"):
                 contact = work.session.get(OrganizationContact, event["organization_id"]) or \

@@ -1,9 +1,21 @@
-"""The scores service: exam results in, score reports out (built out in its own issue)."""
+"""The scores service: exam results in, score reports per organization and year out,
+every look at them recorded.
+
+RPC for the gateway and the CLI. Emits `exam_recorded`; consumes `voucher_redeemed`
+(vouchers) and `organization_registered` / `organization_updated` (access). Methods that
+show scores take the `principal` the access service's `authorize` returned (the gateway
+asks it first): the organization, the account and its access are read from it, and the
+look is recorded in the same transaction that answers it.
+"""
 from nameko.rpc import rpc
 
+from services.common.academic_year import AcademicYear
 from services.common.clock import ClockProvider
 from services.common.database import Database
+from services.common.errors import InvalidInput
+from services.common.events import consumes
 from services.common.service_health import check_database
+from services.scores import access_log, copies, reports, results
 
 
 class ScoresService:
@@ -15,3 +27,117 @@ class ScoresService:
     @rpc
     def health(self):
         return check_database(self.db)
+
+    # results in
+
+    @rpc
+    def record_results(self, batch):
+        """Store a batch of exam results (at most 1,000) from the testing system or a file.
+
+        Returns {"accepted", "rejected": [{"index", "result_id", "code", "reason"}],
+        "recorded", "already_recorded"}: good rows are stored even when others are
+        rejected; a result_id stored before is accepted and changes nothing. Emits
+        `exam_recorded` for each result stored.
+        """
+        if not isinstance(batch, list) or len(batch) > results.MAX_BATCH:
+            raise InvalidInput("too_many_results",
+                               "Send at most 1,000 results in one batch.",
+                               fields={"results": ["At most 1,000 results."]})
+        return results.record_results(self.db, self.clock, batch)
+
+    # score reports (the caller's access is settled by the gateway first)
+
+    def _year(self, academic_year):
+        if not academic_year:
+            return str(self.clock.academic_year())
+        try:
+            return str(AcademicYear.parse(academic_year))
+        except ValueError as wrong:
+            raise InvalidInput(fields={"academic_year": [str(wrong)]})
+
+    @rpc
+    def list_scores(self, principal, academic_year=None, exam=None, sort="-test_date", page=1,
+                    per_page=50):
+        """One page of the organization's scores for a year (default: the current one),
+        sorted by test date or student, optionally of one exam; records the view."""
+        organization_id, year = principal["organization"]["id"], self._year(academic_year)
+        with self.db.transaction() as work:
+            listed = reports.list_scores(work.session, organization_id, year, exam, sort,
+                                         page, per_page)
+            access_log.record_access(
+                work.session, self.clock, principal, organization_id, year, "list",
+                detail=_describe(exam=exam, sort=sort, page=listed["page"]),
+                row_count=len(listed["scores"]))
+        listed["access"] = principal.get("access")
+        return listed
+
+    @rpc
+    def score_detail(self, principal, result_id):
+        """One score the organization may see, with its details; records the view.
+        `score_not_found` for any other."""
+        organization_id = principal["organization"]["id"]
+        with self.db.transaction() as work:
+            detail = reports.score_detail(work.session, organization_id, result_id)
+            access_log.record_access(work.session, self.clock, principal, organization_id,
+                                     detail["academic_year"], "detail",
+                                     detail=_describe(result_id=result_id), row_count=1)
+        detail["access"] = principal.get("access")
+        return detail
+
+    @rpc
+    def begin_export(self, principal, academic_year=None, exam=None,
+                     limit=reports.MAX_EXPORT_PAGE):
+        """Records the export of a year's scores and returns its first page (then
+        `export_page` with `next_after` until it is None)."""
+        organization_id, year = principal["organization"]["id"], self._year(academic_year)
+        with self.db.transaction() as work:
+            page = reports.export_page(work.session, organization_id, year, exam, None, limit)
+            access_log.record_access(work.session, self.clock, principal, organization_id,
+                                     year, "export", detail=_describe(exam=exam))
+        return page
+
+    @rpc
+    def export_page(self, organization_id, academic_year, exam=None, after=None,
+                    limit=reports.MAX_EXPORT_PAGE):
+        """A further page of an export that `begin_export` started (and recorded)."""
+        with self.db.reader() as session:
+            return reports.export_page(session, organization_id, self._year(academic_year),
+                                       exam, after, limit)
+
+    @rpc
+    def score_access_log(self, organization_id=None, account_id=None, academic_year=None,
+                         page=1, per_page=100):
+        """Operations reads the record of views and exports, newest first."""
+        year = self._year(academic_year) if academic_year else None
+        with self.db.reader() as session:
+            return access_log.access_log(session, organization_id, account_id, year, page,
+                                         per_page)
+
+    # facts of other services
+
+    @consumes("vouchers", "voucher_redeemed")
+    def keep_redemption(self, event):
+        """Remember which organization's voucher pays for a registration's exam."""
+        with self.db.transaction() as work:
+            if work.first_delivery(event["event_id"], "keep_redemption"):
+                copies.keep_redemption(work.session, self.clock, event)
+
+    @consumes("access", "organization_registered")
+    def keep_registered_organization(self, event):
+        """Remember an organization, so results may name it as attending institution."""
+        with self.db.transaction() as work:
+            if work.first_delivery(event["event_id"], "keep_registered_organization"):
+                copies.keep_organization(work.session, self.clock, event)
+
+    @consumes("access", "organization_updated")
+    def keep_updated_organization(self, event):
+        """Keep the copy of an organization current."""
+        with self.db.transaction() as work:
+            if work.first_delivery(event["event_id"], "keep_updated_organization"):
+                copies.keep_organization(work.session, self.clock, event)
+
+
+def _describe(**details):
+    """A short, stable text of what was looked at, for the access record."""
+    return " ".join("{}={}".format(key, value) for key, value in details.items()
+                    if value not in (None, ""))[:500] or None

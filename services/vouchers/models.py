@@ -36,6 +36,7 @@ class GenerationChunk(Base):
     chunk_no = Column(Integer, primary_key=True)
     size = Column(Integer, nullable=False)
     generated_at = Column(DateTime(timezone=True))
+    worker = Column(String(80))  # host:pid of the process that made it (how work spread)
 
 
 class Voucher(Base):
@@ -46,3 +47,47 @@ class Voucher(Base):
     code = Column(String(40), primary_key=True)
     batch_id = Column(Integer, nullable=False)
     status = Column(String(10), nullable=False, default="unused")
+
+
+TICKET_STATUSES = ("redeemed", "used", "cancelled")
+
+
+class Registration(Base):
+    """A registration ticket: a code redeemed by the registration system for one student,
+    to be used (the exam taken) by `complete_by`. At most one ticket per code, ever."""
+    __tablename__ = "registrations"
+    __table_args__ = (Index("ix_registrations_year_status", "academic_year", "status"),)
+    id = Column(Integer, primary_key=True)
+    voucher_code = Column(String(40), nullable=False, unique=True)
+    batch_id = Column(Integer, nullable=False)
+    organization_id = Column(Integer, nullable=False)
+    academic_year = Column(String(7), nullable=False)
+    student_id = Column(String(100), nullable=False)
+    student_name = Column(String(200), nullable=False)
+    student_email = Column(String(254), nullable=False)
+    exam = Column(String(100), nullable=False)
+    client = Column(String(64))  # the partner client that redeemed it
+    redeemed_at = Column(DateTime(timezone=True), nullable=False)
+    complete_by = Column(Date, nullable=False)
+    status = Column(String(10), nullable=False)  # TICKET_STATUSES
+    used_at = Column(DateTime(timezone=True))
+    cancelled_at = Column(DateTime(timezone=True))
+
+
+class YearClosure(Base):
+    """An academic year's June 30 close. The primary key is the guard: whoever inserts the
+    row (in the same transaction as the close) closes the year; everyone else finds it."""
+    __tablename__ = "year_closures"
+    academic_year = Column(String(7), primary_key=True)
+    closed_at = Column(DateTime(timezone=True), nullable=False)
+    closed_by = Column(String(20), nullable=False)  # "timer" or "operations"
+    tickets_cancelled = Column(Integer, nullable=False)
+    vouchers_expired = Column(Integer, nullable=False)
+
+
+class RedemptionThrottle(Base):
+    """Unknown-code answers per partner client in the current window (rate limiting)."""
+    __tablename__ = "redemption_throttles"
+    client = Column(String(64), primary_key=True)
+    window_started_at = Column(DateTime(timezone=True), nullable=False)
+    failures = Column(Integer, nullable=False)

@@ -1,17 +1,41 @@
 """The vouchers service: voucher codes, their generation, and their life.
 
 Scale it by running more processes: every process consumes the same chunk queue.
-RPC: `csv_page`, `usage`. Consumes `order_placed` (orders) and its own
+RPC: `csv_page`, `usage`, `redeem_voucher`, `import_legacy_vouchers`, `close_academic_year`.
+Consumes `order_placed` (orders), `exam_recorded` (scores) and its own
 `generation_chunk_queued`; emits `generation_chunk_queued`, `voucher_chunk_generated`,
-`vouchers_generated`.
+`vouchers_generated`, `voucher_redeemed`, `registration_cancelled`.
+A timer closes each academic year once its June 30 is over.
 """
-from nameko.rpc import rpc
+import logging
 
+from nameko.rpc import rpc
+from nameko.timer import Timer
+
+from services.common.academic_year import AcademicYear
 from services.common.clock import ClockProvider
 from services.common.database import Database
+from services.common.errors import InvalidInput
 from services.common.events import consumes
 from services.common.service_health import check_database
-from services.vouchers import generation, listing
+from services.vouchers import closing, generation, legacy, listing, redemption
+from services.vouchers.work_queue import chunk_handler
+
+log = logging.getLogger(__name__)
+
+YEAR_CLOSE_CHECK_SECONDS = 300
+
+
+class ConfiguredTimer(Timer):
+    """A nameko timer whose interval is read from the config (YEAR_CLOSE_CHECK_SECONDS)."""
+
+    def __init__(self, config_key, default, **kwargs):
+        self.config_key = config_key
+        self.default = default
+        super().__init__(interval=default, **kwargs)
+
+    def setup(self):
+        self.interval = float(self.container.config.get(self.config_key) or self.default)
 
 
 class VouchersService:
@@ -22,7 +46,10 @@ class VouchersService:
 
     @rpc
     def health(self):
+        """Answers "ok" when the service and its database answer."""
         return check_database(self.db)
+
+    # generation
 
     @consumes("orders", "order_placed")
     def plan_generation(self, event):
@@ -31,19 +58,85 @@ class VouchersService:
             if work.first_delivery(event["event_id"], "plan_generation"):
                 generation.plan_generation(work, self.clock, event)
 
-    @consumes("vouchers", "generation_chunk_queued")
+    @consumes("vouchers", "generation_chunk_queued", entrypoint=chunk_handler)
     def generate_chunk(self, event):
         """Make one chunk of codes; the last chunk emits `vouchers_generated`."""
         generation.generate_chunk(self.db, self.clock, event["batch_id"], event["chunk_no"])
+
+    # the buyer's view
 
     @rpc
     def csv_page(self, organization_id, order_id, after_code=None, limit=listing.MAX_PAGE):
         """One page of an order's codes for the CSV download, in code order."""
         with self.db.reader() as session:
-            return listing.csv_page(session, organization_id, order_id, after_code, limit)
+            return listing.csv_page(session, organization_id, order_id, after_code, limit,
+                                    self.clock.today())
 
     @rpc
     def usage(self, organization_id, order_id, status=None, page=1, per_page=100):
         """How many of the order's codes are unused, redeemed, used, cancelled, expired."""
         with self.db.reader() as session:
-            return listing.usage(session, organization_id, order_id, status, page, per_page)
+            return listing.usage(session, organization_id, order_id, status, page, per_page,
+                                 self.clock.today())
+
+    # redemption and the life of a code
+
+    @rpc
+    def redeem_voucher(self, client, voucher_code, student, exam):
+        """The registration system redeems a code: a registration ticket, `voucher_redeemed`.
+
+        404 unknown_voucher (counted against `client`: 429 after too many), 409
+        voucher_already_redeemed, 410 voucher_expired.
+        """
+        with self.db.transaction() as work:
+            ticket, error = redemption.redeem(work, self.clock, client, voucher_code, student,
+                                              exam)
+        if error is not None:  # raised after the commit: the unknown code stays counted
+            raise error
+        return ticket
+
+    @consumes("scores", "exam_recorded")
+    def mark_used(self, event):
+        """An exam was taken with a code: the code (and its ticket) is `used`."""
+        with self.db.transaction() as work:
+            if work.first_delivery(event["event_id"], "mark_used"):
+                redemption.record_exam(work.session, self.clock.now(), event)
+
+    @rpc
+    def import_legacy_vouchers(self, organization_id, academic_year, voucher_codes,
+                               covers_remote_proctoring=False):
+        """Operations imports pre-portal codes for an organization and year, as one batch.
+
+        Returns {"imported", "duplicates", "rejected", ...}; a code already stored is never
+        imported twice.
+        """
+        with self.db.transaction() as work:
+            return legacy.import_codes(work, self.clock, organization_id, academic_year,
+                                       voucher_codes, covers_remote_proctoring)
+
+    # the June 30 close
+
+    @rpc
+    def close_academic_year(self, academic_year):
+        """Operations closes a year that is over: unused tickets cancelled, unused codes
+        expired. Closing it again changes nothing (`already_closed` is true)."""
+        try:
+            year = AcademicYear.parse(academic_year)
+        except ValueError as wrong:
+            raise InvalidInput(fields={"academic_year": [str(wrong)]})
+        with self.db.transaction() as work:
+            return closing.close_year(work, self.clock, year, "operations")
+
+    @ConfiguredTimer.decorator("YEAR_CLOSE_CHECK_SECONDS", YEAR_CLOSE_CHECK_SECONDS)
+    def close_ended_year(self):
+        """Every few minutes on every replica: close the last academic year once its June 30
+        is over in the program's time zone. The year_closures row makes it happen once."""
+        year = closing.year_to_close(self.clock.today())
+        with self.db.reader() as session:
+            if closing.is_closed(session, year):
+                return
+        with self.db.transaction() as work:
+            closed = closing.close_year(work, self.clock, year, "timer")
+        if not closed["already_closed"]:
+            log.info("closed academic year %s: %s tickets cancelled, %s vouchers expired",
+                     year, closed["tickets_cancelled"], closed["vouchers_expired"])

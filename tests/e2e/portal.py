@@ -102,6 +102,75 @@ class Portal:
         self.complete_profile(account, organization["id"])
         return account, organization
 
+    # getting access, and operations' side of it (issue 3)
+
+    def sign_in(self, email, password):
+        return self.post("/api/sessions", json={"email": email, "password": password})
+
+    def accept_terms(self, account):
+        accepted = self.post("/api/terms/portal/acceptances", account.headers,
+                             json={"version": TERMS_VERSION})
+        assert accepted.status_code == 201, accepted.text
+
+    def profile_body(self, account, **parts):
+        """A complete profile with the account as coordinator; `parts` replace sections."""
+        body = {"coordinator": {"name": "Pat Coordinator", "email": account.email,
+                                "phone": "313-555-0100"},
+                "second_contact": {"role": "principal", "name": "Dana Principal",
+                                   "email": "principal@example.org", "phone": "313-555-0101"},
+                "billing_contact": {"same_as_coordinator": True}}
+        body.update(parts)
+        return body
+
+    def put_profile(self, account, organization_id, body):
+        return self.put(f"/api/organizations/{organization_id}/profile", account.headers,
+                        json=body)
+
+    def organization(self, organization_id):
+        return self.get(f"/api/admin/organizations/{organization_id}", self.ops)
+
+    def update_organization(self, organization_id, **changes):
+        return self.patch(f"/api/admin/organizations/{organization_id}", self.ops, json=changes)
+
+    def start_access_code_run(self, year):
+        return self.post("/api/admin/access-code-runs", self.ops, json={"academic_year": year})
+
+    def finished_access_code_run(self, year, timeout=30):
+        """Start the year's run and wait until it has finished; returns the run."""
+        started = self.start_access_code_run(year)
+        assert started.status_code == 202, started.text
+        deadline = time.monotonic() + timeout
+        run = started.json()
+        while run["status"] == "running":
+            assert time.monotonic() < deadline, f"run {run['id']} still running"
+            time.sleep(0.1)
+            run = self.get(f"/api/admin/access-code-runs/{run['id']}", self.ops).json()
+        return run
+
+    def request_access_code(self, account, organization, role="coordinator",
+                            message="I am the new CLEP coordinator here."):
+        return self.post("/api/access-code-requests", account.headers, json={
+            "organization_name": organization["name"], "zip": organization["zip"],
+            "requester_role": role, "message": message})
+
+    def access_code_requests(self, **params):
+        response = self.get("/api/admin/access-code-requests", self.ops, params=params)
+        assert response.status_code == 200, response.text
+        return response.json()["requests"]
+
+    def approve_access_code_request(self, request_id, **body):
+        return self.post(f"/api/admin/access-code-requests/{request_id}/approve", self.ops,
+                         json=body or None)
+
+    def decline_access_code_request(self, request_id, reason):
+        return self.post(f"/api/admin/access-code-requests/{request_id}/decline", self.ops,
+                         json={"reason": reason})
+
+    def audit(self, **params):
+        response = self.get("/api/admin/audit", self.ops, params=params)
+        assert response.status_code == 200, response.text
+        return response.json()["entries"]
+
     # orders
 
     def place_order(self, account, organization_id, quantity=10, key=None, **fields):
@@ -127,6 +196,87 @@ class Portal:
                     order_id, order["status"], timeout))
             time.sleep(0.05)
 
+    def has_route(self, method, path):
+        """Whether the running gateway publishes this route (for features still being built)."""
+        paths = self.get("/api/openapi.json").json()["paths"]
+        return method.lower() in paths.get(path, {})
+
+    def voucher_codes(self, account, organization_id, order_id):
+        """The order's codes, as the coordinator downloads them (XXXX-XXXX-XXXX-XXXX)."""
+        response = self.get(f"/api/organizations/{organization_id}/orders/{order_id}/vouchers.csv",
+                            account.headers)
+        assert response.status_code == 200, response.text
+        return [line.split(",")[0] for line in response.text.splitlines()[1:]]
+
+    # partner systems and scores
+
+    def redeem_voucher(self, code, student=None, exam="College Algebra"):
+        """The registration system redeems a code (POST /api/voucher-redemptions)."""
+        student = student or {"id": f"S-{uuid.uuid4().hex[:8]}", "name": "Ada Lovelace",
+                              "email": "ada@example.org"}
+        return self.post("/api/voucher-redemptions", self.partner,
+                         json={"voucher_code": code, "student": student, "exam": exam})
+
+    def post_exam_results(self, results, headers=None):
+        return self.post("/api/exam-results", self.partner if headers is None else headers,
+                         json={"results": results})
+
+    def record_exam_results(self, results, timeout=15):
+        """Post results until those refused only for a fact not yet known here (an
+        organization or a redemption whose event is still on its way) are accepted;
+        returns the last answer."""
+        waiting_for = {"unknown_institution", "unknown_voucher"}
+        deadline = time.monotonic() + timeout
+        while True:
+            response = self.post_exam_results(results)
+            assert response.status_code == 202, response.text
+            answer = response.json()
+            if not any(r["code"] in waiting_for for r in answer["rejected"]) or \
+                    time.monotonic() > deadline:
+                return answer
+            time.sleep(0.1)
+
+    def scores(self, account, organization_id, **params):
+        return self.get(f"/api/organizations/{organization_id}/scores", account.headers,
+                        params=params)
+
+    def score(self, account, organization_id, result_id):
+        return self.get(f"/api/organizations/{organization_id}/scores/{result_id}",
+                        account.headers)
+
+    def scores_csv(self, account, organization_id, **params):
+        return self.get(f"/api/organizations/{organization_id}/scores.csv", account.headers,
+                        params=params)
+
+    def score_access_log(self, **params):
+        response = self.get("/api/admin/score-access-log", self.ops, params=params)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+
+    # vouchers: usage, legacy codes, the June 30 close, redemption from a given address
+
+    def voucher_usage(self, account, organization_id, order_id, **params):
+        """The order's codes by status (GET .../vouchers); asserts 200."""
+        response = self.get(f"/api/organizations/{organization_id}/orders/{order_id}/vouchers",
+                            account.headers, params=params)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    def import_legacy_vouchers(self, organization_id, codes, year=None, **fields):
+        body = {"organization_id": organization_id, "academic_year": year or self.academic_year,
+                "voucher_codes": codes}
+        body.update(fields)
+        return self.post("/api/admin/legacy-vouchers", self.ops, json=body)
+
+    def close_academic_year(self, year=None):
+        return self.post(f"/api/admin/academic-years/{year or self.academic_year}/close",
+                         self.ops)
+
+    def partner_at(self, source_address):
+        """The partner API as seen from another client address (127.0.0.x all reach the
+        gateway on Linux), for the per-client throttle on unknown codes."""
+        return PartnerClient(self, source_address)
 
 class Account:
     def __init__(self, email, password, token):
@@ -134,3 +284,30 @@ class Account:
         self.password = password
         self.token = token
         self.headers = {"Authorization": "Bearer " + token}
+
+
+class _SourceAddressAdapter(requests.adapters.HTTPAdapter):
+    def __init__(self, source_address, **kwargs):
+        self._source_address = source_address
+        super().__init__(**kwargs)
+
+    def init_poolmanager(self, *args, **kwargs):
+        kwargs["source_address"] = (self._source_address, 0)
+        return super().init_poolmanager(*args, **kwargs)
+
+
+class PartnerClient:
+    """Redeems codes from one source address, over one keep-alive connection pool."""
+
+    def __init__(self, portal, source_address):
+        self.portal = portal
+        self.session = requests.Session()
+        adapter = _SourceAddressAdapter(source_address)
+        self.session.mount("http://", adapter)
+
+    def redeem_voucher(self, code, student=None, exam="College Algebra"):
+        student = student or {"id": f"S-{uuid.uuid4().hex[:8]}", "name": "Ada Lovelace",
+                              "email": "ada@example.org"}
+        return self.session.post(self.portal.url("/api/voucher-redemptions"),
+                                 headers=self.portal.partner, timeout=30,
+                                 json={"voucher_code": code, "student": student, "exam": exam})

@@ -19,13 +19,18 @@ RPC_TIMEOUT = 20
 
 
 def wait_for(predicate, timeout=10, interval=0.05, message=None):
-    """Poll `predicate` until it returns something truthy; fail after `timeout` seconds."""
+    """Poll `predicate` until it returns something truthy; fail after `timeout` seconds.
+
+    `message` (a string, or a function called on failure) says what was not met.
+    """
     deadline = time.monotonic() + timeout
     while True:
         result = predicate()
         if result:
             return result
         if time.monotonic() >= deadline:
+            if callable(message):
+                message = message()
             raise AssertionError(message or "condition not met within {}s".format(timeout))
         eventlet.sleep(interval)
 

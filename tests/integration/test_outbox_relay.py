@@ -86,23 +86,29 @@ def test_event_committed_before_a_crash_is_published_when_the_service_starts(
 
 def test_event_with_no_queue_bound_yet_stays_pending_and_is_delivered_later(
         start_service, stores, listen, rpc, wait_for, stays):
+    # `po_number_changed` is for billing, which is not running: no queue is bound for it
     start_orders(start_service, rpc)
     store = stores("orders")
-
     order = rpc.orders.place_order(PRINCIPAL, "key-1", REQUEST)["order"]
 
-    # the broker returned it (mandatory): the relay keeps it and schedules a retry
-    unrouted = wait_for(lambda: [row for row in outbox_rows(store) if row.attempts >= 1])
-    assert len(unrouted) == 1
-    assert unrouted[0].sent_at is None
-    assert unrouted[0].next_attempt_at is not None
-    assert "no queue" in unrouted[0].last_error
+    rpc.orders.change_po_number(42, order["id"], "PO-5678")
 
-    received = listen("orders", "order_placed")
+    # the broker returned it (mandatory): the relay keeps it and schedules a retry
+    def unrouted():
+        return [row for row in outbox_rows(store)
+                if row.event_type == "po_number_changed" and row.attempts >= 1]
+
+    pending = wait_for(unrouted)
+    assert len(pending) == 1
+    assert pending[0].sent_at is None
+    assert pending[0].next_attempt_at is not None
+    assert "no queue" in pending[0].last_error
+
+    received = listen("orders", "po_number_changed")
 
     # backoff 1 s, 2 s, 4 s, ...: the next retry after the queue appears is a few seconds away
-    received.wait("order_placed", 1, timeout=20)
-    assert received["order_placed"][0]["id"] == order["id"]
-    assert received["order_placed"][0]["event_id"] == unrouted[0].event_id
-    wait_for(lambda: sent_row(store, unrouted[0].event_id))
-    assert stays(lambda: received.count("order_placed") == 1, duration=1.5)
+    event = received.wait("po_number_changed", 1, timeout=20)[0]
+    assert event == {"order_id": order["id"], "organization_id": 42, "po_number": "PO-5678",
+                     "event_id": pending[0].event_id}
+    wait_for(lambda: sent_row(store, pending[0].event_id))
+    assert stays(lambda: received.count("po_number_changed") == 1, duration=1.5)

@@ -1,0 +1,63 @@
+"""Redemptions per second (issue 4 target: 500/s): the registration system redeeming
+distinct codes from concurrent clients, each on its own keep-alive connection."""
+import concurrent.futures
+import http.client
+import json
+import threading
+import time
+
+from bench.harness import report, running_system
+
+CLIENTS = 16
+PER_RUN = 2000
+RUNS = 3
+
+
+def redeem_all(portal, codes):
+    """Redeem every code from CLIENTS threads; returns redemptions per second."""
+    host, port = portal.base_url.split("//", 1)[1].split(":")
+    headers = dict(portal.partner, **{"Content-Type": "application/json"})
+    queue = iter(codes)
+    lock = threading.Lock()
+    failures = []
+
+    def client():
+        connection = http.client.HTTPConnection(host, int(port), timeout=30)
+        while True:
+            with lock:
+                code = next(queue, None)
+            if code is None:
+                break
+            body = json.dumps({"voucher_code": code, "exam": "College Algebra", "student": {
+                "id": "S-" + code[-6:], "name": "Bench Student", "email": "s@example.org"}})
+            connection.request("POST", "/api/voucher-redemptions", body, headers)
+            response = connection.getresponse()
+            response.read()
+            if response.status != 201:
+                failures.append(response.status)
+        connection.close()
+
+    started = time.perf_counter()
+    with concurrent.futures.ThreadPoolExecutor(CLIENTS) as pool:
+        for future in [pool.submit(client) for _ in range(CLIENTS)]:
+            future.result()
+    seconds = time.perf_counter() - started
+    assert not failures, "{} redemptions failed: {}".format(len(failures), set(failures))
+    return len(codes) / seconds
+
+
+def run():
+    for database, workers in (("sqlite", 1), ("postgresql", 2)):
+        print("redemptions on {}, {} vouchers process{}, {} concurrent clients:".format(
+            database, workers, "" if workers == 1 else "es", CLIENTS), flush=True)
+        with running_system(database, voucher_workers=workers) as (system, portal):
+            portal.set_fees()
+            account, school = portal.coordinator_of()
+            order = portal.place_order(account, school["id"],
+                                       quantity=PER_RUN * RUNS + 500).json()
+            portal.wait_until_fulfilled(account, school["id"], order["id"])
+            codes = portal.voucher_codes(account, school["id"], order["id"])
+            redeem_all(portal, codes[:500])  # warm up
+            rates = [redeem_all(portal, codes[500 + run * PER_RUN:500 + (run + 1) * PER_RUN])
+                     for run in range(RUNS)]
+            report("redemptions per second", rates, 500, unit="/s", higher_is_better=True)

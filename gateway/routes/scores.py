@@ -1,0 +1,73 @@
+"""Exam results from the testing system, score reports, and the record of who looked."""
+import eventlet
+from werkzeug.wrappers import Response
+
+from gateway.csv_stream import csv_lines
+from gateway.http import json_response
+from gateway.routing import route
+from gateway.schemas import scores as s
+
+SCORES_CSV_PAGE = 2000  # rows per RPC: about 1.6 MB of objects in the gateway per page
+
+
+class ScoreRoutes:
+    @route("POST", "/api/exam-results", auth="partner", tag="scores", body=s.ExamResultsIn,
+           response=s.ExamResultsOut, status=202, errors=(400, 401, 403),
+           summary="Report up to 1,000 exam results; good rows are stored, bad ones "
+                   "reported with their reason; a result_id sent again changes nothing.")
+    def record_exam_results(self, call):
+        return json_response(self.scores.record_results(call.body["results"]), 202)
+
+    @route("GET", "/api/organizations/<int:org_id>/scores", auth="session", tag="scores",
+           query=s.ScoresQuery, response=s.ScoresOut, errors=(400, 401, 403, 404, 409),
+           summary="The organization's scores of one academic year (default: the current "
+                   "one), paged; sorted by test date or student; one exam if asked.")
+    def list_scores(self, call, org_id):
+        principal = self.access.authorize(call.token, org_id, "read")
+        query = call.query
+        return json_response(self.scores.list_scores(
+            principal, query["academic_year"], query["exam"], query["sort"], query["page"],
+            query["per_page"]))
+
+    @route("GET", "/api/organizations/<int:org_id>/scores/<result_id>", auth="session",
+           tag="scores", response=s.ScoreDetailOut, errors=(401, 403, 404, 409),
+           summary="One score with its details.")
+    def score_detail(self, call, org_id, result_id):
+        principal = self.access.authorize(call.token, org_id, "read")
+        return json_response(self.scores.score_detail(principal, result_id))
+
+    @route("GET", "/api/organizations/<int:org_id>/scores.csv", auth="session", tag="scores",
+           query=s.ScoresCsvQuery, errors=(400, 401, 403, 404, 409), content_type="text/csv",
+           summary="The organization's scores of one academic year as CSV, streamed.")
+    def scores_csv(self, call, org_id):
+        # authorize reads the current academic year: an export needs access this year
+        principal = self.access.authorize(call.token, org_id, "read")
+        year, exam = call.query["academic_year"], call.query["exam"]
+        first = self.scores.begin_export(principal, year, exam, SCORES_CSV_PAGE)
+        year, scores = first["academic_year"], self.scores
+
+        def pages():  # runs after this worker has finished: keep to its own RPCs
+            page = first
+            while True:
+                # ask for the next page while this one is written out: the scores service
+                # reads while the gateway formats (at most two pages held at once)
+                upcoming = None if page["next_after"] is None else eventlet.spawn(
+                    scores.export_page, org_id, year, exam, page["next_after"],
+                    SCORES_CSV_PAGE)
+                yield page["rows"]
+                if upcoming is None:
+                    return
+                page = upcoming.wait()
+
+        disposition = 'attachment; filename="clep-scores-{}-{}.csv"'.format(org_id, year)
+        return Response(csv_lines(first["columns"], pages()), mimetype="text/csv",
+                        headers={"Content-Disposition": disposition, "Cache-Control": "no-store"})
+
+    @route("GET", "/api/admin/score-access-log", auth="operations", tag="operations",
+           query=s.ScoreAccessLogQuery, response=s.ScoreAccessLogOut, errors=(400, 401, 403),
+           summary="Who viewed or exported which organization's scores, newest first.")
+    def score_access_log(self, call):
+        query = call.query
+        return json_response(self.scores.score_access_log(
+            query["organization_id"], query["account_id"], query["academic_year"],
+            query["page"], query["per_page"]))

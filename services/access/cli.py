@@ -1,0 +1,126 @@
+"""Operations' command line for the access service, over RPC (the same config.yaml and
+environment as the services: AMQP_URI, ...).
+
+    python -m services.access.cli import-organizations organizations.csv
+    python -m services.access.cli access-code-run 2027-28 [--no-wait]
+
+`import-organizations` imports a CSV file of organizations (columns in
+services/access/org_import.py); importing the same file again adds nothing. Bad rows are
+listed with their line numbers and the good ones are imported; the exit status is 1 when
+any row was rejected, 2 when the file cannot be read at all.
+
+`access-code-run` issues the year's access codes to every organization that ordered
+vouchers in the two academic years before it and mails each code to the coordinator on
+file; it waits for the run to finish and prints what it did (exit status 1 if it failed).
+Running it again for the same year mails only those not reached yet.
+"""
+import eventlet
+
+eventlet.monkey_patch()  # noqa: E402 - before anything else opens a socket
+
+import argparse  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+
+from nameko.exceptions import RpcTimeout, UnknownService  # noqa: E402
+from nameko.standalone.rpc import ClusterRpcProxy  # noqa: E402
+
+from services.access.org_import import BadFile, read_csv  # noqa: E402
+from services.common.config import load_config  # noqa: E402
+from services.common.errors import ClepError  # noqa: E402
+
+RPC_TIMEOUT = 60
+IMPORT_BATCH = 200
+POLL_SECONDS = 1.0
+
+
+def _describe(errors):
+    return "; ".join("{}: {}".format(field, " ".join(messages)) if field != "_"
+                     else " ".join(messages) for field, messages in sorted(errors.items()))
+
+
+def import_organizations(access, path, out):
+    try:
+        with open(path, encoding="utf-8-sig", newline="") as stream:
+            rows = read_csv(stream.read())
+    except (OSError, UnicodeDecodeError) as unreadable:
+        print("cannot read {}: {}".format(path, unreadable), file=sys.stderr)
+        return 2
+    except BadFile as bad:
+        print("{}: {}".format(path, bad), file=sys.stderr)
+        return 2
+    outcomes = []
+    for start in range(0, len(rows), IMPORT_BATCH):
+        outcomes.extend(access.import_organizations(rows[start:start + IMPORT_BATCH]))
+    outcomes.sort(key=lambda outcome: outcome["line"])
+    for outcome in outcomes:
+        if outcome["status"] == "rejected":
+            print("line {}: {}".format(outcome["line"], _describe(outcome["errors"])), file=out)
+    counts = {status: sum(1 for o in outcomes if o["status"] == status)
+              for status in ("imported", "already_registered", "rejected")}
+    print("{} rows: {imported} imported, {already_registered} already registered, "
+          "{rejected} rejected".format(len(outcomes), **counts), file=out)
+    return 1 if counts["rejected"] else 0
+
+
+def access_code_run(access, academic_year, wait, out):
+    run = access.start_access_code_run(academic_year)
+    print("access-code run {id} of {academic_year}: {status} (organizations that ordered "
+          "in {years})".format(years=" or ".join(run["ordered_in"]), **run), file=out)
+    while wait and run["status"] == "running":
+        time.sleep(POLL_SECONDS)
+        run = access.access_code_run(run["id"])
+    if not wait:
+        return 0
+    print("{status}: {organizations} organizations, {codes_issued} new codes, {mailed} "
+          "mailed".format(**run), file=out)
+    if run["no_contact"]:
+        print("no coordinator on file (codes issued, not mailed; organization ids): "
+              + ", ".join(map(str, run["no_contact"])), file=out)
+    if run["mail_failed"]:
+        print("mail failed (run again to retry; organization ids): "
+              + ", ".join(map(str, run["mail_failed"])), file=out)
+    if run["status"] == "failed":
+        print(run["error"] or "", file=out)
+        return 1
+    return 0
+
+
+def parser():
+    commands = argparse.ArgumentParser(prog="python -m services.access.cli",
+                                       description="Operations' access-service commands.")
+    sub = commands.add_subparsers(dest="command", required=True)
+    importing = sub.add_parser("import-organizations", help="import organizations from CSV")
+    importing.add_argument("file")
+    run = sub.add_parser("access-code-run", help="issue and mail a year's access codes")
+    run.add_argument("academic_year", help="e.g. 2027-28")
+    run.add_argument("--no-wait", action="store_true", help="start it and return")
+    return commands
+
+
+def main(argv, out=sys.stdout):
+    args = parser().parse_args(argv)
+    config = load_config()
+    try:
+        with ClusterRpcProxy(config, timeout=RPC_TIMEOUT) as cluster:
+            if args.command == "import-organizations":
+                return import_organizations(cluster.access, args.file, out)
+            return access_code_run(cluster.access, args.academic_year, not args.no_wait, out)
+    except UnknownService:
+        print("the access service is not running (broker {})".format(config["AMQP_URI"]),
+              file=sys.stderr)
+    except RpcTimeout:
+        print("the access service did not answer within {}s".format(RPC_TIMEOUT),
+              file=sys.stderr)
+    except ClepError as refused:
+        print("{}: {}{}".format(refused.code, refused.message,
+                                " (" + _describe(refused.fields) + ")" if refused.fields else ""),
+              file=sys.stderr)
+    except OSError as unreachable:
+        print("cannot reach the broker {}: {}".format(config["AMQP_URI"], unreachable),
+              file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,109 @@
+"""Billable exams: an exam taken with a voucher becomes exactly one item to bill.
+
+The amount is fixed when the exam is recorded: the order's exam fee, plus its
+remote-proctoring fee when the order covers it and the exam was taken remotely. A legacy
+voucher (bought before the portal, no order) is billed the exam fee of its academic year,
+from `fees_set`, and covers no remote proctoring. Unused and expired codes and cancelled
+tickets never have an exam, so they are never billed; an exam reported on a cancelled
+ticket is billed only if it was taken while the ticket was valid (a late report of an exam
+taken before the June 30 close), otherwise it is kept, voided.
+"""
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from services.billing.copies import (VOID_TICKET_CANCELLED, academic_year_text,
+                                     organization_row, ticket_valid_until)
+from services.billing.event_fields import MalformedEvent, UnknownReference, field
+from services.billing.models import (BillableExam, BillingFeeSchedule, BillingOrder,
+                                     BillingRegistration)
+from services.common.academic_year import AcademicYear
+
+DELIVERY_MODES = ("test_center", "remote")
+
+
+class VoucherAlreadyBilled(ValueError):
+    """A second, different exam reported on a voucher that already paid for one."""
+
+
+def exam_amount(exam_fee_cents, remote_proctoring_fee_cents, covers_remote_proctoring,
+                delivery_mode):
+    """(exam fee, remote-proctoring fee charged, amount) of one exam, in cents."""
+    remote = remote_proctoring_fee_cents if (
+        covers_remote_proctoring and delivery_mode == "remote") else 0
+    return exam_fee_cents, remote, exam_fee_cents + remote
+
+
+def record_exam(session, event, now):
+    """`exam_recorded`: the billable item of a voucher-funded exam; None for any other.
+
+    Returns the item's values. The same result again (under another event id) adds
+    nothing; an unknown order, missing fields or a second exam on one voucher raise, so
+    that the event is kept in `failed_events`.
+    """
+    result_id = field(event, "result_id", "key")
+    voucher_code = field(event, "voucher_code", "str", nullable=True)
+    if voucher_code is None:
+        return None  # self-paid (null, by the contract): nobody is billed
+    voucher_code = voucher_code.upper().replace("-", "").replace(" ", "")
+    registration_id = field(event, "registration_id", "key", required=False)
+    registration = session.get(BillingRegistration, registration_id) if registration_id else None
+    order_id = field(event, "order_id", "int", nullable=True)
+    organization_id = field(event, "organization_id", "int", nullable=True)
+    if order_id is None and registration is not None:
+        order_id = registration.order_id
+    if organization_id is None:
+        organization_id = registration.organization_id if registration else None
+        if organization_id is None:
+            raise MalformedEvent("a voucher-funded exam without 'organization_id'")
+    test_date = field(event, "test_date", "date")
+    delivery_mode = field(event, "delivery_mode", "str")
+    if delivery_mode not in DELIVERY_MODES:
+        raise MalformedEvent("'delivery_mode' is not one of {}: {!r}".format(
+            ", ".join(DELIVERY_MODES), delivery_mode))
+    year = field(event, "academic_year", "str", required=False, nullable=True)
+    year = academic_year_text(year) if year else str(AcademicYear.containing(test_date))
+
+    if session.scalar(select(BillableExam.id).where(BillableExam.result_id == result_id)):
+        return None  # this exam is already an item
+    other = session.scalar(select(BillableExam.result_id).where(
+        BillableExam.voucher_code == voucher_code))
+    if other is not None:
+        raise VoucherAlreadyBilled("voucher {} already paid for result {}; result {} not "
+                                   "billed".format(voucher_code, other, result_id))
+
+    if order_id is not None:
+        order = session.get(BillingOrder, order_id)
+        if order is None:
+            raise UnknownReference("exam {} on unknown order {}".format(result_id, order_id))
+        if order.organization_id != organization_id:
+            raise MalformedEvent("order {} belongs to organization {}, not {}".format(
+                order_id, order.organization_id, organization_id))
+        fees = exam_amount(order.exam_fee_cents, order.remote_proctoring_fee_cents,
+                           order.covers_remote_proctoring, delivery_mode)
+    else:
+        schedule = session.get(BillingFeeSchedule, year)
+        if schedule is None:
+            raise UnknownReference("no fees known for {} (legacy voucher of exam {})".format(
+                year, result_id))
+        fees = exam_amount(schedule.exam_fee_cents, 0, False, delivery_mode)
+
+    organization_row(session, organization_id, now)
+    values = {
+        "result_id": result_id, "voucher_code": voucher_code,
+        "registration_id": registration_id, "order_id": order_id,
+        "organization_id": organization_id, "exam": str(event.get("exam") or "")[:200] or None,
+        "test_date": test_date, "delivery_mode": delivery_mode, "academic_year": year,
+        "exam_fee_cents": fees[0], "remote_proctoring_fee_cents": fees[1],
+        "amount_cents": fees[2],
+        "void_reason": VOID_TICKET_CANCELLED if (
+            registration is not None and registration.status == "cancelled"
+            and test_date > ticket_valid_until(registration.academic_year, test_date))
+        else None,
+        "invoice_id": None, "recorded_at": now,
+    }
+    # a racing copy of the same result adds nothing; a racing second exam on the same
+    # voucher breaks the unique voucher_code and fails (kept in failed_events)
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    session.execute(dialect.insert(BillableExam.__table__).values(values)
+                    .on_conflict_do_nothing(index_elements=["result_id"]))
+    return values

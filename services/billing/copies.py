@@ -1,0 +1,183 @@
+"""Billing's own copies of other services' facts, kept from their events.
+
+Each function applies one event inside the caller's unit of work (which has already
+checked `first_delivery`). Events of different types arrive on different queues, so they
+may come in any order: every copy is an upsert, and a row made early by one event is
+completed by the others.
+"""
+import logging
+
+from sqlalchemy import update
+
+from services.billing.event_fields import MalformedEvent, UnknownReference, field
+from services.billing.models import (BillableExam, BillingFeeSchedule, BillingOrder,
+                                     BillingOrganization, BillingRegistration)
+from services.common.academic_year import AcademicYear
+from services.common.database import insert_ignoring_duplicates
+
+log = logging.getLogger(__name__)
+
+VOID_TICKET_CANCELLED = "ticket_cancelled"
+
+
+def organization_row(session, organization_id, now):
+    """The organization's row, made (monthly, not yet registered) if billing has none.
+
+    Insert-or-nothing first, so that two handlers making the same row at once never clash.
+    """
+    insert_ignoring_duplicates(session, BillingOrganization.__table__, [{
+        "organization_id": organization_id, "state_funded": False, "registered": False,
+        "updated_at": now}])
+    return session.get(BillingOrganization, organization_id)
+
+
+def academic_year_text(value, name="academic_year"):
+    try:
+        return str(AcademicYear.parse(value))
+    except ValueError:
+        raise MalformedEvent("{!r} is not an academic year: {!r}".format(name, value))
+
+
+def keep_registered_organization(session, event, now):
+    """`organization_registered`: name, state, state-funded flag.
+
+    Registration is the first fact about an organization: if an `organization_updated`
+    (on another queue) got here first, the registration is older news and changes nothing."""
+    org = organization_row(session, field(event, "id", "int"), now)
+    if org.registered:
+        return
+    keep_organization(session, event, now)
+
+
+def keep_organization(session, event, now):
+    """`organization_updated` (and a first registration): name, state, state-funded flag.
+
+    Operations' flag is the authority from here on (see `keep_order`)."""
+    organization_id = field(event, "id", "int")
+    state_funded = field(event, "state_funded", "bool")
+    org = organization_row(session, organization_id, now)
+    org.name = field(event, "name", "str", required=False) or org.name
+    state = field(event, "state", "str", required=False)
+    org.state = state.upper()[:2] if state else org.state
+    org.state_funded = state_funded
+    org.registered = True
+    org.updated_at = now
+
+
+def keep_billing_contact(session, event, now):
+    """`profile_updated`: who receives the invoices (the profile resolves "same as
+    coordinator" before it announces the billing contact)."""
+    organization_id = field(event, "organization_id", "int")
+    contact = field(event, "billing_contact")
+    if not isinstance(contact, dict):
+        raise MalformedEvent("'billing_contact' is not an object")
+    email = field(contact, "email", "str")
+    org = organization_row(session, organization_id, now)
+    org.billing_name = field(contact, "name", "str", required=False)
+    org.billing_email = email.lower()
+    org.billing_phone = field(contact, "phone", "str", required=False)
+    org.name = field(event, "organization_name", "str", required=False) or org.name
+    org.updated_at = now
+
+
+def keep_fees(session, event, now):
+    """`fees_set`: a year's fees, what a legacy voucher's exam is billed at."""
+    year = academic_year_text(field(event, "academic_year", "str"))
+    exam_fee = field(event, "exam_fee_cents", "cents")
+    remote_fee = field(event, "remote_proctoring_fee_cents", "cents")
+    fees = session.get(BillingFeeSchedule, year) or BillingFeeSchedule(academic_year=year)
+    fees.exam_fee_cents = exam_fee
+    fees.remote_proctoring_fee_cents = remote_fee
+    fees.updated_at = now
+    session.add(fees)
+
+
+def keep_order(session, event, now):
+    """`order_placed`: the fees the order keeps, its coverage and its PO number.
+
+    An order seen again (the same fact under another event id) changes nothing: a PO
+    number changed since must not be overwritten by the original one."""
+    order_id = field(event, "id", "int")
+    organization_id = field(event, "organization_id", "int")
+    values = {
+        "order_id": order_id, "organization_id": organization_id,
+        "academic_year": academic_year_text(field(event, "academic_year", "str")),
+        "covers_remote_proctoring": field(event, "covers_remote_proctoring", "bool"),
+        "exam_fee_cents": field(event, "exam_fee_cents", "cents"),
+        "remote_proctoring_fee_cents": field(event, "remote_proctoring_fee_cents", "cents"),
+        "po_number": field(event, "po_number", "str", required=False),
+        "updated_at": now,
+    }
+    insert_ignoring_duplicates(session, BillingOrder.__table__, [values])
+    org = organization_row(session, organization_id, now)
+    state_funded = field(event, "state_funded", "bool", required=False)
+    if not org.registered and state_funded is not None:
+        # the order carries the flag as it was when placed; access' own events, when
+        # they arrive, are the authority
+        org.state_funded = state_funded
+        org.updated_at = now
+
+
+def keep_po_number(session, event, now):
+    """`po_number_changed`: the next invoice shows the order's current PO number."""
+    order_id = field(event, "order_id", "int")
+    po_number = field(event, "po_number", "str", nullable=True)
+    order = session.get(BillingOrder, order_id)
+    if order is None:
+        raise UnknownReference("po_number_changed for unknown order {}".format(order_id))
+    order.po_number = po_number
+    order.updated_at = now
+
+
+def keep_registration(session, event, now):
+    """`voucher_redeemed`: a registration ticket, to tell a cancelled one later."""
+    registration_id = field(event, "registration_id", "key")
+    insert_ignoring_duplicates(session, BillingRegistration.__table__, [{
+        "registration_id": registration_id,
+        "voucher_code": field(event, "voucher_code", "str"),
+        "order_id": field(event, "order_id", "int", nullable=True),
+        "organization_id": field(event, "organization_id", "int"),
+        "academic_year": field(event, "academic_year", "str", required=False),
+        "legacy": bool(field(event, "legacy", "bool", required=False)),
+        "status": "redeemed", "updated_at": now}])  # a ticket cancelled first stays cancelled
+
+
+def ticket_valid_until(academic_year, fallback_day):
+    """The last day an exam could be taken on a ticket: June 30 of its academic year (the
+    close cancels the tickets not used by then, at the end of that day)."""
+    try:
+        return AcademicYear.parse(academic_year).last_day
+    except (TypeError, ValueError):
+        return AcademicYear.containing(fallback_day).last_day
+
+
+def cancel_registration(session, event, now):
+    """`registration_cancelled`: the ticket is never billed.
+
+    An exam is a fact, though: one taken while the ticket was valid but reported after the
+    June 30 close stays billable (vouchers shows its code as used, too). Only an unbilled
+    exam dated after the ticket's last valid day is voided; one already invoiced is left
+    alone and logged for operations."""
+    registration_id = field(event, "registration_id", "key")
+    registration = session.get(BillingRegistration, registration_id)
+    if registration is None:
+        registration = BillingRegistration(
+            registration_id=registration_id,
+            voucher_code=field(event, "voucher_code", "str", required=False),
+            order_id=field(event, "order_id", "int", required=False),
+            organization_id=field(event, "organization_id", "int", required=False),
+            legacy=False)
+        session.add(registration)
+    registration.academic_year = field(event, "academic_year", "str", required=False) or \
+        registration.academic_year
+    registration.status = "cancelled"
+    registration.updated_at = now
+    exams = BillableExam.__table__
+    voided = session.execute(update(exams).where(
+        exams.c.registration_id == registration_id, exams.c.invoice_id.is_(None),
+        exams.c.void_reason.is_(None),
+        exams.c.test_date > ticket_valid_until(registration.academic_year, now.date()))
+        .values(void_reason=VOID_TICKET_CANCELLED)).rowcount
+    if voided:
+        log.warning("registration %s cancelled: its exam dated after the ticket's last day "
+                    "will not be billed", registration_id)

@@ -1,0 +1,65 @@
+"""Inserting a checked batch of new rows in one statement.
+
+On PostgreSQL the whole batch travels as one JSON parameter that the server turns back
+into rows (`json_populate_recordset`): one short statement instead of a VALUES list with
+a placeholder per cell, which psycopg2 and the server spend most of a 1,000-row batch on
+(measured here: about 3 times faster for a batch of results). Another transaction may
+store the same key meanwhile: those rows are skipped (ON CONFLICT DO NOTHING) and left
+out of the keys returned.
+
+On SQLite a unit of work holds the database's write lock from its first statement (BEGIN
+IMMEDIATE), so what the caller found new in it is still new: a plain DBAPI executemany,
+without SQLAlchemy's per-row parameter handling (a conflict would be a bug, and raises).
+"""
+import json
+
+from sqlalchemy import text
+
+_STATEMENTS = {}
+
+
+def _recordset_insert(table):
+    key = ("postgresql", table.name)
+    if key not in _STATEMENTS:
+        names = ", ".join(column.name for column in table.columns)
+        _STATEMENTS[key] = text(
+            "INSERT INTO {table} ({names}) SELECT {names} "
+            "FROM json_populate_recordset(NULL::{table}, :rows) "
+            "ON CONFLICT DO NOTHING RETURNING {keys}".format(
+                table=table.name, names=names,
+                keys=", ".join(column.name for column in table.primary_key.columns)))
+    return _STATEMENTS[key]
+
+
+def _json_value(value):
+    return value.isoformat()  # dates and aware datetimes: PostgreSQL reads ISO 8601
+
+
+def _sqlite_insert(table, dialect):
+    key = ("sqlite", table.name)
+    if key not in _STATEMENTS:
+        columns = list(table.columns)
+        _STATEMENTS[key] = (
+            "INSERT INTO {} ({}) VALUES ({})".format(
+                table.name, ", ".join(c.name for c in columns), ", ".join("?" for _ in columns)),
+            # SQLAlchemy's own conversions (dates and times to SQLite's text form), so the
+            # rows read back exactly like rows it wrote
+            [(c.name, c.type.bind_processor(dialect)) for c in columns])
+    return _STATEMENTS[key]
+
+
+def insert_new_rows(session, table, rows):
+    """Insert `rows` (dicts keyed by column name) that the caller found new in this unit of
+    work; returns the primary keys (tuples) of the rows that went in."""
+    if not rows:
+        return []
+    dialect = session.get_bind().dialect
+    if dialect.name == "postgresql":
+        return session.execute(_recordset_insert(table),
+                               {"rows": json.dumps(rows, default=_json_value)}).all()
+    statement, columns = _sqlite_insert(table, dialect)
+    session.connection().exec_driver_sql(statement, [
+        tuple(row[name] if convert is None or row[name] is None else convert(row[name])
+              for name, convert in columns) for row in rows])
+    keys = [column.name for column in table.primary_key.columns]
+    return [tuple(row[name] for name in keys) for row in rows]

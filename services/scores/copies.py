@@ -1,0 +1,47 @@
+"""The facts of other services this one keeps (from their events; it reads no other
+database): organizations, to know the institutions a student may name, and voucher
+redemptions, to know which organization paid for an exam."""
+from datetime import date, datetime
+
+from services.common.clock import as_utc
+from services.scores.models import Organization, VoucherRedemption
+
+
+def keep_organization(session, clock, event):
+    """`organization_registered` / `organization_updated`: the newest copy wins."""
+    organization = session.get(Organization, int(event["id"])) or \
+        Organization(id=int(event["id"]))
+    organization.name = event["name"]
+    organization.kind = event["kind"]
+    organization.district_id = event.get("district_id")
+    organization.updated_at = clock.now()
+    session.add(organization)
+
+
+def keep_redemption(session, clock, event):
+    """`voucher_redeemed`: the voucher code, its registration and the buyer."""
+    registration_id = str(event["registration_id"])
+    if session.get(VoucherRedemption, registration_id) is not None:
+        return  # the same registration announced twice: the first copy stands
+    student = event.get("student") or {}
+    session.add(VoucherRedemption(
+        registration_id=registration_id,
+        voucher_code=str(event["voucher_code"]).replace("-", "").upper(),
+        order_id=event.get("order_id"),
+        organization_id=int(event["organization_id"]),
+        academic_year=event.get("academic_year"),
+        covers_remote_proctoring=event.get("covers_remote_proctoring"),
+        legacy=bool(event.get("legacy", False)),
+        student_id=None if student.get("id") is None else str(student["id"])[:64],
+        exam=(event.get("exam") or None) and str(event["exam"])[:200],
+        redeemed_at=_moment(event.get("redeemed_at")),
+        complete_by=_day(event.get("complete_by")),
+        received_at=clock.now()))
+
+
+def _moment(text):
+    return as_utc(datetime.fromisoformat(text.replace("Z", "+00:00"))) if text else None
+
+
+def _day(text):
+    return date.fromisoformat(text[:10]) if text else None

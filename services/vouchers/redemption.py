@@ -1,0 +1,187 @@
+"""Redemption by the registration system: a valid, unused, unexpired code becomes a
+registration ticket; the code's life after that (used, cancelled); and the throttle on
+clients that keep sending codes we do not know.
+
+DESIGN.md, "Redemption": the ticket must be used within six months or by June 30 of the
+academic year, whichever comes first; two registrations racing for one code: one wins.
+"""
+import calendar
+import math
+from datetime import date, timedelta
+
+from sqlalchemy import case, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from services.common.academic_year import AcademicYear
+from services.common.clock import as_utc
+from services.common.errors import Conflict, Gone, NotFound, TooManyAttempts
+from services.vouchers.codes import normalize, normalize_legacy
+from services.vouchers.listing import display_code
+from services.vouchers.models import Registration, RedemptionThrottle, Voucher, VoucherBatch
+
+TICKET_MONTHS = 6
+# Unknown-code answers a client may get within one window before it is held off. Conflicts
+# (already redeemed) and expired codes do not count: they were real codes.
+FAILURE_LIMIT = 20
+FAILURE_WINDOW = timedelta(minutes=5)
+
+
+def unknown_voucher():
+    return NotFound("unknown_voucher", "No voucher has this code; check it and try again.")
+
+
+def already_redeemed():
+    return Conflict("voucher_already_redeemed", "This voucher has already been redeemed.")
+
+
+def expired():
+    return Gone("voucher_expired", "This voucher has expired.")
+
+
+# --- dates --------------------------------------------------------------------------------
+
+
+def add_months(day, months):
+    """The same day `months` later; the month's last day when it is shorter (Aug 31 + 6
+    months = Feb 28, or 29)."""
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def complete_by(redeemed_on, academic_year):
+    """Six months after the redemption or June 30 of the academic year, whichever is first."""
+    return min(add_months(redeemed_on, TICKET_MONTHS), academic_year.last_day)
+
+
+def lookup_keys(text):
+    """The stored forms a typed code may have, or [] when it cannot be any code.
+
+    A portal code is normalised (case, spaces, dashes, O->0, I/L->1) and its check symbol
+    verified first; a legacy code (no check symbol) only ignores case, spaces and dashes.
+    """
+    keys = []
+    for key in (normalize(text), normalize_legacy(text)):
+        if key is not None and key not in keys:
+            keys.append(key)
+    return keys
+
+
+# --- the throttle -------------------------------------------------------------------------
+
+
+def _wait(window_started_at, failures, now, allowed=FAILURE_LIMIT):
+    if failures < allowed:
+        return None
+    until = as_utc(window_started_at) + FAILURE_WINDOW
+    return math.ceil((until - now).total_seconds()) if until > now else None
+
+
+def held_off_for(session, client, now):
+    """Seconds the client must wait, or None when it may try."""
+    row = session.get(RedemptionThrottle, client)
+    return None if row is None else _wait(row.window_started_at, row.failures, now)
+
+
+def record_unknown(session, client, now):
+    """Count one unknown-code answer for the client; returns the seconds it must now wait
+    when this answer went over the limit, else None.
+
+    One upsert that returns the new count: concurrent failures of one client queue on its
+    row, so each sees its own count and the limit holds exactly under concurrency too.
+    """
+    table = RedemptionThrottle.__table__
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    window_over = table.c.window_started_at <= now - FAILURE_WINDOW
+    statement = dialect.insert(table).values(client=client, window_started_at=now, failures=1)
+    row = session.execute(statement.on_conflict_do_update(
+        index_elements=[table.c.client],
+        set_={"failures": case((window_over, 1), else_=table.c.failures + 1),
+              "window_started_at": case((window_over, now), else_=table.c.window_started_at)})
+        .returning(table.c.window_started_at, table.c.failures)).one()
+    return _wait(row.window_started_at, row.failures, now, allowed=FAILURE_LIMIT + 1)
+
+
+def held_off(wait):
+    return TooManyAttempts("too_many_attempts",
+                           "Too many unknown voucher codes; try again later.", retry_after=wait)
+
+
+# --- redeeming ----------------------------------------------------------------------------
+
+
+def redeem(work, clock, client, typed_code, student, exam):
+    """Turn a code into a registration ticket; emits `voucher_redeemed`.
+
+    Returns (ticket, None), or (None, error) when the answer is an error: an unknown code
+    is counted against the client, and that count must commit before the error is raised.
+    """
+    session = work.session
+    now = clock.now()
+    wait = held_off_for(session, client, now)
+    if wait is not None:
+        return None, held_off(wait)
+    keys = lookup_keys(typed_code)
+    found = None
+    if keys:
+        rows = session.execute(
+            select(Voucher.code, Voucher.status, VoucherBatch)
+            .join(VoucherBatch, VoucherBatch.id == Voucher.batch_id)
+            .where(Voucher.code.in_(keys))).all()
+        found = min(rows, key=lambda row: keys.index(row.code), default=None)
+    if found is None:
+        wait = record_unknown(session, client, now)
+        return None, unknown_voucher() if wait is None else held_off(wait)
+    code, status, batch = found
+    today = clock.today()
+    if status == "expired" or (status == "unused" and batch.expiration_date < today):
+        return None, expired()
+    if status != "unused":
+        return None, already_redeemed()
+    # The race is decided here: of any number of concurrent redemptions, one UPDATE finds
+    # the code still unused (PostgreSQL re-checks the WHERE after the winner commits).
+    won = session.execute(update(Voucher).where(Voucher.code == code,
+                                                Voucher.status == "unused")
+                          .values(status="redeemed")).rowcount
+    if not won:
+        return None, already_redeemed()
+    year = AcademicYear.parse(batch.academic_year)
+    ticket = Registration(
+        voucher_code=code, batch_id=batch.id, organization_id=batch.organization_id,
+        academic_year=batch.academic_year, student_id=student["id"],
+        student_name=student["name"], student_email=student["email"], exam=exam,
+        client=client, redeemed_at=now, complete_by=complete_by(today, year),
+        status="redeemed")
+    session.add(ticket)
+    session.flush()
+    work.emit("voucher_redeemed", {
+        "registration_id": ticket.id, "voucher_code": code, "order_id": batch.order_id,
+        "organization_id": batch.organization_id, "academic_year": batch.academic_year,
+        "covers_remote_proctoring": batch.covers_remote_proctoring, "legacy": batch.legacy,
+        "student": dict(student), "exam": exam, "redeemed_at": now.isoformat(),
+        "complete_by": ticket.complete_by.isoformat()})
+    return {"registration_id": ticket.id, "voucher_code": display_code(code),
+            "organization_id": batch.organization_id, "academic_year": batch.academic_year,
+            "complete_by": ticket.complete_by.isoformat(), "exam": exam,
+            "redeemed_at": now.isoformat()}, None
+
+
+# --- after redemption ---------------------------------------------------------------------
+
+
+def record_exam(session, now, event):
+    """The testing system reports an exam paid with a code: the code is `used`.
+
+    The exam is a fact: it wins even over a ticket the June 30 close cancelled before the
+    (late) report arrived. Returns how many codes changed (0 for an unknown or repeated one).
+    """
+    keys = lookup_keys(event.get("voucher_code") or "")
+    if not keys:
+        return 0
+    changed = session.execute(update(Voucher).where(Voucher.code.in_(keys),
+                                                    Voucher.status != "used")
+                              .values(status="used")).rowcount
+    session.execute(update(Registration).where(Registration.voucher_code.in_(keys),
+                                               Registration.status != "used")
+                    .values(status="used", used_at=now))
+    return changed

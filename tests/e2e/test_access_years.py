@@ -1,0 +1,232 @@
+"""A year passes: access codes are yearly, access is for one academic year, and the
+yearly run mails next year's codes (issue 3; DESIGN.md "Access codes", "Academic year").
+
+The system runs with a frozen clock (CLEP_CLOCK_NOW) and sends its mail to a real SMTP
+server on loopback. It starts on June 20, 2026 (academic year 2025-26): a coordinator
+gets access to a school with that year's code, orders vouchers, and operations run the
+yearly issue of 2026-27's codes. Then every process is restarted on October 15, 2026
+(2026-27): the code mailed in June opens the school to its new coordinator, while the
+access of 2025-26 opens nothing any more. On that, the authorization matrix of every
+organization-scoped endpoint: no access, read-only (a district's code), access for
+another academic year only, and manage access.
+"""
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+
+import pytest
+
+from scripts.sandbox import Sandbox
+from scripts.system import PROJECT_ROOT, System
+from tests.access_mail import AccessSmtpServer, access_code_in, body_of, sent_to
+from tests.e2e.portal import Portal
+
+JUNE = "2026-06-20T15:00:00+00:00"     # academic year 2025-26
+OCTOBER = "2026-10-15T15:00:00+00:00"  # academic year 2026-27
+LAST_YEAR, THIS_YEAR, NEXT_YEAR = "2025-26", "2026-27", "2027-28"
+
+
+@dataclass
+class Timeline:
+    portal: Portal
+    system: System
+    smtp: AccessSmtpServer
+    env: dict
+    school: dict            # a school of the district; ordered in both years
+    quiet_school: dict      # never ordered
+    district: dict
+    june_run: dict          # the yearly run of 2026-27, made in June
+    june_order: dict        # ordered in 2025-26 by last year's coordinator
+    order: dict             # ordered in 2026-27 by this year's coordinator
+    last_years: object      # access to the school for 2025-26 only
+    manager: object         # redeemed the code mailed in June: manage, 2026-27
+    district_reader: object  # the district's 2026-27 code: read-only on the school
+    outsider: object        # signed in, terms accepted, no access at all
+
+
+def start(system):
+    system.start()
+    system.wait_healthy(timeout=90)
+
+
+@pytest.fixture(scope="module")
+def timeline(tmp_path_factory):
+    data_dir = tmp_path_factory.mktemp("years")
+    with AccessSmtpServer() as smtp, Sandbox("sqlite", data_dir=data_dir) as sandbox_env:
+        env = dict(sandbox_env, CLEP_CLOCK_NOW=JUNE, CLEP_SMTP_HOST=smtp.host,
+                   CLEP_SMTP_PORT=str(smtp.port))
+        system = System(env=env, log_dir=os.path.join(data_dir, "log"))
+        portal = Portal(system.base_url, env["CLEP_OPERATIONS_TOKEN"],
+                        env["CLEP_PARTNER_TOKEN"])
+        try:
+            start(system)
+            yield _live_through_a_year(portal, system, smtp, env)
+        finally:
+            system.stop()
+
+
+def _live_through_a_year(portal, system, smtp, env):
+    # June 20, 2026: academic year 2025-26
+    portal.academic_year = LAST_YEAR
+    portal.set_fees(year=LAST_YEAR)
+    district = portal.register_organization(kind="district", name="Years District")
+    school = portal.register_organization(district_id=district["id"], name="Years School")
+    quiet_school = portal.register_organization(name="Quiet School")
+    last_years, _ = portal.coordinator_of(school)
+    portal.coordinator_of(quiet_school)
+    june_order = portal.place_order(last_years, school["id"], quantity=2).json()
+    portal.wait_until_fulfilled(last_years, school["id"], june_order["id"])
+    june_run = portal.finished_access_code_run(THIS_YEAR)
+
+    # every process restarts: October 15, 2026, academic year 2026-27
+    system.stop()
+    system.env["CLEP_CLOCK_NOW"] = OCTOBER
+    start(system)
+    portal.academic_year = THIS_YEAR
+    portal.set_fees(year=THIS_YEAR)
+    [mailed] = smtp.wait_for(lambda m: sent_to(last_years.email)(m)
+                             and THIS_YEAR in str(m["Subject"]))
+    manager = portal.new_account()
+    assert portal.redeem(manager, school, access_code_in(mailed)).status_code == 201
+    district_reader = portal.new_account()
+    district_code = portal.issue_access_code(district["id"], year=THIS_YEAR)
+    assert portal.redeem(district_reader, district, district_code).status_code == 201
+    portal.complete_profile(district_reader, district["id"])
+    order = portal.place_order(manager, school["id"], quantity=3).json()
+    portal.wait_until_fulfilled(manager, school["id"], order["id"])
+    last_years.headers = {"Authorization": "Bearer " + portal.sign_in(
+        last_years.email, last_years.password).json()["token"]}  # June's session expired
+    return Timeline(portal, system, smtp, env, school, quiet_school, district, june_run,
+                    june_order, order, last_years, manager, district_reader,
+                    portal.new_account())
+
+
+# --- the yearly run and a year's access ---------------------------------------------------
+
+
+def test_the_june_run_mailed_2026_27s_code_to_the_coordinator_on_file(timeline):
+    run = timeline.june_run
+    assert (run["status"], run["academic_year"], run["ordered_in"]) == (
+        "finished", THIS_YEAR, [LAST_YEAR, "2024-25"])
+    assert (run["organizations"], run["codes_issued"], run["mailed"]) == (1, 1, 1)
+    [mail] = timeline.smtp.wait_for(lambda m: sent_to(timeline.last_years.email)(m)
+                                    and THIS_YEAR in str(m["Subject"]))
+    assert timeline.school["name"] in body_of(mail)
+    # the school that never ordered got no code, and nothing was mailed about it
+    issued = timeline.portal.audit(organization_id=timeline.quiet_school["id"],
+                                   action="access_code_issued")
+    assert [entry["detail"]["academic_year"] for entry in issued] == [LAST_YEAR]
+    assert not [m for m in timeline.smtp.messages() if "Quiet School" in body_of(m)]
+
+
+def test_last_years_access_opens_nothing_this_year(timeline):
+    portal, last_years = timeline.portal, timeline.last_years
+    assert portal.get("/api/me", last_years.headers).json()["organizations"] == []
+    old_code = [entry for entry in portal.audit(organization_id=timeline.school["id"],
+                                                action="access_code_redeemed")
+                if entry["detail"]["academic_year"] == LAST_YEAR][0]["detail"]["access_code"]
+    retried = portal.redeem(last_years, timeline.school, old_code)
+    assert retried.status_code == 400
+    assert retried.json()["error"]["code"] == "invalid_access_code"
+
+
+def test_this_years_code_gives_access_for_this_year(timeline):
+    me = timeline.portal.get("/api/me", timeline.manager.headers).json()
+    assert [(o["id"], o["access"], o["academic_year"]) for o in me["organizations"]] == [
+        (timeline.school["id"], "manage", THIS_YEAR)]
+
+
+def test_the_cli_issues_next_years_codes_and_mails_nobody_twice(timeline):
+    portal, manager, school = timeline.portal, timeline.manager, timeline.school
+    assert portal.put_profile(manager, school["id"],
+                              portal.profile_body(manager)).status_code == 200
+    command = [sys.executable, "-m", "services.access.cli", "access-code-run", NEXT_YEAR]
+    env = dict(os.environ, **timeline.system.env)
+    first = subprocess.run(command, cwd=PROJECT_ROOT, env=env, capture_output=True,
+                           text=True, timeout=120)
+    assert first.returncode == 0, first.stderr
+    assert "organizations that ordered in 2026-27 or 2025-26" in first.stdout
+    assert "finished: 1 organizations, 1 new codes, 1 mailed" in first.stdout
+    [mail] = timeline.smtp.wait_for(lambda m: sent_to(manager.email)(m)
+                                    and NEXT_YEAR in str(m["Subject"]))
+    assert access_code_in(mail)
+    again = subprocess.run(command, cwd=PROJECT_ROOT, env=env, capture_output=True, text=True,
+                           timeout=120)
+    assert "finished: 0 organizations, 0 new codes, 0 mailed" in again.stdout
+    assert len([m for m in timeline.smtp.messages() if NEXT_YEAR in str(m["Subject"])]) == 1
+    # a code for next year does not open anything this year
+    early = portal.redeem(portal.new_account(), school, access_code_in(mail))
+    assert early.status_code == 400
+
+
+def test_a_run_is_for_this_year_or_the_next(timeline):
+    for year in (LAST_YEAR, "2028-29", "2026"):
+        refused = timeline.portal.start_access_code_run(year)
+        assert refused.status_code == 400 and "academic_year" in refused.json()["error"][
+            "fields"]
+
+
+# --- the authorization matrix -------------------------------------------------------------
+
+READ, CHANGE = "read", "change"
+
+
+def endpoints(t):
+    """(name, kind, request) of every organization-scoped endpoint, on the school."""
+    base = f"/api/organizations/{t.school['id']}"
+    order = f"{base}/orders/{t.order['id']}"
+    portal = t.portal
+    return {
+        "profile GET": (READ, lambda who: portal.get(f"{base}/profile", who.headers)),
+        "profile PUT": (CHANGE, lambda who: portal.put_profile(
+            who, t.school["id"], portal.profile_body(t.manager))),
+        "order-quote": (READ, lambda who: portal.get(f"{base}/order-quote", who.headers)),
+        "orders list": (READ, lambda who: portal.get(f"{base}/orders", who.headers)),
+        "orders POST": (CHANGE, lambda who: portal.place_order(who, t.school["id"], 1)),
+        "order GET": (READ, lambda who: portal.get(order, who.headers)),
+        "order PATCH": (CHANGE, lambda who: portal.patch(order, who.headers,
+                                                          json={"po_number": "PO-9"})),
+        "vouchers.csv": (READ, lambda who: portal.get(f"{order}/vouchers.csv", who.headers)),
+        "vouchers usage": (READ, lambda who: portal.get(f"{order}/vouchers", who.headers)),
+        "scores": (READ, lambda who: portal.get(f"{base}/scores", who.headers)),
+        "scores.csv": (READ, lambda who: portal.get(f"{base}/scores.csv", who.headers)),
+        "invoices": (READ, lambda who: portal.get(f"{base}/invoices", who.headers)),
+    }
+
+
+OPTIONAL = {"scores": "/api/organizations/{org_id}/scores",
+            "scores.csv": "/api/organizations/{org_id}/scores.csv",
+            "invoices": "/api/organizations/{org_id}/invoices"}
+ENDPOINTS = ["profile GET", "profile PUT", "order-quote", "orders list", "orders POST",
+             "order GET", "order PATCH", "vouchers.csv", "vouchers usage", "scores",
+             "scores.csv", "invoices"]
+CALLERS = {
+    "no access": lambda t: t.outsider,
+    "read-only": lambda t: t.district_reader,
+    "another year only": lambda t: t.last_years,
+    "manage": lambda t: t.manager,
+}
+
+
+def expected(caller, kind):
+    if caller in ("no access", "another year only"):
+        return 404, "organization_not_found"
+    if caller == "read-only" and kind == CHANGE:
+        return 403, "read_only_access"
+    return "ok", None
+
+
+@pytest.mark.parametrize("endpoint", ENDPOINTS)
+@pytest.mark.parametrize("caller", list(CALLERS))
+def test_authorization_matrix(timeline, caller, endpoint):
+    if endpoint in OPTIONAL and not timeline.portal.has_route("GET", OPTIONAL[endpoint]):
+        pytest.skip(f"{endpoint} is not built yet")
+    kind, call = endpoints(timeline)[endpoint]
+    response = call(CALLERS[caller](timeline))
+    status, code = expected(caller, kind)
+    if status == "ok":
+        assert response.status_code in (200, 201), response.text
+    else:
+        assert response.status_code == status, response.text
+        assert response.json()["error"]["code"] == code

@@ -1,0 +1,282 @@
+"""Redemption by the registration system, legacy codes and the buyer's usage view, through
+the HTTP API with the real services running (on SQLite; test_redemption_postgres.py runs
+the races again on PostgreSQL).
+"""
+import concurrent.futures
+import threading
+import time
+import uuid
+
+import pytest
+
+from services.common.academic_year import AcademicYear
+from services.common.clock import Clock
+from services.vouchers.codes import ALPHABET, normalize
+from services.vouchers.redemption import FAILURE_LIMIT, complete_by
+from tests.e2e import service_db
+
+STUDENT = {"id": "S-100", "name": "Ada Lovelace", "email": "ada@example.org"}
+
+
+def error_of(response, status):
+    assert response.status_code == status, response.text
+    assert "Traceback" not in response.text
+    return response.json()["error"]
+
+
+def wait_for(predicate, timeout=20, interval=0.05):
+    deadline = time.monotonic() + timeout
+    while True:
+        found = predicate()
+        if found:
+            return found
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout}s")
+        time.sleep(interval)
+
+
+def order_with_codes(portal, quantity=5, **fields):
+    """A fulfilled order of a new coordinator: (account, school, order, its codes)."""
+    portal.set_fees()
+    account, school = portal.coordinator_of()
+    order = portal.place_order(account, school["id"], quantity=quantity, **fields).json()
+    portal.wait_until_fulfilled(account, school["id"], order["id"])
+    return account, school, order, portal.voucher_codes(account, school["id"], order["id"])
+
+
+def counts(portal, account, school, order):
+    return portal.voucher_usage(account, school["id"], order["id"])["counts"]
+
+
+def mistyped(code):
+    """The code with one symbol changed: its check symbol no longer verifies."""
+    position = 5  # a symbol, not a dash
+    replacement = next(s for s in ALPHABET if s != code[position])
+    return code[:position] + replacement + code[position + 1:]
+
+
+def swapped(code):
+    """The code with two different neighbouring symbols swapped."""
+    plain = code.replace("-", "")
+    i = next(i for i in range(len(plain) - 1) if plain[i] != plain[i + 1])
+    return plain[:i] + plain[i + 1] + plain[i] + plain[i + 2:]
+
+
+# --- one redemption ------------------------------------------------------------------------
+
+
+def test_a_code_becomes_a_registration_ticket(portal, system_env):
+    account, school, order, codes = order_with_codes(portal, covers_remote_proctoring=True)
+    typed = codes[0].lower().replace("-", " ").replace("0", "o").replace("1", "l")
+    response = portal.redeem_voucher(typed, student=STUDENT, exam="College Algebra")
+    assert response.status_code == 201, response.text
+    ticket = response.json()
+    year = AcademicYear.parse(portal.academic_year)
+    assert ticket["voucher_code"] == codes[0]
+    assert ticket["organization_id"] == school["id"]
+    assert ticket["complete_by"] == complete_by(Clock().today(), year).isoformat()
+    assert ticket["complete_by"] <= year.last_day.isoformat()
+    assert isinstance(ticket["registration_id"], int)
+    assert counts(portal, account, school, order)["redeemed"] == 1
+    redeemed = portal.voucher_usage(account, school["id"], order["id"], status="redeemed")
+    assert [v["voucher_code"] for v in redeemed["vouchers"]] == [codes[0]]
+
+    [event] = [e for e in service_db.events(system_env, "vouchers", "voucher_redeemed")
+               if e["registration_id"] == ticket["registration_id"]]
+    assert event["voucher_code"] == normalize(codes[0])
+    assert (event["order_id"], event["organization_id"], event["academic_year"]) == (
+        order["id"], school["id"], portal.academic_year)
+    assert event["covers_remote_proctoring"] is True and event["legacy"] is False
+    assert event["student"] == STUDENT and event["exam"] == "College Algebra"
+    assert event["complete_by"] == ticket["complete_by"] and event["redeemed_at"]
+
+
+def test_bad_codes_get_their_status_and_change_nothing(portal):
+    account, school, order, codes = order_with_codes(portal)
+    assert portal.redeem_voucher(codes[0]).status_code == 201
+    before = counts(portal, account, school, order)
+
+    error = error_of(portal.redeem_voucher(codes[0]), 409)
+    assert error["code"] == "voucher_already_redeemed"
+    for unknown in (mistyped(codes[1]), swapped(codes[1]), "ZZZZ-ZZZZ-ZZZZ-ZZZZ", "nope",
+                    "0000-0000-0000-0000"):
+        assert error_of(portal.redeem_voucher(unknown), 404)["code"] == "unknown_voucher", unknown
+    base = {"voucher_code": codes[1], "student": STUDENT, "exam": "College Algebra"}
+    for body, field in [
+        (dict(base, voucher_code=12345), "voucher_code"),
+        (dict(base, voucher_code=""), "voucher_code"),
+        (dict(base, voucher_code="X" * 101), "voucher_code"),
+        ({"student": STUDENT, "exam": "College Algebra"}, "voucher_code"),
+        (dict(base, student=None), "student"),
+        (dict(base, student={"id": "S-1", "name": "A"}), "student.email"),
+        (dict(base, student=dict(STUDENT, email="not-an-email")), "student.email"),
+        (dict(base, exam=""), "exam"),
+    ]:
+        error = error_of(portal.post("/api/voucher-redemptions", portal.partner, json=body), 400)
+        assert field in error["fields"], (body, error)
+    assert error_of(portal.post("/api/voucher-redemptions", dict(
+        portal.partner, **{"Content-Type": "application/json"}), data="{oops"),
+        400)["code"] == "malformed_json"
+    assert counts(portal, account, school, order) == before
+
+
+def test_only_the_partner_token_redeems(portal):
+    account, _, _, codes = order_with_codes(portal, quantity=1)
+    body = {"voucher_code": codes[0], "student": STUDENT, "exam": "College Algebra"}
+    assert error_of(portal.post("/api/voucher-redemptions", json=body), 401)
+    assert error_of(portal.post("/api/voucher-redemptions", account.headers, json=body), 401)
+    assert error_of(portal.post("/api/voucher-redemptions", portal.ops, json=body), 403)[
+        "code"] == "wrong_token_kind"
+    assert portal.redeem_voucher(codes[0]).status_code == 201
+
+
+def test_twenty_concurrent_redemptions_of_one_code_one_wins(portal, system_env):
+    account, school, order, codes = order_with_codes(portal, quantity=2)
+    start = threading.Barrier(20)
+
+    def redeem(n):
+        start.wait()
+        return portal.redeem_voucher(codes[0], student=dict(STUDENT, id=f"S-{n}"))
+
+    with concurrent.futures.ThreadPoolExecutor(20) as pool:
+        answers = list(pool.map(redeem, range(20)))
+    statuses = sorted(answer.status_code for answer in answers)
+    assert statuses == [201] + [409] * 19, [answer.text for answer in answers if
+                                             answer.status_code not in (201, 409)]
+    assert {answer.json()["error"]["code"] for answer in answers
+            if answer.status_code == 409} == {"voucher_already_redeemed"}
+    assert counts(portal, account, school, order)["redeemed"] == 1
+    tickets = service_db.scalar(system_env, "vouchers", "SELECT count(*) FROM registrations "
+                                "WHERE voucher_code = :code", code=normalize(codes[0]))
+    assert tickets == 1
+    announced = [e for e in service_db.events(system_env, "vouchers", "voucher_redeemed")
+                 if e["voucher_code"] == normalize(codes[0])]
+    assert len(announced) == 1
+
+
+# --- the throttle on unknown codes ------------------------------------------------------------
+
+
+def test_unknown_codes_are_throttled_per_client(portal):
+    _, _, _, codes = order_with_codes(portal, quantity=2)
+    guesser = portal.partner_at("127.0.0.2")
+    neighbour = portal.partner_at("127.0.0.3")
+    for n in range(FAILURE_LIMIT):
+        answer = guesser.redeem_voucher(f"GUESS-{n:04d}")
+        assert answer.status_code == 404, (n, answer.text)
+    held = guesser.redeem_voucher("GUESS-9999")
+    assert error_of(held, 429)["code"] == "too_many_attempts"
+    assert 0 < int(held.headers["Retry-After"]) <= 300
+    error_of(guesser.redeem_voucher(codes[0]), 429)  # even a good code, while held off
+    assert neighbour.redeem_voucher(codes[0]).status_code == 201  # other clients go on
+
+
+def test_conflicts_do_not_count_toward_the_throttle(portal):
+    _, _, _, codes = order_with_codes(portal, quantity=2)
+    busy = portal.partner_at("127.0.0.4")
+    assert busy.redeem_voucher(codes[0]).status_code == 201
+    for _ in range(FAILURE_LIMIT + 5):
+        assert busy.redeem_voucher(codes[0]).status_code == 409
+    assert busy.redeem_voucher("UNKNOWN-0001").status_code == 404
+    assert busy.redeem_voucher(codes[1]).status_code == 201
+
+
+# --- the buyer sees each code's life ---------------------------------------------------------
+
+
+def test_usage_follows_each_code_unused_redeemed_used(portal):
+    account, school, order, codes = order_with_codes(portal, quantity=4)
+    assert counts(portal, account, school, order) == {
+        "unused": 4, "redeemed": 0, "used": 0, "cancelled": 0, "expired": 0}
+    tickets = [portal.redeem_voucher(code).json() for code in codes[:2]]
+    assert counts(portal, account, school, order)["redeemed"] == 2
+
+    answer = portal.record_exam_results([{
+        "result_id": "R-" + uuid.uuid4().hex[:10],
+        "student": {"id": "S-7", "first_name": "Ada", "last_name": "Lovelace",
+                    "email": "ada@example.org"},
+        "exam": "College Algebra", "test_date": Clock().today().isoformat(), "score": 61,
+        "delivery_mode": "test_center", "voucher_code": codes[0],
+        "registration_id": tickets[0]["registration_id"]}])
+    assert answer["accepted"] == 1, answer
+    wait_for(lambda: counts(portal, account, school, order)["used"] == 1)
+    assert counts(portal, account, school, order) == {
+        "unused": 2, "redeemed": 1, "used": 1, "cancelled": 0, "expired": 0}
+    used = portal.voucher_usage(account, school["id"], order["id"], status="used")
+    assert [v["voucher_code"] for v in used["vouchers"]] == [codes[0]]
+    assert used["total"] == 1
+    error_of(portal.redeem_voucher(codes[0]), 409)  # a used code is no good either
+    page = portal.voucher_usage(account, school["id"], order["id"], per_page=3, page=2)
+    assert len(page["vouchers"]) == 1 and page["total"] == 4
+    assert error_of(portal.get(f"/api/organizations/{school['id']}/orders/{order['id']}/vouchers",
+                               account.headers, params={"status": "lost"}), 400)
+
+
+def test_another_organization_sees_no_usage(portal):
+    _, school, order, _ = order_with_codes(portal, quantity=1)
+    stranger, their_school = portal.coordinator_of()
+    for org_id, code in ((school["id"], "organization_not_found"),
+                         (their_school["id"], "order_not_found")):
+        assert error_of(portal.get(f"/api/organizations/{org_id}/orders/{order['id']}/vouchers",
+                                   stranger.headers), 404)["code"] == code
+
+
+# --- legacy codes ------------------------------------------------------------------------------
+
+
+def test_legacy_codes_import_once_and_redeem_like_any_other(portal, system_env):
+    _, school = portal.coordinator_of()
+    prefix = uuid.uuid4().hex[:6].upper()
+    first = portal.import_legacy_vouchers(school["id"], [
+        f"{prefix}-0001", f"{prefix.lower()} 0002", f"{prefix}-0003", "bad code!", ""])
+    assert first.status_code == 201, first.text
+    body = first.json()
+    assert body["imported"] == 3
+    assert [entry["voucher_code"] for entry in body["rejected"]] == ["bad code!", ""]
+    again = portal.import_legacy_vouchers(school["id"], [f"{prefix}0001", f"{prefix}-0004"])
+    assert again.status_code == 201
+    assert again.json()["imported"] == 1 and again.json()["duplicates"] == [f"{prefix}0001"]
+
+    ticket = portal.redeem_voucher(f" {prefix.lower()}-0002 ")
+    assert ticket.status_code == 201, ticket.text
+    assert ticket.json()["organization_id"] == school["id"]
+    assert ticket.json()["voucher_code"] == f"{prefix}0002"
+    assert error_of(portal.redeem_voucher(f"{prefix}0002"), 409)["code"] == \
+        "voucher_already_redeemed"
+    [event] = [e for e in service_db.events(system_env, "vouchers", "voucher_redeemed")
+               if e["voucher_code"] == f"{prefix}0002"]
+    assert event["legacy"] is True and event["order_id"] is None
+    assert event["organization_id"] == school["id"]
+
+
+def test_bad_legacy_imports_are_refused_and_store_nothing(portal, system_env):
+    _, school = portal.coordinator_of()
+    next_year = str(AcademicYear.parse(portal.academic_year).next())
+    last_year = str(AcademicYear.parse(portal.academic_year).previous())
+    before = service_db.scalar(system_env, "vouchers", "SELECT count(*) FROM vouchers")
+    for body, field in [
+        ({"academic_year": portal.academic_year, "voucher_codes": ["OLD-1"]}, "organization_id"),
+        ({"organization_id": school["id"], "academic_year": "2026-28",
+          "voucher_codes": ["OLD-1"]}, "academic_year"),
+        ({"organization_id": school["id"], "academic_year": last_year,
+          "voucher_codes": ["OLD-1"]}, "academic_year"),
+        ({"organization_id": school["id"], "academic_year": portal.academic_year,
+          "voucher_codes": []}, "voucher_codes"),
+        ({"organization_id": school["id"], "academic_year": portal.academic_year,
+          "voucher_codes": "OLD-1"}, "voucher_codes"),
+        ({"organization_id": "7", "academic_year": portal.academic_year,
+          "voucher_codes": ["OLD-1"]}, "organization_id"),
+    ]:
+        error = error_of(portal.post("/api/admin/legacy-vouchers", portal.ops, json=body), 400)
+        assert field in error["fields"], (body, error)
+    account = portal.new_account()
+    body = {"organization_id": school["id"], "academic_year": next_year,
+            "voucher_codes": ["OLD-1"]}
+    assert error_of(portal.post("/api/admin/legacy-vouchers", account.headers, json=body), 401)
+    assert error_of(portal.post("/api/admin/legacy-vouchers", portal.partner, json=body), 403)
+    assert service_db.scalar(system_env, "vouchers", "SELECT count(*) FROM vouchers") == before
+
+
+@pytest.mark.parametrize("path", ["/api/voucher-redemptions", "/api/admin/legacy-vouchers"])
+def test_new_routes_are_published_in_openapi(portal, path):
+    assert portal.has_route("post", path)

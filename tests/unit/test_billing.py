@@ -1,0 +1,373 @@
+"""Billing's units of work on its own SQLite database, no broker: events applied through
+the same functions the handlers use, then billing runs."""
+import json
+import uuid
+from datetime import datetime, timezone
+
+import pytest
+from sqlalchemy import func, select
+
+from services.billing import handlers, invoices, runs
+from services.billing.billable import VoucherAlreadyBilled
+from services.billing.event_fields import MalformedEvent, UnknownReference
+from services.billing.models import BillableExam, Invoice
+from services.billing.periods import Period
+from services.common.messaging_tables import outbox
+from tests.unit.conftest import _fresh_store
+
+NOW = datetime(2027, 1, 15, 15, 0, tzinfo=timezone.utc)  # academic year 2026-27
+
+
+@pytest.fixture
+def billing_store(migrated_templates, sqlite_databases, clock):
+    clock.frozen_at = NOW
+    store = _fresh_store(migrated_templates, sqlite_databases, "billing", clock)
+    yield store
+    store.dispose()
+
+
+class Billing:
+    """Applies events as billing's handlers would, and runs billing, on one store."""
+
+    def __init__(self, store, clock):
+        self.store = store
+        self.clock = clock
+        self.next_order = 100
+
+    def apply(self, consumer, **payload):
+        event = dict(payload, event_id=payload.get("event_id") or str(uuid.uuid4()))
+        handlers.apply_once(self.store, self.clock, consumer, event)
+        return event
+
+    def organization(self, organization_id, state_funded=False, name=None):
+        self.apply("keep_organization", id=organization_id, name=name or f"Org {organization_id}",
+                   kind="school", zip="48201", city="Detroit", state="MI", district_id=None,
+                   state_funded=state_funded)
+        self.apply("keep_billing_contact", organization_id=organization_id,
+                   organization_name=name or f"Org {organization_id}",
+                   coordinator={"name": "C", "email": "c@example.org", "phone": "1"},
+                   billing_contact={"name": "Bill Payer", "email": f"bills{organization_id}@example.org",
+                                    "phone": "313-555-0100"})
+
+    def order(self, organization_id, covers_remote_proctoring=False, po_number=None,
+              exam_fee_cents=9300, remote_proctoring_fee_cents=3000):
+        self.next_order += 1
+        self.apply("keep_order", id=self.next_order, organization_id=organization_id,
+                   academic_year="2026-27", covers_remote_proctoring=covers_remote_proctoring,
+                   exam_fee_cents=exam_fee_cents,
+                   remote_proctoring_fee_cents=remote_proctoring_fee_cents,
+                   po_number=po_number, quantity=10, state="MI", state_funded=False)
+        return self.next_order
+
+    def exam(self, organization_id, order_id, test_date, delivery_mode="test_center",
+             **overrides):
+        payload = dict(result_id=uuid.uuid4().hex, voucher_code=uuid.uuid4().hex[:16].upper(),
+                       registration_id=None, order_id=order_id,
+                       organization_id=organization_id, attending_institution_id=None,
+                       exam="College Algebra", test_date=test_date,
+                       delivery_mode=delivery_mode, academic_year="2026-27")
+        payload.update(overrides)
+        return self.apply("record_exam", **payload)
+
+    def run(self, period):
+        return runs.run_billing(self.store, self.clock, Period.parse(period))
+
+    def items(self):
+        with self.store.reader() as session:
+            return session.scalars(select(BillableExam).order_by(BillableExam.id)).all()
+
+
+@pytest.fixture
+def billing(billing_store, clock):
+    return Billing(billing_store, clock)
+
+
+def test_an_exam_is_billed_at_the_order_fee_plus_remote_proctoring_when_covered(billing):
+    billing.organization(1)
+    covered = billing.order(1, covers_remote_proctoring=True, po_number="PO-1")
+    not_covered = billing.order(1, covers_remote_proctoring=False)
+    billing.exam(1, covered, "2026-11-03", "remote")
+    billing.exam(1, covered, "2026-11-04", "test_center")
+    billing.exam(1, not_covered, "2026-11-05", "remote")
+
+    result = billing.run("2026-11")
+
+    [invoice] = result["invoices"]
+    assert invoice["lines"] == [
+        {"order_id": covered, "po_number": "PO-1", "exams": 2, "amount_cents": 12300 + 9300},
+        {"order_id": not_covered, "po_number": None, "exams": 1, "amount_cents": 9300}]
+    assert invoice["total_cents"] == 30900 and invoice["exams"] == 3
+    assert (invoice["period_start"], invoice["period_end"]) == ("2026-11-01", "2026-11-30")
+    assert invoice["issued_on"] == "2027-01-15" and invoice["academic_year"] == "2026-27"
+    assert invoice["billing_contact"] == {"name": "Bill Payer", "email": "bills1@example.org",
+                                          "phone": "313-555-0100"}
+    assert result["run"]["invoices_issued"] == 1 and result["run"]["total_cents"] == 30900
+
+
+def test_a_redelivered_or_resent_exam_is_one_item(billing):
+    billing.organization(1)
+    order = billing.order(1)
+    event = billing.exam(1, order, "2026-11-03")
+    handlers.apply_once(billing.store, billing.clock, "record_exam", event)  # redelivered
+    billing.apply("record_exam", **dict(event, event_id=None))  # same result, new event id
+
+    assert len(billing.items()) == 1
+    assert billing.run("2026-11")["invoices"][0]["exams"] == 1
+
+
+def test_a_second_exam_on_a_voucher_that_paid_already_is_refused(billing):
+    billing.organization(1)
+    order = billing.order(1)
+    billing.exam(1, order, "2026-11-03", voucher_code="ABCDEFGHJKMNPQRS")
+    with pytest.raises(VoucherAlreadyBilled):
+        billing.exam(1, order, "2026-11-04", voucher_code="ABCDEFGHJKMNPQRS")
+    assert len(billing.items()) == 1
+
+
+def test_self_paid_exams_are_not_billed(billing):
+    billing.exam(None, None, "2026-11-03", voucher_code=None, registration_id=None)
+    assert billing.items() == []
+
+
+def test_legacy_voucher_is_billed_the_years_exam_fee_without_remote_proctoring(billing):
+    billing.organization(1)
+    billing.apply("keep_fees", academic_year="2026-27", exam_fee_cents=8900,
+                  remote_proctoring_fee_cents=2500)
+    billing.exam(1, None, "2026-11-03", "remote", voucher_code="LEGACY0001")
+
+    [invoice] = billing.run("2026-11")["invoices"]
+    assert invoice["lines"] == [{"order_id": None, "po_number": None, "exams": 1,
+                                 "amount_cents": 8900}]
+
+
+def test_legacy_voucher_without_the_years_fees_is_refused(billing):
+    with pytest.raises(UnknownReference, match="no fees known for 2026-27"):
+        billing.exam(1, None, "2026-11-03", voucher_code="LEGACY0001")
+
+
+def test_exam_on_an_unknown_order_is_refused(billing):
+    with pytest.raises(UnknownReference, match="unknown order 999"):
+        billing.exam(1, 999, "2026-11-03")
+    assert billing.items() == []
+
+
+@pytest.mark.parametrize("missing", ["result_id", "test_date", "delivery_mode", "order_id"])
+def test_exam_with_a_missing_field_is_refused(billing, missing):
+    billing.organization(1)
+    order = billing.order(1)
+    payload = dict(result_id="r1", voucher_code="V1", registration_id=None, order_id=order,
+                   organization_id=1, exam="X", test_date="2026-11-03",
+                   delivery_mode="remote", academic_year="2026-27", event_id=str(uuid.uuid4()))
+    del payload[missing]
+    with pytest.raises(MalformedEvent):
+        handlers.apply_once(billing.store, billing.clock, "record_exam", payload)
+
+
+@pytest.mark.parametrize("field, value", [("test_date", "03/11/2026"), ("delivery_mode", "moon"),
+                                          ("order_id", "12"), ("organization_id", True)])
+def test_exam_with_a_malformed_field_is_refused(billing, field, value):
+    billing.organization(1)
+    order = billing.order(1)
+    with pytest.raises(MalformedEvent):
+        billing.apply("record_exam", **{
+            "result_id": "r1", "voucher_code": "V1", "registration_id": None,
+            "order_id": order, "organization_id": 1, "exam": "X", "test_date": "2026-11-03",
+            "delivery_mode": "remote", "academic_year": "2026-27", field: value})
+
+
+def redeem(billing, registration_id, order):
+    billing.apply("keep_registration", registration_id=registration_id,
+                  voucher_code=registration_id.upper(), order_id=order, organization_id=1,
+                  academic_year="2026-27", covers_remote_proctoring=False, legacy=False,
+                  student={"id": "s"}, exam="X", redeemed_at="2026-10-01T12:00:00Z",
+                  complete_by="2027-04-01")
+
+
+def cancel(billing, registration_id, order):
+    billing.apply("cancel_registration", registration_id=registration_id,
+                  voucher_code=registration_id.upper(), order_id=order, organization_id=1,
+                  academic_year="2026-27")
+
+
+def test_cancelled_tickets_and_unused_codes_are_never_billed(billing, clock):
+    billing.organization(1)
+    order = billing.order(1)
+    for registration in ("cancelled-unused", "cancelled-then-exam", "exam-then-cancelled"):
+        redeem(billing, registration, order)
+    cancel(billing, "cancelled-unused", order)
+    cancel(billing, "cancelled-then-exam", order)
+    # exams dated after the ticket's last day (June 30 of its year) are not billed,
+    # whichever of the exam and the cancellation billing hears of first
+    billing.exam(1, order, "2027-07-02", registration_id="cancelled-then-exam",
+                 voucher_code="CANCELLEDTHENEXAM")
+    billing.exam(1, order, "2027-07-03", registration_id="exam-then-cancelled",
+                 voucher_code="EXAMTHENCANCELLED")
+    cancel(billing, "exam-then-cancelled", order)
+
+    assert sorted(item.void_reason for item in billing.items()) == ["ticket_cancelled"] * 2
+    with billing.store.reader() as session:
+        assert runs.preview(session, Period(2027, 7))["not_billed"] == {"ticket_cancelled": 2}
+    clock.frozen_at = datetime(2027, 7, 20, 15, 0, tzinfo=timezone.utc)
+    assert billing.run("2027-07")["invoices"] == []
+
+
+def test_an_exam_taken_before_the_close_but_reported_after_it_is_billed(billing, clock):
+    billing.organization(1)
+    order = billing.order(1)
+    redeem(billing, "late-report", order)
+    cancel(billing, "late-report", order)  # the June 30 close did not know of the exam
+    billing.exam(1, order, "2027-06-29", registration_id="late-report",
+                 voucher_code="LATEREPORT")
+
+    clock.frozen_at = datetime(2027, 7, 2, 15, 0, tzinfo=timezone.utc)
+    [invoice] = billing.run("2027-06")["invoices"]
+    assert invoice["exams"] == 1
+
+
+def test_a_redeemed_event_after_the_cancellation_does_not_revive_the_ticket(billing):
+    billing.organization(1)
+    order = billing.order(1)
+    cancel(billing, "r1", order)
+    redeem(billing, "r1", order)
+    billing.exam(1, order, "2027-07-03", registration_id="r1", voucher_code="V1")
+    assert billing.items()[0].void_reason == "ticket_cancelled"
+
+
+def test_monthly_run_bills_only_that_months_exams_and_a_rerun_bills_nothing_twice(billing):
+    billing.organization(1)
+    order = billing.order(1)
+    billing.exam(1, order, "2026-10-31")
+    billing.exam(1, order, "2026-11-01")
+    billing.exam(1, order, "2026-11-30")
+    billing.exam(1, order, "2026-12-01")
+
+    first = billing.run("2026-11")
+    assert [invoice["exams"] for invoice in first["invoices"]] == [2]
+    assert billing.run("2026-11")["invoices"] == []
+
+    billing.exam(1, order, "2026-11-15")  # reported late
+    again = billing.run("2026-11")
+    assert [invoice["exams"] for invoice in again["invoices"]] == [1]
+    assert billing.run("2026-10")["invoices"][0]["exams"] == 1
+    assert sum(1 for item in billing.items() if item.invoice_id is None) == 1  # December's
+
+
+def test_state_funded_organization_is_billed_in_december_for_july_to_december(billing):
+    billing.organization(1, state_funded=False)
+    billing.organization(2, state_funded=True)
+    monthly, funded = billing.order(1), billing.order(2)
+    for month in ("2026-07-15", "2026-09-10", "2026-11-20", "2026-12-05"):
+        billing.exam(2, funded, month)
+    billing.exam(2, funded, "2027-01-05")  # next half-year
+    billing.exam(1, monthly, "2026-11-20")
+
+    november = billing.run("2026-11")
+    assert [invoice["organization_id"] for invoice in november["invoices"]] == [1]
+
+    december = billing.run("2026-12")
+    [invoice] = december["invoices"]
+    assert invoice["organization_id"] == 2 and invoice["exams"] == 4
+    assert (invoice["period_start"], invoice["period_end"]) == ("2026-07-01", "2026-12-31")
+    assert invoice["period"] == "2026-12" and invoice["academic_year"] == "2026-27"
+    assert billing.run("2026-12")["invoices"] == []
+    assert billing.run("2027-01")["invoices"] == []  # January's waits for the June run
+
+
+def test_po_number_changed_after_ordering_is_on_the_next_invoice(billing):
+    billing.organization(1)
+    order = billing.order(1, po_number="PO-OLD")
+    billing.exam(1, order, "2026-10-10")
+    october = billing.run("2026-10")["invoices"][0]
+    billing.apply("keep_po_number", order_id=order, organization_id=1, po_number="PO-NEW")
+    billing.exam(1, order, "2026-11-10")
+    november = billing.run("2026-11")["invoices"][0]
+
+    assert october["lines"][0]["po_number"] == "PO-OLD"
+    assert november["lines"][0]["po_number"] == "PO-NEW"
+    with billing.store.reader() as session:  # an issued invoice keeps what it said
+        assert invoices.invoice_of(session, 1, october["id"])["lines"][0]["po_number"] == "PO-OLD"
+
+
+def test_po_number_changed_for_an_unknown_order_is_refused(billing):
+    with pytest.raises(UnknownReference):
+        billing.apply("keep_po_number", order_id=5, organization_id=1, po_number="X")
+
+
+def test_an_order_placed_again_keeps_the_changed_po_number(billing):
+    billing.organization(1)
+    order = billing.order(1, po_number="PO-OLD")
+    billing.apply("keep_po_number", order_id=order, organization_id=1, po_number="PO-NEW")
+    billing.apply("keep_order", id=order, organization_id=1, academic_year="2026-27",
+                  covers_remote_proctoring=False, exam_fee_cents=9300,
+                  remote_proctoring_fee_cents=3000, po_number="PO-OLD")
+    billing.exam(1, order, "2026-11-10")
+    assert billing.run("2026-11")["invoices"][0]["lines"][0]["po_number"] == "PO-NEW"
+
+
+def test_each_issued_invoice_is_announced(billing):
+    for organization_id in (1, 2):
+        billing.organization(organization_id)
+        billing.exam(organization_id, billing.order(organization_id), "2026-11-10")
+    issued = billing.run("2026-11")["invoices"]
+    with billing.store.reader() as session:
+        events = [json.loads(payload) for payload in session.scalars(
+            select(outbox.c.payload).where(outbox.c.event_type == "invoice_issued"))]
+    assert sorted(event["invoice_id"] for event in events) == sorted(i["id"] for i in issued)
+    assert {key for key in events[0]} >= {"event_id", "invoice_id", "organization_id", "period",
+                                          "period_start", "period_end", "total_cents"}
+
+
+def test_organizations_listing_and_operations_view(billing):
+    billing.organization(1)
+    billing.organization(2)
+    for organization_id in (1, 2):
+        order = billing.order(organization_id)
+        billing.exam(organization_id, order, "2026-10-10")
+        billing.exam(organization_id, order, "2026-11-10")
+    billing.run("2026-10")
+    billing.run("2026-11")
+    with billing.store.reader() as session:
+        mine = invoices.invoices_of(session, 1, "2026-27")
+        assert [invoice["period"] for invoice in mine] == ["2026-11", "2026-10"]
+        assert invoices.invoices_of(session, 1, "2025-26") == []
+        view = invoices.invoices_for_period(session, Period(2026, 11))
+    assert view["totals"] == {"invoices": 2, "organizations": 2, "exams": 2,
+                              "total_cents": 18600, "not_emailed": 2}
+    assert len(view["runs"]) == 1
+
+
+def test_the_invoice_email_is_claimed_once(billing):
+    billing.organization(1)
+    billing.exam(1, billing.order(1, po_number="PO-9"), "2026-11-10")
+    [invoice] = billing.run("2026-11")["invoices"]
+    with billing.store.transaction() as work:
+        claimed = invoices.claim_email(work, invoice["id"], NOW)
+    with billing.store.transaction() as work:
+        assert invoices.claim_email(work, invoice["id"], NOW) is None
+    subject, body = invoices.invoice_email(claimed, "http://portal.example")
+    assert "PO-9" in body and "$93.00" in body and str(invoice["id"]) in subject
+    with billing.store.reader() as session:
+        assert session.scalar(select(func.count()).select_from(Invoice)
+                              .where(Invoice.emailed_at.is_not(None))) == 1
+
+
+def test_the_preview_shows_what_a_run_would_bill_without_billing_it(billing):
+    billing.organization(1)
+    billing.organization(2, state_funded=True)
+    monthly = billing.order(1, po_number="PO-1")
+    funded = billing.order(2)
+    billing.exam(1, monthly, "2026-12-03", "remote")
+    billing.exam(2, funded, "2026-08-03")
+    billing.exam(2, funded, "2026-12-03")
+    billing.apply("keep_po_number", order_id=monthly, organization_id=1, po_number="PO-2")
+
+    with billing.store.reader() as session:
+        preview = runs.preview(session, Period(2026, 12))
+        november = runs.preview(session, Period(2026, 11))
+    assert preview["totals"] == {"organizations": 2, "exams": 3, "amount_cents": 3 * 9300}
+    first, second = preview["organizations"]
+    assert first["lines"] == [{"order_id": monthly, "po_number": "PO-2", "exams": 1,
+                               "amount_cents": 9300}]
+    assert (second["period_start"], second["exams"]) == ("2026-07-01", 2)
+    assert november["organizations"] == []
+    assert [invoice["exams"] for invoice in billing.run("2026-12")["invoices"]] == [1, 2]
