@@ -25,7 +25,9 @@ class Clock:
 
     def now(self):
         """Aware UTC datetime; what gets stored."""
-        return self.frozen_at.astimezone(timezone.utc) if self.frozen_at else datetime.now(timezone.utc)
+        if self.frozen_at:
+            return self.frozen_at.astimezone(timezone.utc)
+        return datetime.now(timezone.utc)
 
     def local_now(self):
         return self.now().astimezone(self.zone)

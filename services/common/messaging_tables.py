@@ -7,10 +7,11 @@ from sqlalchemy import (BigInteger, Column, DateTime, Integer, MetaData, String,
                         Index)
 
 _metadata = MetaData()
+ID_TYPE = BigInteger().with_variant(Integer, "sqlite")  # SQLite autoincrements INTEGER only
 
 outbox = Table(
     "outbox", _metadata,
-    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("id", ID_TYPE, primary_key=True, autoincrement=True),
     Column("event_id", String(36), nullable=False, unique=True),
     Column("event_type", String(80), nullable=False),
     Column("payload", Text, nullable=False),
@@ -31,7 +32,7 @@ processed_events = Table(
 
 failed_events = Table(
     "failed_events", _metadata,
-    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("id", ID_TYPE, primary_key=True, autoincrement=True),
     Column("consumer", String(80), nullable=False),
     Column("source_service", String(40), nullable=False),
     Column("event_type", String(80), nullable=False),

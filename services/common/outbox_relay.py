@@ -3,8 +3,9 @@
 Woken right after a commit that emitted events, and polling every second for anything
 left behind (a crash between commit and publish, a broker that was down). Events go out
 as nameko events (`<service>.events` exchange, routing key = event type), so consumers use
-plain `@event_handler`. They are published `mandatory`: an event no queue is bound to yet
-stays pending and is retried, instead of being dropped by the broker.
+plain `@event_handler`, in batches with one wait for the broker's confirms. They are
+published `mandatory`: an event no queue is bound to yet stays pending and is retried,
+instead of being dropped by the broker.
 """
 import json
 import logging
@@ -13,12 +14,12 @@ from datetime import datetime, timedelta, timezone
 
 import eventlet
 from eventlet.queue import Empty, LightQueue
-from nameko.amqp.publish import Publisher, UndeliverableMessage
 from nameko.constants import AMQP_URI_CONFIG_KEY
 from nameko.extensions import Extension
 from nameko.standalone.events import get_event_exchange
 from sqlalchemy import and_, delete, or_, select, update
 
+from services.common.batch_publisher import BatchPublisher
 from services.common.messaging_tables import outbox
 
 log = logging.getLogger(__name__)
@@ -51,9 +52,8 @@ class OutboxRelay(Extension):
 
     def start(self):
         self.exchange = get_event_exchange(self.service_name, self.container.config)
-        self.publisher = Publisher(
-            self.container.config[AMQP_URI_CONFIG_KEY], use_confirms=True, mandatory=True,
-            declare=[self.exchange])
+        self.publisher = BatchPublisher(self.container.config[AMQP_URI_CONFIG_KEY],
+                                        self.exchange)
         self._running = True
         self._thread = self.container.spawn_managed_thread(self._run)
 
@@ -62,11 +62,13 @@ class OutboxRelay(Extension):
         self.wake()
         if self._thread is not None:
             self._thread.wait()
+        self.publisher.close()
 
     def kill(self):
         self._running = False
         if self._thread is not None:
             self._thread.kill()
+        self.publisher.close()
 
     def wake(self):
         if self._wakeups.qsize() == 0:
@@ -92,9 +94,9 @@ class OutboxRelay(Extension):
     def relay_batch(self):
         """Publish up to BATCH_SIZE due events; returns how many were due."""
         now = datetime.now(timezone.utc)  # real time even under a frozen domain clock
-        due = (select(outbox.c.id, outbox.c.event_type, outbox.c.payload, outbox.c.attempts)
-               .where(and_(outbox.c.sent_at.is_(None),
-                           or_(outbox.c.next_attempt_at.is_(None), outbox.c.next_attempt_at <= now)))
+        columns = (outbox.c.id, outbox.c.event_type, outbox.c.payload, outbox.c.attempts)
+        due_now = or_(outbox.c.next_attempt_at.is_(None), outbox.c.next_attempt_at <= now)
+        due = (select(*columns).where(and_(outbox.c.sent_at.is_(None), due_now))
                .order_by(outbox.c.id).limit(BATCH_SIZE))
         if self.store.is_sqlite:
             # never hold SQLite's write lock while publishing (publishing yields); instead
@@ -108,31 +110,25 @@ class OutboxRelay(Extension):
                         .values(next_attempt_at=now + timedelta(seconds=CLAIM_SECONDS)))
             if not rows:
                 return 0
-            outcomes = []
             try:
-                for row in rows:
-                    outcomes.append(self._publish(row))
-            finally:  # record what went out; rows not reached (broker away) are due again
+                outcomes = self._publish(rows)
+            except Exception:  # broker away: the rows are due again at once
                 with self.store.transaction() as work:
-                    self._record(work.session, rows, outcomes, now)
-                    unreached = [row.id for row in rows[len(outcomes):]]
-                    if unreached:
-                        work.session.execute(update(outbox).where(outbox.c.id.in_(unreached))
-                                             .values(next_attempt_at=now))
+                    work.session.execute(update(outbox).where(
+                        outbox.c.id.in_([row.id for row in rows])).values(next_attempt_at=now))
+                raise
+            with self.store.transaction() as work:
+                self._record(work.session, rows, outcomes, now)
         else:
             with self.store.transaction() as work:  # SKIP LOCKED: replicas share the work
                 rows = work.session.execute(due.with_for_update(skip_locked=True)).all()
-                outcomes = [self._publish(row) for row in rows]
+                outcomes = self._publish(rows)
                 self._record(work.session, rows, outcomes, now)
         return len(rows)
 
-    def _publish(self, row):
-        try:
-            self.publisher.publish(json.loads(row.payload), exchange=self.exchange,
-                                   routing_key=row.event_type)
-            return None
-        except UndeliverableMessage:
-            return "no queue is bound for this event yet"
+    def _publish(self, rows):
+        return self.publisher.publish([(row.event_type, json.loads(row.payload))
+                                       for row in rows])
 
     def _record(self, session, rows, outcomes, now):
         sent = [row.id for row, error in zip(rows, outcomes) if error is None]
