@@ -34,6 +34,7 @@ class AccessService:
 
     @rpc
     def health(self):
+        """"ok" when the service and its database answer."""
         return check_database(self.db)
 
     # accounts and sessions
@@ -171,6 +172,8 @@ class AccessService:
 
     @consumes("access", "access_code_run_requested")
     def carry_out_access_code_run(self, event):
+        """The run's work item: issue and mail in batches; a run that cannot go on is marked
+        failed (its year may be started again), a database that is away requeues it."""
         try:
             yearly_run.carry_out(self.db, self.clock, self.mailer, event["run_id"])
         except Exception as error:
@@ -181,6 +184,7 @@ class AccessService:
 
     @consumes("orders", "order_placed")
     def remember_ordering_organization(self, event):
+        """Who ordered in which academic year, for the yearly run (once per event)."""
         with self.db.transaction() as work:
             if work.first_delivery(event["event_id"], "remember_ordering_organization"):
                 yearly_run.record_order(work, event)
