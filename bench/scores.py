@@ -1,14 +1,17 @@
 """Scores (issue 5 targets): exam results ingested per second through
 `POST /api/exam-results` in batches of 1,000, the CSV export of 10,000 scores, and how
 much the gateway's memory grows while it streams that export."""
-import threading
 import time
+import urllib.parse
 import uuid
 from datetime import timedelta
 
+import requests
 from sqlalchemy import create_engine, text
 
 from bench.harness import report, running_system, timed
+from bench.process_memory import RssGrowth
+from scripts.sandbox import RABBIT_API
 from services.common.academic_year import AcademicYear
 from services.common.clock import Clock
 from services.common.config import database_url
@@ -38,42 +41,6 @@ def post_batch(portal, batch):
     return seconds
 
 
-def rss_kb(pid):
-    with open("/proc/{}/status".format(pid)) as status:
-        for line in status:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    raise RuntimeError("no VmRSS for process {}".format(pid))
-
-
-class PeakRss:
-    """Samples a process's resident size every 2 ms while in use; `.growth_mb` after."""
-
-    def __init__(self, pid):
-        self.pid = pid
-        self.before = self.peak = rss_kb(pid)
-        self._running = True
-        self._thread = threading.Thread(target=self._sample, daemon=True)
-
-    def _sample(self):
-        while self._running:
-            self.peak = max(self.peak, rss_kb(self.pid))
-            time.sleep(0.002)
-
-    def __enter__(self):
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc_info):
-        self._running = False
-        self._thread.join()
-        self.peak = max(self.peak, rss_kb(self.pid))
-
-    @property
-    def growth_mb(self):
-        return (self.peak - self.before) / 1024
-
-
 def export_csv(portal, account, organization_id):
     rows = 0
     with portal.get("/api/organizations/{}/scores.csv".format(organization_id),
@@ -101,6 +68,19 @@ def wait_until_published(system, timeout=120):
             time.sleep(0.05)
     finally:
         engine.dispose()
+
+
+def wait_until_consumed(system, timeout=300):
+    """Seconds until every queue of the system's vhost is empty (vouchers and billing have
+    applied every `exam_recorded`), so the export is not timed against that backlog. The
+    management API's counts lag a few seconds: empty twice in a row counts."""
+    vhost = urllib.parse.quote(system.env["AMQP_URI"].rsplit("/", 1)[1], safe="")
+    started, empty_polls = time.perf_counter(), 0
+    while empty_polls < 2 and time.perf_counter() - started < timeout:
+        queues = requests.get("{}/queues/{}".format(RABBIT_API, vhost), timeout=10).json()
+        empty_polls = empty_polls + 1 if all(q.get("messages", 0) == 0 for q in queues) else 0
+        time.sleep(1)
+    return time.perf_counter() - started
 
 
 def known_institution(portal, organization_id):
@@ -135,11 +115,14 @@ def run():
                                    "" if not pending else ", {} still pending".format(pending)),
                   flush=True)
 
+            consumed = wait_until_consumed(system)
+            print("  (vouchers and billing had applied every exam_recorded {:.0f} s later)"
+                  .format(consumed), flush=True)
             gateway = system.processes["gateway"].pid
             export_csv(portal, account, college["id"])  # warm up
             exports, growth = [], []
             for _ in range(EXPORT_RUNS):
-                with PeakRss(gateway) as memory:
+                with RssGrowth(gateway) as memory:
                     elapsed, rows = timed(lambda: export_csv(portal, account, college["id"]))
                 assert rows >= BATCH * BATCHES, rows
                 exports.append(elapsed)

@@ -7,7 +7,7 @@ MAX_RESULTS_PER_BATCH = 1000
 SORTS = ["test_date", "-test_date", "student", "-student"]
 
 
-class StudentIn(Schema):
+class ExamStudentIn(Schema):
     id = fields.String(required=True, metadata={"description": "text or a whole number"})
     first_name = fields.String(required=True)
     last_name = fields.String(required=True)
@@ -19,7 +19,7 @@ class ExamResultIn(Schema):
     checked by the scores service, so a bad row is reported on its own)."""
     result_id = fields.String(required=True, metadata={
         "description": "1 to 64 letters, digits, '.', '_', ':' or '-'; a number is taken as text"})
-    student = fields.Nested(StudentIn, required=True)
+    student = fields.Nested(ExamStudentIn, required=True)
     exam = fields.String(required=True)
     test_date = fields.String(required=True, metadata={
         "description": "a date (2026-10-15), or a moment with its offset read as a date in "
@@ -79,7 +79,7 @@ class ScoresCsvQuery(Schema):
     exam = fields.String(load_default=None, validate=validate.Length(min=1, max=120))
 
 
-class StudentOut(Schema):
+class ExamStudentOut(Schema):
     id = fields.String()
     first_name = fields.String()
     last_name = fields.String()
@@ -89,7 +89,7 @@ class StudentOut(Schema):
 
 class ScoreOut(Schema):
     result_id = fields.String()
-    student = fields.Nested(StudentOut)
+    student = fields.Nested(ExamStudentOut)
     exam = fields.String()
     test_date = fields.String()
     academic_year = fields.String()
