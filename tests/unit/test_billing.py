@@ -46,8 +46,8 @@ class Billing:
         self.apply("keep_billing_contact", organization_id=organization_id,
                    organization_name=name or f"Org {organization_id}",
                    coordinator={"name": "C", "email": "c@example.org", "phone": "1"},
-                   billing_contact={"name": "Bill Payer", "email": f"bills{organization_id}@example.org",
-                                    "phone": "313-555-0100"})
+                   billing_contact={"name": "Bill Payer", "phone": "313-555-0100",
+                                    "email": f"bills{organization_id}@example.org"})
 
     def order(self, organization_id, covers_remote_proctoring=False, po_number=None,
               exam_fee_cents=9300, remote_proctoring_fee_cents=3000):
