@@ -22,21 +22,13 @@ import argparse  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
 
-from nameko.exceptions import RpcTimeout, UnknownService  # noqa: E402
-from nameko.standalone.rpc import ClusterRpcProxy  # noqa: E402
 
 from services.access.org_import import BadFile, read_csv  # noqa: E402
-from services.common.config import load_config  # noqa: E402
-from services.common.errors import ClepError  # noqa: E402
+from services.common.cli import call_service, describe_fields  # noqa: E402
 
 RPC_TIMEOUT = 60
 IMPORT_BATCH = 200
 POLL_SECONDS = 1.0
-
-
-def _describe(errors):
-    return "; ".join("{}: {}".format(field, " ".join(messages)) if field != "_"
-                     else " ".join(messages) for field, messages in sorted(errors.items()))
 
 
 def import_organizations(access, path, out):
@@ -55,7 +47,8 @@ def import_organizations(access, path, out):
     outcomes.sort(key=lambda outcome: outcome["line"])
     for outcome in outcomes:
         if outcome["status"] == "rejected":
-            print("line {}: {}".format(outcome["line"], _describe(outcome["errors"])), file=out)
+            print("line {}: {}".format(outcome["line"], describe_fields(outcome["errors"])),
+                  file=out)
     counts = {status: sum(1 for o in outcomes if o["status"] == status)
               for status in ("imported", "already_registered", "rejected")}
     print("{} rows: {imported} imported, {already_registered} already registered, "
@@ -100,26 +93,11 @@ def parser():
 
 def main(argv, out=sys.stdout):
     args = parser().parse_args(argv)
-    config = load_config()
-    try:
-        with ClusterRpcProxy(config, timeout=RPC_TIMEOUT) as cluster:
-            if args.command == "import-organizations":
-                return import_organizations(cluster.access, args.file, out)
-            return access_code_run(cluster.access, args.academic_year, not args.no_wait, out)
-    except UnknownService:
-        print("the access service is not running (broker {})".format(config["AMQP_URI"]),
-              file=sys.stderr)
-    except RpcTimeout:
-        print("the access service did not answer within {}s".format(RPC_TIMEOUT),
-              file=sys.stderr)
-    except ClepError as refused:
-        print("{}: {}{}".format(refused.code, refused.message,
-                                " (" + _describe(refused.fields) + ")" if refused.fields else ""),
-              file=sys.stderr)
-    except OSError as unreachable:
-        print("cannot reach the broker {}: {}".format(config["AMQP_URI"], unreachable),
-              file=sys.stderr)
-    return 2
+    if args.command == "import-organizations":
+        return call_service("access", lambda access: import_organizations(
+            access, args.file, out), timeout=RPC_TIMEOUT)
+    return call_service("access", lambda access: access_code_run(
+        access, args.academic_year, not args.no_wait, out), timeout=RPC_TIMEOUT)
 
 
 if __name__ == "__main__":

@@ -22,11 +22,8 @@ eventlet.monkey_patch()  # noqa: E402 - before anything else opens a socket
 import argparse  # noqa: E402
 import sys  # noqa: E402
 
-from nameko.exceptions import RpcTimeout, UnknownService  # noqa: E402
-from nameko.standalone.rpc import ClusterRpcProxy  # noqa: E402
 
-from services.common.config import load_config  # noqa: E402
-from services.common.errors import ClepError  # noqa: E402
+from services.common.cli import call_service  # noqa: E402
 
 RPC_TIMEOUT = 300  # a run over a busy month takes seconds; give it room
 
@@ -99,29 +96,16 @@ def parser():
 
 def main(argv, out=sys.stdout, config=None):
     args = parser().parse_args(argv)
-    config = config or load_config()
-    try:
-        with ClusterRpcProxy(config, timeout=RPC_TIMEOUT) as cluster:
-            billing = cluster.billing
-            if args.command == "run":
-                return run(billing, args.period, out)
-            if args.command == "invoices":
-                return invoices(billing, args.period, out)
-            if args.command == "failed":
-                return failed(billing, out)
-            return replay(billing, args.ids, out)
-    except UnknownService:
-        print("the billing service is not running (broker {})".format(config["AMQP_URI"]),
-              file=sys.stderr)
-    except RpcTimeout:
-        print("the billing service did not answer within {}s".format(RPC_TIMEOUT),
-              file=sys.stderr)
-    except ClepError as refused:
-        print("{}: {}".format(refused.code, refused.message), file=sys.stderr)
-    except OSError as unreachable:
-        print("cannot reach the broker {}: {}".format(config["AMQP_URI"], unreachable),
-              file=sys.stderr)
-    return 2
+
+    def act(billing):
+        if args.command == "run":
+            return run(billing, args.period, out)
+        if args.command == "invoices":
+            return invoices(billing, args.period, out)
+        if args.command == "failed":
+            return failed(billing, out)
+        return replay(billing, args.ids, out)
+    return call_service("billing", act, config=config, timeout=RPC_TIMEOUT)
 
 
 if __name__ == "__main__":

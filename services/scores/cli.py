@@ -21,10 +21,9 @@ import csv  # noqa: E402
 import sys  # noqa: E402
 
 from nameko.exceptions import RpcTimeout  # noqa: E402
-from nameko.standalone.rpc import ClusterRpcProxy  # noqa: E402
 
+from services.common.cli import call_service  # noqa: E402
 from services.common.config import load_config  # noqa: E402
-from services.common.errors import ClepError  # noqa: E402
 
 REQUIRED = ("result_id", "student_id", "first_name", "last_name", "email", "exam",
             "test_date", "score", "delivery_mode")
@@ -142,22 +141,21 @@ def main(argv=None):
         except (UnusableFile, OSError, UnicodeDecodeError, csv.Error) as unusable:
             print("cannot load {}: {}".format(args.path, unusable), file=sys.stderr)
             return 2
-    try:
-        with ClusterRpcProxy(config, timeout=RPC_TIMEOUT_SECONDS) as cluster:
-            if args.command == "load-results":
-                totals = load_results(cluster.scores, args.path, args.batch_size)
-                return 1 if totals["rejected"] else 0
-            print_access_log(cluster.scores, args.organization_id, args.account_id,
+
+    def act(scores):
+        if args.command == "access-log":
+            print_access_log(scores, args.organization_id, args.account_id,
                              args.academic_year, args.limit)
             return 0
-    except ClepError as error:
-        print("refused: {}".format(error.message), file=sys.stderr)
-        return 2
-    except (RpcTimeout, OSError) as failure:
-        print("the scores service did not answer ({}). Batches answered before were "
-              "stored; running the same command again is safe: results already stored "
-              "change nothing.".format(type(failure).__name__), file=sys.stderr)
-        return 3
+        try:
+            totals = load_results(scores, args.path, args.batch_size)
+        except (RpcTimeout, OSError) as failure:
+            print("the scores service did not answer ({}). Batches answered before were "
+                  "stored; running the same command again is safe: results already stored "
+                  "change nothing.".format(type(failure).__name__), file=sys.stderr)
+            return 3
+        return 1 if totals["rejected"] else 0
+    return call_service("scores", act, config=config, timeout=RPC_TIMEOUT_SECONDS)
 
 
 if __name__ == "__main__":
