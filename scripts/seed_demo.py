@@ -28,7 +28,8 @@ def seed(base_url, operations_token):
         response = requests.request(method, base_url + path, headers=headers, timeout=30,
                                     **kwargs)
         if response.status_code >= 400:
-            raise SystemExit(f"seeding failed: {method} {path} -> {response.status_code} {response.text}")
+            raise SystemExit(f"seeding failed: {method} {path} -> "
+                             f"{response.status_code} {response.text}")
         return response.json() if response.content else None
 
     call("PUT", "/api/admin/fees/" + year, ops,

@@ -6,16 +6,16 @@ parametrised so database tests run on both), and the config a service container 
 """
 import eventlet
 
-eventlet.monkey_patch()
+eventlet.monkey_patch()  # noqa: E402 - before anything else imports
 
-import uuid
+import uuid  # noqa: E402
 
-import pytest
+import pytest  # noqa: E402
 
-from scripts.sandbox import create_postgres_database, drop_postgres_database
-from services.common.clock import Clock
-from services.common.database import Store
-from services.common.migrations import upgrade
+from scripts.sandbox import create_postgres_database, drop_postgres_database  # noqa: E402
+from services.common.clock import Clock  # noqa: E402
+from services.common.database import Store  # noqa: E402
+from services.common.migrations import upgrade  # noqa: E402
 
 
 class Databases:

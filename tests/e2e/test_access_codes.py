@@ -4,7 +4,8 @@ API.md "Getting access" and "Operations")."""
 import pytest
 
 from services.common.academic_year import AcademicYear
-from tests.access_mail import access_code_in, body_of, mail_files, sent_to, wait_for_mail_file
+from tests.access_mail import access_code_in
+from tests.mail import body_of, mail_files, sent_to, wait_for_mail_file
 
 GENERIC = "The zip code, organization name and access code do not match our records."
 

@@ -19,7 +19,8 @@ import pytest
 
 from scripts.sandbox import Sandbox
 from scripts.system import PROJECT_ROOT, System
-from tests.access_mail import AccessSmtpServer, access_code_in, body_of, sent_to
+from tests.access_mail import access_code_in
+from tests.mail import SmtpServer, body_of, sent_to
 from tests.e2e.portal import Portal
 
 def code_mail(year):
@@ -36,7 +37,7 @@ LAST_YEAR, THIS_YEAR, NEXT_YEAR = "2025-26", "2026-27", "2027-28"
 class Timeline:
     portal: Portal
     system: System
-    smtp: AccessSmtpServer
+    smtp: SmtpServer
     env: dict
     school: dict            # a school of the district; ordered in both years
     quiet_school: dict      # never ordered
@@ -58,7 +59,7 @@ def start(system):
 @pytest.fixture(scope="module")
 def timeline(tmp_path_factory):
     data_dir = tmp_path_factory.mktemp("years")
-    with AccessSmtpServer() as smtp, Sandbox("sqlite", data_dir=data_dir) as sandbox_env:
+    with SmtpServer() as smtp, Sandbox("sqlite", data_dir=data_dir) as sandbox_env:
         env = dict(sandbox_env, CLEP_CLOCK_NOW=JUNE, CLEP_SMTP_HOST=smtp.host,
                    CLEP_SMTP_PORT=str(smtp.port))
         system = System(env=env, log_dir=os.path.join(data_dir, "log"))

@@ -12,7 +12,7 @@ import io
 import pytest
 
 from scripts.sandbox import Sandbox
-from tests.billing_smtp import SmtpSink
+from tests.mail import SmtpServer
 from tests.e2e.billing_flow import (invoices_of, order_codes, preview, redeem, report_exam,
                                     run_billing, take_exam, wait_billable, wait_until)
 
@@ -23,7 +23,7 @@ EXAM_FEE, REMOTE_FEE = 9300, 3000
 
 @pytest.fixture(scope="module")
 def smtp(tmp_path_factory):
-    with SmtpSink(tmp_path_factory.mktemp("smtp")) as sink:
+    with SmtpServer(tmp_path_factory.mktemp("smtp")) as sink:
         yield sink
 
 

@@ -57,7 +57,9 @@ def test_killing_vouchers_mid_order_still_makes_exactly_the_quantity(system, sys
     account, school = portal.coordinator_of()
     portal.set_fees()
     order = portal.place_order(account, school["id"], quantity=10000).json()
-    made = lambda: count_codes_of_order(system_env, order["id"])
+    def made():
+        return count_codes_of_order(system_env, order["id"])
+
     wait_for(lambda: made() >= 1000, interval=0.005)
     system.kill_process("vouchers-1")
     at_kill = made()

@@ -9,8 +9,8 @@ import pytest
 
 from services.access import cli
 from services.access.service import AccessService
-from tests.access_mail import (AccessSmtpServer, access_code_in, mail_files, sent_to,
-                               wait_for_mail_file)
+from tests.access_mail import access_code_in
+from tests.mail import SmtpServer, mail_files, sent_to, wait_for_mail_file
 
 FROZEN_NOW = "2026-10-15T15:00:00+00:00"  # academic year 2026-27
 PROFILE = {
@@ -138,7 +138,7 @@ def test_the_cli_refuses_a_file_without_the_columns(access, config, monkeypatch,
 
 
 def test_access_code_mail_goes_through_smtp_when_configured(start_service, rpc, tmp_path):
-    with AccessSmtpServer() as smtp:
+    with SmtpServer() as smtp:
         start_service(AccessService, CLOCK_NOW=FROZEN_NOW, SMTP_HOST=smtp.host,
                       SMTP_PORT=smtp.port, MAIL_FROM="CLEP Program <clep@example.org>")
         access = rpc.access

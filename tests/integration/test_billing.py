@@ -15,7 +15,7 @@ from services.billing.service import BillingService
 from services.common.clock import Clock
 from services.common.errors import InvalidInput
 from services.common.messaging_tables import failed_events
-from tests.billing_smtp import SmtpSink
+from tests.mail import SmtpServer
 
 FROZEN_NOW = "2027-01-15T15:00:00+00:00"  # academic year 2026-27; December 2026 can be run
 
@@ -271,7 +271,7 @@ def test_concurrent_runs_on_two_replicas_bill_nothing_twice(
 
 def test_the_invoice_is_emailed_over_smtp_to_the_billing_contact(
         start_service, stores, rpc, dispatch, wait_for, tmp_path):
-    with SmtpSink(tmp_path / "smtp") as smtp:
+    with SmtpServer(tmp_path / "smtp") as smtp:
         start_billing(start_service, SMTP_HOST=smtp.host, SMTP_PORT=smtp.port,
                       MAIL_FROM="CLEP Program <clep@example.org>")
         store = stores("billing")
@@ -301,7 +301,7 @@ def _billing_email(store, organization_id):
 
 def test_an_email_that_cannot_be_sent_is_kept_and_sent_when_replayed(
         start_service, stores, rpc, dispatch, wait_for, tmp_path):
-    smtp = SmtpSink(tmp_path / "smtp")  # its port is chosen, the server not started yet
+    smtp = SmtpServer(tmp_path / "smtp")  # its port is chosen, the server not started yet
     start_billing(start_service, SMTP_HOST=smtp.host, SMTP_PORT=smtp.port)
     store = stores("billing")
     send_copies(dispatch, 6, 60)

@@ -6,7 +6,7 @@ import uuid
 from sqlalchemy import func, select
 
 from services.common.messaging_tables import processed_events
-from services.vouchers import codes
+from services.vouchers import codes, generation
 from services.vouchers.models import GenerationChunk, Voucher, VoucherBatch
 from services.vouchers.service import VouchersService
 
@@ -43,21 +43,21 @@ def test_order_placed_generates_every_code_in_chunks_announced_once(
     received = listen("vouchers", "vouchers_generated", "voucher_chunk_generated")
     start_service(VouchersService)
 
-    dispatch("orders", "order_placed", order_placed(501, 2500))
+    dispatch("orders", "order_placed", order_placed(501, 6000))
 
     received.wait("vouchers_generated", 1, timeout=20)
     received.wait("voucher_chunk_generated", 3)
     assert received["vouchers_generated"][0]["order_id"] == 501
-    assert received["vouchers_generated"][0]["quantity"] == 2500
+    assert received["vouchers_generated"][0]["quantity"] == 6000
     chunks = received["voucher_chunk_generated"]
     assert sorted(chunk["chunk_no"] for chunk in chunks) == [0, 1, 2]
-    assert sorted(chunk["count"] for chunk in chunks) == [500, 1000, 1000]
+    assert sorted(chunk["count"] for chunk in chunks) == [1000, 2500, 2500]
     assert {chunk["order_id"] for chunk in chunks} == {501}
     assert len({event["event_id"] for event in chunks + received["vouchers_generated"]}) == 4
 
     made = stored_codes(stores("vouchers"))
-    assert len(made) == 2500
-    assert len(set(made)) == 2500
+    assert len(made) == 6000
+    assert len(set(made)) == 6000
     assert all(codes.is_valid(code) for code in made)
     assert stays(lambda: received.count("vouchers_generated") == 1
                  and received.count("voucher_chunk_generated") == 3, duration=1.5)
@@ -68,19 +68,19 @@ def test_order_placed_again_with_same_or_fresh_event_id_adds_nothing(
     received = listen("vouchers", "vouchers_generated", "voucher_chunk_generated")
     start_service(VouchersService)
     store = stores("vouchers")
-    first = order_placed(502, 2500)
+    first = order_placed(502, 6000)
     dispatch("orders", "order_placed", first)
     received.wait("vouchers_generated", 1, timeout=20)
     received.wait("voucher_chunk_generated", 3)
 
     dispatch("orders", "order_placed", first)  # redelivery: the same event_id
-    again = order_placed(502, 2500)  # the same order announced twice (a new event_id)
+    again = order_placed(502, 6000)  # the same order announced twice (a new event_id)
     dispatch("orders", "order_placed", again)
 
     wait_for(lambda: was_processed(store, again["event_id"], "plan_generation"))
     assert stays(lambda: received.count("vouchers_generated") == 1
                  and received.count("voucher_chunk_generated") == 3, duration=2)
-    assert len(stored_codes(store)) == 2500
+    assert len(stored_codes(store)) == 6000
     assert count_rows(store, VoucherBatch.__table__) == 1
     assert count_rows(store, GenerationChunk.__table__) == 3
 
@@ -95,7 +95,9 @@ def test_csv_pages_walk_every_code_in_order_and_usage_counts_them_unused(
     rows, pages, after = [], 0, None
     while True:
         page = rpc.vouchers.csv_page(ORGANIZATION_ID, 503, after_code=after, limit=1000)
-        rows.extend(page["rows"])
+        rows.extend([code, page["order_id"], page["expiration_date"],
+                     page["covers_remote_proctoring"], status]
+                    for code, status in zip(page["codes"], page["statuses"]))
         pages += 1
         after = page["next_after"]
         if after is None:
@@ -127,12 +129,17 @@ def test_two_vouchers_processes_share_the_chunks_of_a_10000_order(
 
     dispatch("orders", "order_placed", order_placed(504, 10_000))
 
+    chunk_count = len(generation.chunk_sizes(10_000))
     received.wait("vouchers_generated", 1, timeout=60)
-    received.wait("voucher_chunk_generated", 10)
+    received.wait("voucher_chunk_generated", chunk_count)
     assert sorted(chunk["chunk_no"] for chunk in received["voucher_chunk_generated"]) == \
-        list(range(10))
+        list(range(chunk_count))
     made = stored_codes(stores("vouchers"))
     assert len(made) == 10_000
     assert len(set(made)) == 10_000
     assert stays(lambda: received.count("vouchers_generated") == 1
-                 and received.count("voucher_chunk_generated") == 10, duration=1.5)
+                 and received.count("voucher_chunk_generated") == chunk_count, duration=1.5)
+    # each process took its share: the chunk queue's prefetch is small
+    with stores("vouchers").reader() as session:
+        workers = session.scalars(select(GenerationChunk.worker)).all()
+    assert len(workers) == chunk_count and None not in workers

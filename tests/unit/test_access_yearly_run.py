@@ -15,7 +15,7 @@ from services.access.profiles import save_profile
 from services.common.errors import InvalidInput, NotFound
 from services.common.messaging_tables import outbox
 from services.common.mailer import Mailer
-from tests.access_mail import AccessSmtpServer, body_of
+from tests.mail import SmtpServer, body_of
 
 
 class FakeMailer:
@@ -195,7 +195,7 @@ def test_an_unknown_run_is_not_found(access_store):
 
 
 def test_the_run_mails_through_a_real_smtp_server(access_store, clock, world, tmp_path):
-    with AccessSmtpServer() as smtp:
+    with SmtpServer() as smtp:
         mailer = Mailer({"SMTP_HOST": smtp.host, "SMTP_PORT": smtp.port,
                          "MAIL_FROM": "CLEP Program <clep@example.org>",
                          "DATA_DIR": str(tmp_path)})
