@@ -23,7 +23,7 @@ from services.access import organizations
 from services.access.models import (AccessCodeMailing, AccessCodeRun, Organization,
                                     OrderingOrganization)
 from services.access.notifications import send_access_code
-from services.common.academic_year import AcademicYear
+from services.common.academic_year import AcademicYear, academic_year_from_input
 from services.common.clock import as_utc
 from services.common.database import insert_ignoring_duplicates
 from services.common.errors import Conflict, InvalidInput, NotFound
@@ -53,10 +53,7 @@ def order_years(year):
 
 def check_year(clock, academic_year):
     """Codes are issued for the current academic year or the next one."""
-    try:
-        year = AcademicYear.parse(academic_year)
-    except ValueError as wrong:
-        raise InvalidInput(fields={"academic_year": [str(wrong)]})
+    year = academic_year_from_input(academic_year)
     current = clock.academic_year()
     if year not in (current, current.next()):
         raise InvalidInput(fields={"academic_year": [

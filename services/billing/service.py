@@ -14,7 +14,7 @@ from nameko.rpc import rpc
 
 from services.billing import handlers, invoices, runs
 from services.billing.periods import Period, PeriodError, previous_period, runnable_period
-from services.common.academic_year import AcademicYear
+from services.common.academic_year import academic_year_from_input
 from services.common.clock import ClockProvider
 from services.common.database import Database
 from services.common.errors import InvalidInput
@@ -31,13 +31,6 @@ def _period(text, today=None):
         return runnable_period(text, today) if today else Period.parse(text)
     except PeriodError as wrong:
         raise InvalidInput("invalid_period", str(wrong), fields={"period": [str(wrong)]})
-
-
-def _academic_year(text):
-    try:
-        return AcademicYear.parse(text)
-    except ValueError as wrong:
-        raise InvalidInput(fields={"academic_year": [str(wrong)]})
 
 
 class BillingService:
@@ -76,7 +69,8 @@ class BillingService:
     def list_invoices(self, organization_id, academic_year=None):
         """The organization's invoices of one academic year (default: the current one),
         newest first, with their lines."""
-        year = _academic_year(academic_year) if academic_year else self.clock.academic_year()
+        year = (academic_year_from_input(academic_year) if academic_year
+                else self.clock.academic_year())
         with self.db.reader() as session:
             return invoices.invoices_of(session, organization_id, year)
 

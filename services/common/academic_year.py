@@ -3,6 +3,8 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
+from services.common.errors import InvalidInput
+
 _PATTERN = re.compile(r"([0-9]{4})-([0-9]{2})")  # whole string, ASCII digits only
 
 
@@ -44,3 +46,11 @@ class AcademicYear:
 
     def __str__(self):
         return "{}-{:02d}".format(self.start_year, (self.start_year + 1) % 100)
+
+
+def academic_year_from_input(text, field="academic_year"):
+    """`AcademicYear.parse` for what a caller sent: a 400 naming the field when it is wrong."""
+    try:
+        return AcademicYear.parse(text)
+    except ValueError as wrong:
+        raise InvalidInput(fields={field: [str(wrong)]})

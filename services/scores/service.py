@@ -9,7 +9,7 @@ look is recorded in the same transaction that answers it.
 """
 from nameko.rpc import rpc
 
-from services.common.academic_year import AcademicYear
+from services.common.academic_year import academic_year_from_input
 from services.common.clock import ClockProvider
 from services.common.database import Database
 from services.common.errors import InvalidInput
@@ -50,10 +50,7 @@ class ScoresService:
     def _year(self, academic_year):
         if not academic_year:
             return str(self.clock.academic_year())
-        try:
-            return str(AcademicYear.parse(academic_year))
-        except ValueError as wrong:
-            raise InvalidInput(fields={"academic_year": [str(wrong)]})
+        return str(academic_year_from_input(academic_year))
 
     @rpc
     def list_scores(self, principal, academic_year=None, exam=None, sort="-test_date", page=1,
