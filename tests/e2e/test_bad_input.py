@@ -158,3 +158,15 @@ def test_another_organizations_order_is_not_found(portal):
         other_school["id"], order["id"]), account.headers), 404)["code"] == "organization_not_found"
     assert error_of(portal.get("/api/organizations/{}/orders/{}".format(
         school["id"], order["id"]), account.headers), 404)["code"] == "order_not_found"
+
+
+def test_ids_too_large_for_any_database_are_not_found(portal):
+    account, school = portal.coordinator_of()
+    for path, headers in [
+        ("/api/organizations/{}/orders".format(2 ** 70), account.headers),
+        ("/api/organizations/{}/orders/{}".format(school["id"], 2 ** 64), account.headers),
+        ("/api/admin/access-code-requests/{}/decline".format(2 ** 90), portal.ops),
+    ]:
+        method = "POST" if path.endswith("decline") else "GET"
+        response = portal.request(method, path, headers, json={"reason": "x"})
+        assert error_of(response, 404)["code"] == "not_found"
