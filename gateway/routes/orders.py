@@ -1,5 +1,6 @@
 """Fees, orders, the vouchers of an order, and operations' voucher admin (legacy codes,
 the June 30 close)."""
+import eventlet
 from werkzeug.wrappers import Response
 
 from gateway.csv_stream import csv_lines
@@ -13,6 +14,15 @@ from services.common.errors import Conflict, InvalidInput
 CSV_PAGE = 5000
 VOUCHER_CSV_HEADER = ["voucher_code", "order_id", "expiration_date",
                       "remote_proctoring_covered", "status", "student_name", "date_given_out"]
+
+
+def csv_rows(page):
+    """One page of the vouchers service's csv_page as CSV rows (the order's own columns
+    come once per page; the student's name and the date given out are left empty)."""
+    order_id, expiration = page["order_id"], page["expiration_date"]
+    covered = page["covers_remote_proctoring"]
+    return [[code, order_id, expiration, covered, status, "", ""]
+            for code, status in zip(page["codes"], page["statuses"])]
 
 
 def with_links(order):
@@ -86,20 +96,42 @@ class OrderRoutes:
            summary="The order's voucher codes as CSV, streamed; 409 while generating.")
     def vouchers_csv(self, call, org_id, order_id):
         self._authorize(call, org_id)
-        order = self.orders.get_order(org_id, order_id)
+        vouchers = self.vouchers
+
+        def fetch(after):  # in its own greenthread: hand errors back instead of raising
+            try:
+                return vouchers.csv_page(org_id, order_id, after, CSV_PAGE), None
+            except Exception as error:
+                return None, error
+
+        # the first page is asked for while orders says whether the order is fulfilled
+        upcoming = eventlet.spawn(fetch, None)
+        order, status_error = None, None
+        try:
+            order = self.orders.get_order(org_id, order_id)
+        except Exception as error:
+            status_error = error
+        first, page_error = upcoming.wait()
+        if status_error is not None:
+            raise status_error
         if order["status"] != "fulfilled":
             raise Conflict("vouchers_generating",
                            "The vouchers are still being generated; try again shortly.")
-        first = self.vouchers.csv_page(org_id, order_id, None, CSV_PAGE)
-        vouchers = self.vouchers
+        if page_error is not None:
+            raise page_error
 
         def pages():  # runs after this worker has finished: keep to its own RPCs
             page = first
             while True:
-                yield [row + ["", ""] for row in page["rows"]]
-                if page["next_after"] is None:
+                # the next page is on its way while this one is written out
+                upcoming = eventlet.spawn(fetch, page["next_after"]) \
+                    if page["next_after"] is not None else None
+                yield csv_rows(page)
+                if upcoming is None:
                     return
-                page = vouchers.csv_page(org_id, order_id, page["next_after"], CSV_PAGE)
+                page, error = upcoming.wait()
+                if error is not None:
+                    raise error
 
         disposition = 'attachment; filename="clep-vouchers-order-{}.csv"'.format(order_id)
         return Response(csv_lines(VOUCHER_CSV_HEADER, pages()), mimetype="text/csv",

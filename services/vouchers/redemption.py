@@ -9,7 +9,7 @@ import calendar
 import math
 from datetime import date, timedelta
 
-from sqlalchemy import case, select, update
+from sqlalchemy import bindparam, case, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from services.common.academic_year import AcademicYear
@@ -36,6 +36,12 @@ def already_redeemed():
 
 def expired():
     return Gone("voucher_expired", "This voucher has expired.")
+
+
+def not_yet_valid(year):
+    return Conflict("voucher_not_yet_valid",
+                    "This voucher is for academic year {}, which starts on {}.".format(
+                        year, year.first_day.isoformat()))
 
 
 # --- dates --------------------------------------------------------------------------------
@@ -77,9 +83,14 @@ def _wait(window_started_at, failures, now, allowed=FAILURE_LIMIT):
     return math.ceil((until - now).total_seconds()) if until > now else None
 
 
+_throttles = RedemptionThrottle.__table__
+_THROTTLE = select(_throttles.c.window_started_at, _throttles.c.failures).where(
+    _throttles.c.client == bindparam("client"))
+
+
 def held_off_for(session, client, now):
     """Seconds the client must wait, or None when it may try."""
-    row = session.get(RedemptionThrottle, client)
+    row = session.execute(_THROTTLE, {"client": client}).first()
     return None if row is None else _wait(row.window_started_at, row.failures, now)
 
 
@@ -90,7 +101,7 @@ def record_unknown(session, client, now):
     One upsert that returns the new count: concurrent failures of one client queue on its
     row, so each sees its own count and the limit holds exactly under concurrency too.
     """
-    table = RedemptionThrottle.__table__
+    table = _throttles
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     window_over = table.c.window_started_at <= now - FAILURE_WINDOW
     statement = dialect.insert(table).values(client=client, window_started_at=now, failures=1)
@@ -110,6 +121,23 @@ def held_off(wait):
 # --- redeeming ----------------------------------------------------------------------------
 
 
+# The hot path's statements, built once (each redemption only binds its values). Core, not
+# the ORM: a redemption is a handful of small statements, and the ORM's per-call overhead
+# would cost more than the database work.
+_vouchers, _batches = Voucher.__table__, VoucherBatch.__table__
+_registrations = Registration.__table__
+_LOOKUP = (select(_vouchers.c.code, _vouchers.c.status, _batches.c.id.label("batch_id"),
+                  _batches.c.order_id, _batches.c.organization_id, _batches.c.academic_year,
+                  _batches.c.expiration_date, _batches.c.covers_remote_proctoring,
+                  _batches.c.legacy)
+           .join(_batches, _batches.c.id == _vouchers.c.batch_id)
+           .where(_vouchers.c.code.in_(bindparam("keys", expanding=True))))
+_CLAIM = (update(_vouchers).where(_vouchers.c.code == bindparam("claimed_code"),
+                                  _vouchers.c.status == "unused")
+          .values(status="redeemed"))
+_TICKET = insert(_registrations).returning(_registrations.c.id)
+
+
 def redeem(work, clock, client, typed_code, student, exam):
     """Turn a code into a registration ticket; emits `voucher_redeemed`.
 
@@ -124,45 +152,41 @@ def redeem(work, clock, client, typed_code, student, exam):
     keys = lookup_keys(typed_code)
     found = None
     if keys:
-        rows = session.execute(
-            select(Voucher.code, Voucher.status, VoucherBatch)
-            .join(VoucherBatch, VoucherBatch.id == Voucher.batch_id)
-            .where(Voucher.code.in_(keys))).all()
+        rows = session.execute(_LOOKUP, {"keys": keys}).all()
         found = min(rows, key=lambda row: keys.index(row.code), default=None)
     if found is None:
         wait = record_unknown(session, client, now)
         return None, unknown_voucher() if wait is None else held_off(wait)
-    code, status, batch = found
     today = clock.today()
-    if status == "expired" or (status == "unused" and batch.expiration_date < today):
+    if found.status == "expired" or (found.status == "unused" and
+                                     found.expiration_date < today):
         return None, expired()
-    if status != "unused":
+    if found.status != "unused":
         return None, already_redeemed()
+    year = AcademicYear.parse(found.academic_year)
+    if today < year.first_day:  # legacy codes imported ahead of their year
+        return None, not_yet_valid(year)
     # The race is decided here: of any number of concurrent redemptions, one UPDATE finds
     # the code still unused (PostgreSQL re-checks the WHERE after the winner commits).
-    won = session.execute(update(Voucher).where(Voucher.code == code,
-                                                Voucher.status == "unused")
-                          .values(status="redeemed")).rowcount
-    if not won:
+    if not session.execute(_CLAIM, {"claimed_code": found.code}).rowcount:
         return None, already_redeemed()
-    year = AcademicYear.parse(batch.academic_year)
-    ticket = Registration(
-        voucher_code=code, batch_id=batch.id, organization_id=batch.organization_id,
-        academic_year=batch.academic_year, student_id=student["id"],
-        student_name=student["name"], student_email=student["email"], exam=exam,
-        client=client, redeemed_at=now, complete_by=complete_by(today, year),
-        status="redeemed")
-    session.add(ticket)
-    session.flush()
+    due = complete_by(today, year)
+    registration_id = session.execute(_TICKET, {
+        "voucher_code": found.code, "batch_id": found.batch_id,
+        "organization_id": found.organization_id, "academic_year": found.academic_year,
+        "student_id": student["id"], "student_name": student["name"],
+        "student_email": student["email"], "exam": exam, "client": client,
+        "redeemed_at": now, "complete_by": due, "status": "redeemed"}).scalar_one()
     work.emit("voucher_redeemed", {
-        "registration_id": ticket.id, "voucher_code": code, "order_id": batch.order_id,
-        "organization_id": batch.organization_id, "academic_year": batch.academic_year,
-        "covers_remote_proctoring": batch.covers_remote_proctoring, "legacy": batch.legacy,
+        "registration_id": registration_id, "voucher_code": found.code,
+        "order_id": found.order_id, "organization_id": found.organization_id,
+        "academic_year": found.academic_year,
+        "covers_remote_proctoring": found.covers_remote_proctoring, "legacy": found.legacy,
         "student": dict(student), "exam": exam, "redeemed_at": now.isoformat(),
-        "complete_by": ticket.complete_by.isoformat()})
-    return {"registration_id": ticket.id, "voucher_code": display_code(code),
-            "organization_id": batch.organization_id, "academic_year": batch.academic_year,
-            "complete_by": ticket.complete_by.isoformat(), "exam": exam,
+        "complete_by": due.isoformat()})
+    return {"registration_id": registration_id, "voucher_code": display_code(found.code),
+            "organization_id": found.organization_id, "academic_year": found.academic_year,
+            "complete_by": due.isoformat(), "exam": exam,
             "redeemed_at": now.isoformat()}, None
 
 

@@ -61,7 +61,8 @@ class VouchersService:
     @consumes("vouchers", "generation_chunk_queued", entrypoint=chunk_handler)
     def generate_chunk(self, event):
         """Make one chunk of codes; the last chunk emits `vouchers_generated`."""
-        generation.generate_chunk(self.db, self.clock, event["batch_id"], event["chunk_no"])
+        generation.generate_chunk(self.db, self.clock, event["batch_id"], event["chunk_no"],
+                                  event.get("size"))
 
     # the buyer's view
 

@@ -1,15 +1,17 @@
 """The chunk queue's own consumer, so that chunks spread over every vouchers process.
 
-nameko 2 gives all of a container's consumers one prefetch: `max_workers` (10). An order
-of 10,000 codes is 10 chunks, so the first process to see them would take every one and a
-second process would sit idle. Chunk tasks are consumed here on a connection of their own
-with a small prefetch (VOUCHER_CHUNK_PREFETCH, default 2): a process holds only the chunks
-it is about to make, the rest wait in the queue for whichever process is free next.
+nameko 2 gives all of a container's consumers one prefetch: `max_workers` (10). Ten
+orders at once are 40 chunks; with a prefetch of 10 the first process to see them would
+hold ten while a second process started later sat idle. Chunk tasks are consumed here on a
+connection of their own with a small prefetch (VOUCHER_CHUNK_PREFETCH, default 4): a process
+holds only the chunks it is about to make (a few in flight, so that one chunk's database
+wait overlaps another's code generation), and the rest wait in the queue for whichever
+process is free next.
 """
 from nameko.events import EventHandler
 from nameko.messaging import QueueConsumer
 
-DEFAULT_CHUNK_PREFETCH = 2
+DEFAULT_CHUNK_PREFETCH = 4
 
 
 class ChunkQueueConsumer(QueueConsumer):

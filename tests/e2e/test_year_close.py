@@ -74,7 +74,7 @@ def portal_module(system, system_env):
 @pytest.fixture(scope="module")
 def june_30(portal_module):
     """On June 30: an order of 6 codes (3 redeemed, 1 of them used), legacy codes of this
-    year (one redeemed) and of next year (one redeemed)."""
+    year (one redeemed) and of next year (not valid before July 1)."""
     portal = portal_module
     portal.set_fees()
     account, school = portal.coordinator_of()
@@ -102,8 +102,9 @@ def june_30(portal_module):
     assert portal.import_legacy_vouchers(school["id"], next_year,
                                          year=str(NEXT_YEAR)).json()["imported"] == 2
     assert portal.redeem_voucher(this_year[0]).status_code == 201
-    later = portal.redeem_voucher(next_year[0]).json()
-    assert later["complete_by"] == complete_by(YEAR.last_day, NEXT_YEAR).isoformat()  # Dec 30
+    early = portal.redeem_voucher(next_year[0])  # next year's codes wait for July 1
+    assert early.status_code == 409, early.text
+    assert early.json()["error"]["code"] == "voucher_not_yet_valid"
     return {"account": account, "school": school, "order": order, "codes": codes,
             "tickets": tickets, "legacy_this_year": this_year, "legacy_next_year": next_year}
 
@@ -159,6 +160,12 @@ def test_operations_close_the_year_once_even_asked_three_times_at_once(
     assert error_of(portal.redeem_voucher(codes[4]), 410)["code"] == "voucher_expired"
     assert error_of(portal.redeem_voucher(june_30["legacy_this_year"][1]), 410)
     assert error_of(portal.redeem_voucher(codes[0]), 409)["code"] == "voucher_already_redeemed"
+
+    # next year has begun: its legacy codes redeem now (six months: January 1)
+    later = portal.redeem_voucher(june_30["legacy_next_year"][0])
+    assert later.status_code == 201, later.text
+    assert later.json()["complete_by"] == complete_by(
+        NEXT_YEAR.first_day, NEXT_YEAR).isoformat()
 
     # a later call changes nothing
     outbox_rows = service_db.scalar(system_env, "vouchers", "SELECT count(*) FROM outbox")

@@ -245,3 +245,14 @@ def test_an_exam_taken_marks_the_code_and_its_ticket_used(vouchers_store, clock,
     assert status_of(vouchers_store, codes[0]) == "used"
     with vouchers_store.reader() as session:
         assert session.get(Registration, ticket["registration_id"]).status == "used"
+
+
+def test_a_code_of_a_year_that_has_not_begun_is_not_yet_valid(vouchers_store, clock):
+    make_batch(vouchers_store, clock, ["NEXT0001"], year="2027-28",
+               expiration=date(2028, 6, 30), order_id=None, legacy=True)
+    with pytest.raises(Conflict) as early:
+        redeem(vouchers_store, clock, "NEXT-0001")
+    assert early.value.code == "voucher_not_yet_valid"
+    assert status_of(vouchers_store, "NEXT0001") == "unused"
+    clock.frozen_at = utc(2027, 7, 1, 4, 0)  # July 1, 00:00 in New York
+    assert redeem(vouchers_store, clock, "NEXT-0001")["complete_by"] == "2028-01-01"
