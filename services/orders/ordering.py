@@ -3,7 +3,7 @@ from datetime import timezone
 
 from sqlalchemy import select
 
-from services.common.academic_year import AcademicYear
+from services.common.academic_year import AcademicYear, academic_year_from_input
 from services.common.clock import as_utc
 from services.common.errors import (Conflict, IdempotencyKeyReused, InvalidInput, NotFound)
 from services.orders import rules
@@ -31,10 +31,7 @@ def order_view(order):
 
 def set_fees(work, clock, academic_year, exam_fee_cents, remote_proctoring_fee_cents):
     """Operations sets a year's fees; orders already placed keep theirs. Emits `fees_set`."""
-    try:
-        year = str(AcademicYear.parse(academic_year))
-    except ValueError as wrong:
-        raise InvalidInput(fields={"academic_year": [str(wrong)]})
+    year = str(academic_year_from_input(academic_year))
     fees = work.session.get(FeeSchedule, year) or FeeSchedule(academic_year=year)
     changed = (fees.exam_fee_cents, fees.remote_proctoring_fee_cents) != \
         (exam_fee_cents, remote_proctoring_fee_cents)

@@ -5,7 +5,7 @@ without an order, expiring on June 30 of its year.
 """
 from sqlalchemy import select
 
-from services.common.academic_year import AcademicYear
+from services.common.academic_year import academic_year_from_input
 from services.common.database import insert_ignoring_duplicates
 from services.common.errors import InvalidInput
 from services.vouchers.codes import normalize_legacy
@@ -17,10 +17,7 @@ _IN_LIST = 500  # codes per IN (...) when looking for ones already stored
 
 def check_year(clock, academic_year):
     """Legacy codes keep working for the current year (or next year's, imported early)."""
-    try:
-        year = AcademicYear.parse(academic_year)
-    except ValueError as wrong:
-        raise InvalidInput(fields={"academic_year": [str(wrong)]})
+    year = academic_year_from_input(academic_year)
     current = clock.academic_year()
     # (a closed year is always a past one: the close waits for the year's end)
     if not current <= year <= current.next():

@@ -12,10 +12,9 @@ import logging
 from nameko.rpc import rpc
 from nameko.timer import Timer
 
-from services.common.academic_year import AcademicYear
+from services.common.academic_year import academic_year_from_input
 from services.common.clock import ClockProvider
 from services.common.database import Database
-from services.common.errors import InvalidInput
 from services.common.events import consumes
 from services.common.service_health import check_database
 from services.vouchers import closing, generation, legacy, listing, redemption
@@ -121,10 +120,7 @@ class VouchersService:
     def close_academic_year(self, academic_year):
         """Operations closes a year that is over: unused tickets cancelled, unused codes
         expired. Closing it again changes nothing (`already_closed` is true)."""
-        try:
-            year = AcademicYear.parse(academic_year)
-        except ValueError as wrong:
-            raise InvalidInput(fields={"academic_year": [str(wrong)]})
+        year = academic_year_from_input(academic_year)
         with self.db.transaction() as work:
             return closing.close_year(work, self.clock, year, "operations")
 
