@@ -10,6 +10,7 @@ import logging
 from nameko.web.handlers import HttpRequestHandler
 from nameko.web.server import WebServer, WsgiApp
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound, RequestEntityTooLarge
+from werkzeug.routing import IntegerConverter, Map
 from werkzeug.wrappers import Request, Response
 
 from gateway.errors import error_response, response_for
@@ -45,7 +46,22 @@ class JsonWsgiApp(WsgiApp):
         return provider.handle_request(request)(environ, start_response)
 
 
+class IdConverter(IntegerConverter):
+    """`<int:...>` in our routes: at most 9 digits. A longer id is no address at all (404),
+    rather than a number that overflows the database driver. (Rejecting it in to_python
+    instead would make werkzeug answer 405 when another method's rule has the same path.)"""
+    regex = r"\d{1,9}"
+
+
 class ApiServer(WebServer):
+    def make_url_map(self):
+        url_map = Map(converters={"int": IdConverter})
+        for provider in self._providers:
+            rule = provider.get_url_rule()
+            rule.endpoint = provider
+            url_map.add(rule)
+        return url_map
+
     def get_wsgi_app(self):
         return JsonWsgiApp(self)
 

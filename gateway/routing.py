@@ -16,9 +16,6 @@ from gateway.http import api
 from services.common.errors import Forbidden, InvalidInput, NotAuthenticated
 
 AUTH_KINDS = ("none", "session", "operations", "partner")
-# Ids in paths beyond what any database column holds are simply not found (404), instead of
-# overflowing the database driver.
-MAX_ID = 2 ** 31 - 1
 
 
 @dataclass
@@ -70,7 +67,7 @@ def route(method, path, *, auth, summary, tag, body=None, query=None, response=N
             if query is not None:
                 call.query = load(query(), request.args.to_dict())
             return handler(self, call, **path_values)
-        return api(method, path.replace("<int:", "<int(max={}):".format(MAX_ID)))(entrypoint)
+        return api(method, path)(entrypoint)
     return decorate
 
 

@@ -4,11 +4,7 @@ import uuid
 from datetime import datetime, timezone
 
 import pytest
-
-
-def error_of(response, status):
-    assert response.status_code == status, response.text
-    return response.json()["error"]
+from tests.e2e.checks import error_of
 
 
 def new_email():

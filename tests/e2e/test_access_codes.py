@@ -6,13 +6,9 @@ import pytest
 from services.common.academic_year import AcademicYear
 from tests.access_mail import access_code_in
 from tests.mail import body_of, mail_files, sent_to, wait_for_mail_file
+from tests.e2e.checks import error_of
 
 GENERIC = "The zip code, organization name and access code do not match our records."
-
-
-def error_of(response, status):
-    assert response.status_code == status, response.text
-    return response.json()["error"]
 
 
 def my_organizations(portal, account):

@@ -9,11 +9,7 @@ import pytest
 
 from scripts.system import PROJECT_ROOT
 from tests.e2e.access_events import EventTap
-
-
-def error_of(response, status):
-    assert response.status_code == status, response.text
-    return response.json()["error"]
+from tests.e2e.checks import error_of
 
 
 def cli(system_env, *args):

@@ -2,14 +2,7 @@
 import uuid
 
 import pytest
-
-
-def error_of(response, status):
-    assert response.status_code == status, response.text
-    body = response.json()
-    assert set(body) == {"error"} and body["error"]["message"]
-    assert "Traceback" not in response.text
-    return body["error"]
+from tests.e2e.checks import error_of
 
 
 def test_unknown_route_and_wrong_method(portal):

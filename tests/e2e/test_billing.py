@@ -15,6 +15,7 @@ from scripts.sandbox import Sandbox
 from tests.mail import SmtpServer
 from tests.e2e.billing_flow import (invoices_of, order_codes, preview, redeem, report_exam,
                                     run_billing, take_exam, wait_billable, wait_until)
+from tests.e2e.checks import error_of
 
 NOW = "2027-01-15T15:00:00+00:00"
 YEAR = "2026-27"
@@ -39,13 +40,6 @@ def portal(portal):
     portal.academic_year = YEAR  # the frozen clock's year, whenever the tests run
     portal.set_fees(EXAM_FEE, REMOTE_FEE)
     return portal
-
-
-def error_of(response, status):
-    assert response.status_code == status, response.text
-    body = response.json()
-    assert set(body) == {"error"} and body["error"]["message"]
-    return body["error"]
 
 
 def test_an_exam_taken_with_a_voucher_is_billed_once_never_the_unused_codes(portal, smtp):

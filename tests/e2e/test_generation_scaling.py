@@ -6,7 +6,6 @@ chunks are made in two rounds and the kill lands between them, with chunks in fl
 """
 import csv
 import io
-import time
 
 import pytest
 
@@ -15,6 +14,7 @@ from scripts.sandbox import Sandbox
 from services.vouchers.generation import chunk_sizes
 from tests.e2e import service_db
 from tests.e2e.vouchers_db import count_codes_of_order
+from tests.e2e.checks import wait_for
 
 DATABASE = "postgresql"
 VOUCHER_WORKERS = 2
@@ -26,14 +26,6 @@ def system_env(tmp_path_factory):
     with Sandbox(DATABASE, data_dir=tmp_path_factory.mktemp("system")) as env:
         env["VOUCHER_CHUNK_PREFETCH"] = "1"
         yield env
-
-
-def wait_for(predicate, timeout=60, interval=0.05):
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {timeout}s")
-        time.sleep(interval)
 
 
 def chunk_workers(system_env, order_id):

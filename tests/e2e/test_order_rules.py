@@ -16,22 +16,7 @@ from services.common.academic_year import AcademicYear
 from services.common.clock import Clock
 from tests.e2e import service_db
 from tests.e2e.portal import TERMS_VERSION
-
-
-def error_of(response, status):
-    assert response.status_code == status, response.text
-    return response.json()["error"]
-
-
-def wait_for(predicate, timeout=20, interval=0.05):
-    deadline = time.monotonic() + timeout
-    while True:
-        found = predicate()
-        if found:
-            return found
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {timeout}s")
-        time.sleep(interval)
+from tests.e2e.checks import error_of, wait_for
 
 
 def history(portal, account, organization_id, **params):

@@ -4,7 +4,6 @@ the races again on PostgreSQL).
 """
 import concurrent.futures
 import threading
-import time
 import uuid
 
 import pytest
@@ -14,25 +13,9 @@ from services.common.clock import Clock
 from services.vouchers.codes import ALPHABET, normalize
 from services.vouchers.redemption import FAILURE_LIMIT, complete_by
 from tests.e2e import service_db
+from tests.e2e.checks import error_of, wait_for
 
 STUDENT = {"id": "S-100", "name": "Ada Lovelace", "email": "ada@example.org"}
-
-
-def error_of(response, status):
-    assert response.status_code == status, response.text
-    assert "Traceback" not in response.text
-    return response.json()["error"]
-
-
-def wait_for(predicate, timeout=20, interval=0.05):
-    deadline = time.monotonic() + timeout
-    while True:
-        found = predicate()
-        if found:
-            return found
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {timeout}s")
-        time.sleep(interval)
 
 
 def order_with_codes(portal, quantity=5, **fields):

@@ -4,14 +4,7 @@ import io
 import time
 
 from tests.e2e.vouchers_db import count_codes_of_order
-
-
-def wait_for(predicate, timeout=60, interval=0.05):
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {timeout}s")
-        time.sleep(interval)
+from tests.e2e.checks import wait_for
 
 
 def test_stopped_service_gives_503_within_the_timeout_then_recovers(system, portal):

@@ -6,7 +6,6 @@ The buyer watches each code go unused -> redeemed -> used / cancelled / expired;
 runs once whoever asks (operations, twice at once, or the timer of every replica).
 """
 import concurrent.futures
-import time
 import uuid
 from datetime import datetime, timedelta
 from datetime import time as daytime
@@ -20,6 +19,7 @@ from services.vouchers.codes import normalize
 from services.vouchers.redemption import complete_by
 from tests.e2e import service_db
 from tests.e2e.portal import Portal
+from tests.e2e.checks import error_of, wait_for
 
 NEW_YORK = ZoneInfo("America/New_York")
 YEAR = Clock().academic_year()              # the real current academic year
@@ -43,11 +43,6 @@ def system_env(tmp_path_factory):
         yield env
 
 
-def error_of(response, status):
-    assert response.status_code == status, response.text
-    return response.json()["error"]
-
-
 def restart_vouchers(system, now, check_seconds):
     """The vouchers process again, with another "now" (and timer interval)."""
     system.env["CLEP_CLOCK_NOW"] = now
@@ -55,14 +50,6 @@ def restart_vouchers(system, now, check_seconds):
     system.stop_process("vouchers-1")
     system.start_process("vouchers-1")
     system.wait_healthy(timeout=60)
-
-
-def wait_for(predicate, timeout=20):
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {timeout}s")
-        time.sleep(0.1)
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,24 @@
+"""What end-to-end tests check again and again: the API's error shape, and waiting for
+something the system does in the background."""
+import time
+
+
+def error_of(response, status):
+    """The `error` of an error response, after checking its status and shape (API.md)."""
+    assert response.status_code == status, response.text
+    assert "Traceback" not in response.text
+    body = response.json()
+    assert set(body) == {"error"} and body["error"]["code"] and body["error"]["message"]
+    return body["error"]
+
+
+def wait_for(predicate, timeout=60, interval=0.05, message=None):
+    """Poll `predicate` until it returns something truthy, and return that."""
+    deadline = time.monotonic() + timeout
+    while True:
+        found = predicate()
+        if found:
+            return found
+        if time.monotonic() > deadline:
+            raise AssertionError(message or "condition not met within {}s".format(timeout))
+        time.sleep(interval)
