@@ -6,15 +6,11 @@ import io
 import time
 import uuid
 
+from tests.e2e.checks import wait_for
+
 
 def wait_until(condition, message, timeout=30):
-    deadline = time.monotonic() + timeout
-    while True:
-        result = condition()
-        if result:
-            return result
-        assert time.monotonic() < deadline, message
-        time.sleep(0.1)
+    return wait_for(condition, timeout=timeout, interval=0.1, message=message)
 
 
 def order_codes(portal, account, organization_id, quantity, **fields):

@@ -3,7 +3,6 @@ export the scores of their own organizations, and every look is on the record
 (issue 5; DESIGN.md, "Scores"; API.md, "Partner systems" and "Scores and invoices")."""
 import csv
 import io
-import time
 import uuid
 from datetime import datetime, timedelta, timezone
 
@@ -12,6 +11,7 @@ from nameko.standalone.events import event_dispatcher
 
 from services.common.academic_year import AcademicYear
 from services.common.clock import Clock
+from tests.e2e.checks import error_of, wait_for
 
 FORMULA = '=HYPERLINK("http://x","y")'
 
@@ -51,15 +51,11 @@ def used_codes(portal, account, organization_id, order_id):
 
 
 def wait_until(condition, message, timeout=15):
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, message
-        time.sleep(0.1)
+    return wait_for(condition, timeout=timeout, interval=0.1, message=message)
 
 
 def error_code(response, status):
-    assert response.status_code == status, response.text
-    return response.json()["error"]["code"]
+    return error_of(response, status)["code"]
 
 
 @pytest.fixture
