@@ -7,7 +7,7 @@ from gateway.http import json_response
 from gateway.routing import route
 from gateway.schemas import scores as s
 
-SCORES_CSV_PAGE = 2000  # rows per RPC: about 1.6 MB of objects in the gateway per page
+SCORES_CSV_PAGE = 3500  # rows per RPC: about 2.8 MB of objects in the gateway per page
 
 
 class ScoreRoutes:
