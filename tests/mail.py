@@ -17,18 +17,14 @@ import time
 from email import message_from_bytes, policy
 from pathlib import Path
 
-def _free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
+from scripts.sandbox import free_port
 
 class SmtpServer:
     host = "127.0.0.1"
 
     def __init__(self, directory=None):
         """`directory`: where the Maildir goes (default: a temporary one, removed after)."""
-        self.port = _free_port()  # chosen now: a test may configure it before starting
+        self.port = free_port()  # chosen now: a test may configure it before starting
         self._dir = None if directory else tempfile.TemporaryDirectory(prefix="test-smtp-")
         self.maildir = str(Path(directory or self._dir.name, "maildir"))  # made by the server
         self._process = None

@@ -1,8 +1,7 @@
 """Billing runs (operations), invoices in the portal, and invoice CSV downloads."""
 from nameko.rpc import ServiceProxy
-from werkzeug.wrappers import Response
 
-from gateway.csv_stream import csv_lines
+from gateway.csv_stream import csv_response
 from gateway.http import json_response
 from gateway.routing import route
 from gateway.rpc import TimedRpc, TimedServiceProxy
@@ -53,12 +52,6 @@ def invoice_csv_rows(invoice):
     return rows
 
 
-def csv_download(header, rows, filename):
-    return Response(csv_lines(header, [rows]), mimetype="text/csv",
-                    headers={"Content-Disposition": 'attachment; filename="{}"'.format(filename),
-                             "Cache-Control": "no-store"})
-
-
 class BillingRoutes:
     billing_runs = LongBillingRpc("billing")
 
@@ -98,7 +91,7 @@ class BillingRoutes:
                  usd(invoice["total_cents"]), invoice["billing_contact"]["name"],
                  invoice["billing_contact"]["email"], invoice["emailed_at"]]
                 for invoice in view["invoices"]]
-        return csv_download(PERIOD_CSV_HEADER, rows, "clep-invoices-{}.csv".format(period))
+        return csv_response(PERIOD_CSV_HEADER, [rows], "clep-invoices-{}.csv".format(period))
 
     @route("GET", "/api/organizations/<int:org_id>/invoices", auth="session", tag="billing",
            query=s.InvoicesQuery, response=s.InvoicesOut, errors=(400, 401, 403, 404, 409),
@@ -122,5 +115,5 @@ class BillingRoutes:
     def invoice_csv(self, call, org_id, invoice_id):
         self.access.authorize(call.token, org_id, "read")
         invoice = self.billing.get_invoice(org_id, invoice_id)
-        return csv_download(INVOICE_CSV_HEADER, invoice_csv_rows(invoice),
+        return csv_response(INVOICE_CSV_HEADER, [invoice_csv_rows(invoice)],
                             "clep-invoice-{}.csv".format(invoice_id))

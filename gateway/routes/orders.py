@@ -1,9 +1,8 @@
 """Fees, orders, the vouchers of an order, and operations' voucher admin (legacy codes,
 the June 30 close)."""
 import eventlet
-from werkzeug.wrappers import Response
 
-from gateway.csv_stream import csv_lines
+from gateway.csv_stream import csv_response, prefetched_pages
 from gateway.http import json_response
 from gateway.routing import load, read_json, route
 from gateway.schemas import orders as s
@@ -97,45 +96,23 @@ class OrderRoutes:
     def vouchers_csv(self, call, org_id, order_id):
         self._authorize(call, org_id)
         vouchers = self.vouchers
-
-        def fetch(after):  # in its own greenthread: hand errors back instead of raising
-            try:
-                return vouchers.csv_page(org_id, order_id, after, CSV_PAGE), None
-            except Exception as error:
-                return None, error
-
-        # the first page is asked for while orders says whether the order is fulfilled
-        upcoming = eventlet.spawn(fetch, None)
-        order, status_error = None, None
+        # the first page is asked for while orders says whether the order is fulfilled;
+        # the order's answer (not found, still generating) comes first
+        first_page = eventlet.spawn(vouchers.csv_page, org_id, order_id, None, CSV_PAGE)
         try:
-            order = self.orders.get_order(org_id, order_id)
-        except Exception as error:
-            status_error = error
-        first, page_error = upcoming.wait()
-        if status_error is not None:
-            raise status_error
-        if order["status"] != "fulfilled":
-            raise Conflict("vouchers_generating",
-                           "The vouchers are still being generated; try again shortly.")
-        if page_error is not None:
-            raise page_error
+            if self.orders.get_order(org_id, order_id)["status"] != "fulfilled":
+                raise Conflict("vouchers_generating",
+                               "The vouchers are still being generated; try again shortly.")
+        except Exception:
+            first_page.kill()
+            raise
+        first = first_page.wait()
 
-        def pages():  # runs after this worker has finished: keep to its own RPCs
-            page = first
-            while True:
-                # the next page is on its way while this one is written out
-                upcoming = eventlet.spawn(fetch, page["next_after"]) \
-                    if page["next_after"] is not None else None
-                yield csv_rows(page)
-                if upcoming is None:
-                    return
-                page, error = upcoming.wait()
-                if error is not None:
-                    raise error
-
-        disposition = 'attachment; filename="clep-vouchers-order-{}.csv"'.format(order_id)
-        return Response(csv_lines(VOUCHER_CSV_HEADER, pages()), mimetype="text/csv",
-                        headers={"Content-Disposition": disposition, "Cache-Control": "no-store"})
+        # the rest is read after this worker has finished: keep to its own RPCs
+        pages = prefetched_pages(first, lambda after: vouchers.csv_page(
+            org_id, order_id, after, CSV_PAGE))
+        return csv_response(VOUCHER_CSV_HEADER, map(csv_rows, pages),
+                            "clep-vouchers-order-{}.csv".format(order_id))
 
     @route("GET", "/api/organizations/<int:org_id>/orders/<int:order_id>/vouchers",
            auth="session", tag="orders", query=s.VoucherUsageQuery, response=s.VoucherUsageOut,

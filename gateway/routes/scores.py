@@ -1,8 +1,6 @@
 """Exam results from the testing system, score reports, and the record of who looked."""
-import eventlet
-from werkzeug.wrappers import Response
 
-from gateway.csv_stream import csv_lines
+from gateway.csv_stream import csv_response, prefetched_pages
 from gateway.http import json_response
 from gateway.routing import route
 from gateway.schemas import scores as s
@@ -46,22 +44,11 @@ class ScoreRoutes:
         first = self.scores.begin_export(principal, year, exam, SCORES_CSV_PAGE)
         year, scores = first["academic_year"], self.scores
 
-        def pages():  # runs after this worker has finished: keep to its own RPCs
-            page = first
-            while True:
-                # ask for the next page while this one is written out: the scores service
-                # reads while the gateway formats (at most two pages held at once)
-                upcoming = None if page["next_after"] is None else eventlet.spawn(
-                    scores.export_page, org_id, year, exam, page["next_after"],
-                    SCORES_CSV_PAGE)
-                yield page["rows"]
-                if upcoming is None:
-                    return
-                page = upcoming.wait()
-
-        disposition = 'attachment; filename="clep-scores-{}-{}.csv"'.format(org_id, year)
-        return Response(csv_lines(first["columns"], pages()), mimetype="text/csv",
-                        headers={"Content-Disposition": disposition, "Cache-Control": "no-store"})
+        # the rest is read after this worker has finished: keep to its own RPCs
+        pages = prefetched_pages(first, lambda after: scores.export_page(
+            org_id, year, exam, after, SCORES_CSV_PAGE))
+        return csv_response(first["columns"], (page["rows"] for page in pages),
+                            "clep-scores-{}-{}.csv".format(org_id, year))
 
     @route("GET", "/api/admin/score-access-log", auth="operations", tag="operations",
            query=s.ScoreAccessLogQuery, response=s.ScoreAccessLogOut, errors=(400, 401, 403),

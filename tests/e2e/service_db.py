@@ -33,3 +33,10 @@ def events(system_env, service, event_type):
     return [json.loads(payload) for (payload,) in rows(
         system_env, service, "SELECT payload FROM outbox WHERE event_type = :t ORDER BY id",
         t=event_type)]
+
+
+def count_codes_of_order(system_env, order_id):
+    """How many codes of an order the vouchers service has stored so far."""
+    return scalar(system_env, "vouchers",
+                  "SELECT count(*) FROM vouchers JOIN voucher_batches b ON b.id = vouchers.batch_id"
+                  " WHERE b.order_id = :order_id", order_id=order_id)

@@ -13,7 +13,6 @@ from scripts.sandbox import Sandbox
 
 from services.vouchers.generation import chunk_sizes
 from tests.e2e import service_db
-from tests.e2e.vouchers_db import count_codes_of_order
 from tests.e2e.checks import wait_for
 
 DATABASE = "postgresql"
@@ -61,7 +60,7 @@ def test_killing_one_of_two_processes_mid_order_still_makes_exactly_the_quantity
     portal.set_fees()
     account, school = portal.coordinator_of()
     order = portal.place_order(account, school["id"], quantity=10_000).json()
-    made = lambda: count_codes_of_order(system_env, order["id"])  # noqa: E731
+    made = lambda: service_db.count_codes_of_order(system_env, order["id"])  # noqa: E731
     wait_for(lambda: made() > 0, interval=0.002)  # the first chunk is in
     system.kill_process("vouchers-1")
     at_kill = made()

@@ -3,7 +3,7 @@ import csv
 import io
 import time
 
-from tests.e2e.vouchers_db import count_codes_of_order
+from tests.e2e.service_db import count_codes_of_order
 from tests.e2e.checks import wait_for
 
 
