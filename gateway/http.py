@@ -1,24 +1,47 @@
-"""nameko's HTTP entrypoint, speaking the API's JSON errors for every failure.
+"""nameko's HTTP entrypoint for the API and the portal: one web server for both.
 
 Unknown routes and wrong methods (answered by the WSGI app before any entrypoint runs)
-and every exception an entrypoint raises come back as `{"error": {...}}`; an unexpected
-exception is logged and answered with a plain 500, never with a traceback.
+and every exception an entrypoint raises come back as `{"error": {...}}` under /api (as an
+HTML page elsewhere); an unexpected exception is logged and answered with a plain 500,
+never with a traceback. The server also serves the portal's static files and puts the
+security headers (CSP and the rest) on every response, whoever made it. Every `@http` of
+the gateway must use `api` (this server): a second nameko server would share the port.
 """
 import json
 import logging
+from pathlib import Path
 
 from nameko.web.handlers import HttpRequestHandler
 from nameko.web.server import WebServer, WsgiApp
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound, RequestEntityTooLarge
+from werkzeug.middleware.shared_data import SharedDataMiddleware
 from werkzeug.routing import IntegerConverter, Map
 from werkzeug.wrappers import Request, Response
 
 from gateway.errors import error_response, response_for
+from gateway.portal.render import STATIC_DIR, error_page
 from services.common.errors import ClepError
 
 log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 2 * 1024 * 1024
+STATIC_CACHE_SECONDS = 7 * 24 * 3600  # asset URLs carry a content hash (render.asset_url)
+
+# No inline script or style anywhere: the portal's script and stylesheet are files of ours.
+CONTENT_SECURITY_POLICY = "; ".join([
+    "default-src 'self'", "script-src 'self'", "style-src 'self'", "img-src 'self' data:",
+    "connect-src 'self'", "form-action 'self'", "frame-ancestors 'none'", "base-uri 'none'",
+    "object-src 'none'"])
+SECURITY_HEADERS = (
+    ("Content-Security-Policy", CONTENT_SECURITY_POLICY),
+    ("X-Content-Type-Options", "nosniff"),
+    ("X-Frame-Options", "DENY"),
+    ("Referrer-Policy", "same-origin"),
+)
+
+
+def is_api_path(path):
+    return path.startswith("/api/") or path == "/api" or path.startswith("/health")
 
 
 def http_error_response(exc):
@@ -39,6 +62,8 @@ class JsonWsgiApp(WsgiApp):
         try:
             provider, values = adapter.match()
         except HTTPException as exc:
+            if not is_api_path(environ.get("PATH_INFO", "")):
+                return error_page(exc.code or 400)(environ, start_response)
             return http_error_response(exc)(environ, start_response)
         request = Request(environ, shallow=True)
         request.max_content_length = MAX_BODY_BYTES
@@ -63,13 +88,27 @@ class ApiServer(WebServer):
         return url_map
 
     def get_wsgi_app(self):
-        return JsonWsgiApp(self)
+        static = SharedDataMiddleware(JsonWsgiApp(self), {"/static": str(STATIC_DIR)},
+                                      cache_timeout=STATIC_CACHE_SECONDS)
+        return with_security_headers(static)
 
     def get_wsgi_server(self, sock, wsgi_app, **kwargs):
         server = super().get_wsgi_server(sock, wsgi_app, **kwargs)
         # an idle keep-alive connection must not hold up a graceful stop for long
         server.socket_timeout = 30
         return server
+
+
+def with_security_headers(app):
+    """WSGI middleware: the security headers on every response that lacks them."""
+    def app_with_headers(environ, start_response):
+        def start(status, headers, exc_info=None):
+            present = {name.lower() for name, _ in headers}
+            headers = list(headers) + [header for header in SECURITY_HEADERS
+                                       if header[0].lower() not in present]
+            return start_response(status, headers, exc_info)
+        return app(environ, start)
+    return app_with_headers
 
 
 class ApiHandler(HttpRequestHandler):

@@ -2,7 +2,9 @@
 
 A handler receives a `Call`: the parsed body and query, the path values, and the caller's
 bearer token. Authentication by static token (operations, partner) happens here; session
-tokens are checked by the access service, which owns sessions.
+tokens are checked by the access service, which owns sessions. A session route also
+takes the portal's session cookie instead of a bearer token (so the portal's downloads and
+its script use the same routes), with the CSRF checks when the request changes something.
 """
 import functools
 import json
@@ -12,6 +14,7 @@ from dataclasses import dataclass, field
 
 from marshmallow import ValidationError
 
+from gateway.browser_session import SAFE_METHODS, check_csrf, session_cookie
 from gateway.http import api
 from services.common.errors import Forbidden, InvalidInput, NotAuthenticated
 
@@ -60,7 +63,7 @@ def route(method, path, *, auth, summary, tag, body=None, query=None, response=N
         def entrypoint(self, request, **path_values):
             call = Call(request=request)
             if auth != "none":
-                call.token = bearer_token(request)
+                call.token = caller_token(request, auth)
                 check_token_kind(self.config, auth, call.token)
             if body is not None:
                 call.body = load(body(), read_json(request))
@@ -69,6 +72,16 @@ def route(method, path, *, auth, summary, tag, body=None, query=None, response=N
             return handler(self, call, **path_values)
         return api(method, path)(entrypoint)
     return decorate
+
+
+def caller_token(request, auth):
+    """The bearer token; for session routes, failing that, the browser's session cookie."""
+    cookie = session_cookie(request) if auth == "session" else None
+    if cookie and "Authorization" not in request.headers:
+        if request.method not in SAFE_METHODS:
+            check_csrf(request, cookie)
+        return cookie
+    return bearer_token(request)
 
 
 def bearer_token(request):

@@ -1,10 +1,16 @@
-"""The HTTP gateway: authentication, input validation, HTTP <-> RPC, OpenAPI.
+"""The HTTP gateway: the JSON API and the coordinators' web portal, on one address.
 
-Each route is one method (in gateway/routes/, one module per area): parse and check the
-input, ask the owning service, shape the answer. Business rules live in the services.
+Each API route is one method (in gateway/routes/, one module per area): parse and check
+the input, ask the owning service, shape the answer. Each portal page is one method too
+(in gateway/portal/): the same schemas and RPCs, answered as HTML. Business rules live in
+the services.
 """
 from nameko.dependency_providers import Config
 
+from gateway.portal.account_pages import AccountPages
+from gateway.portal.order_pages import OrderPages
+from gateway.portal.organization_pages import OrganizationPages
+from gateway.portal.report_pages import ReportPages
 from gateway.routes.access import AccessRoutes
 from gateway.routes.accounts import AccountRoutes
 from gateway.routes.billing import BillingRoutes
@@ -16,7 +22,8 @@ from gateway.rpc import TimedRpc
 
 
 class GatewayService(SystemRoutes, AccountRoutes, AccessRoutes, OrderRoutes, ScoreRoutes,
-                     PartnerRoutes, BillingRoutes):
+                     PartnerRoutes, BillingRoutes,
+                     AccountPages, OrganizationPages, OrderPages, ReportPages):
     name = "gateway"
 
     config = Config()

@@ -98,6 +98,15 @@ def validate_order_request(request, today):
     return expiration
 
 
+def review_order(session, clock, organization, request):
+    """The quote for `request`, checked as place_order checks it (the terms aside): what the
+    review step before placing shows."""
+    terms_version = BULK_PURCHASE_TERMS["version"]
+    expiration = validate_order_request(dict(request, terms_version=terms_version),
+                                        clock.today())
+    return dict(quote(session, clock, organization), expiration_date=expiration.isoformat())
+
+
 def place_order(work, clock, principal, idempotency_key, request):
     """Returns (order, created). Emits `order_placed` in the same transaction."""
     session = work.session

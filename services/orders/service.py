@@ -6,11 +6,13 @@ consumes `vouchers_generated` and `voucher_chunk_generated` (vouchers), `profile
 """
 import logging
 
+from nameko.dependency_providers import Config
 from nameko.rpc import rpc
 from sqlalchemy.exc import IntegrityError
 
 from services.common.academic_year import AcademicYear
 from services.common.clock import ClockProvider
+from services.common.config import public_url
 from services.common.database import Database
 from services.common.events import consumes
 from services.common.mailer import MailerProvider
@@ -29,6 +31,7 @@ class OrdersService:
     db = Database("orders")
     clock = ClockProvider()
     mailer = MailerProvider()
+    config = Config()
 
     @rpc
     def health(self):
@@ -52,6 +55,15 @@ class OrdersService:
         """This year's fees and expiration limits for an order by `organization`."""
         with self.db.reader() as session:
             return ordering.quote(session, self.clock, organization)
+
+    @rpc
+    def review_order(self, organization, request):
+        """An order as it would be placed now, checked by the same rules as `place_order`
+        (all but the terms, accepted after the review): the quote with the order's
+        expiration date, or `invalid_input` naming each field that is wrong. Places
+        nothing."""
+        with self.db.reader() as session:
+            return ordering.review_order(session, self.clock, organization, request)
 
     @rpc
     def place_order(self, principal, idempotency_key, request):
@@ -105,7 +117,8 @@ class OrdersService:
             if order is None:
                 raise LookupError("confirmation for unknown order {}".format(event["id"]))
             contact = work.session.get(OrganizationContact, order.organization_id)
-            recipients, subject, body = order_confirmation(order, contact)
+            recipients, subject, body = order_confirmation(order, contact,
+                                                           public_url(self.config))
         try:  # after the commit: mail may yield (SMTP), never inside a unit of work
             self.mailer.send(recipients, subject, body)
         except Exception:

@@ -1,0 +1,144 @@
+"""An organization in the portal: the menu bar every tab shares (organization switcher,
+academic year selector, tabs), the profile, and the Summary tab."""
+import eventlet
+
+from gateway.portal.forms import checked, errors_of, nested, typed
+from gateway.portal.pages import page, redirect
+from gateway.portal.render import render
+from gateway.schemas import access as access_schemas
+from services.common.academic_year import AcademicYear
+from services.common.errors import ClepError, InvalidInput
+
+YEARS_SHOWN = 5  # the current academic year and the four before it, as the FAQ promises
+TABS = {"summary": "", "orders": "/orders", "scores": "/scores", "invoices": "/invoices",
+        "profile": "/profile"}
+CONTACT_FIELDS = ("name", "email", "phone")
+PROFILE_FIELDS = tuple("{}.{}".format(group, field)
+                       for group in ("coordinator", "second_contact", "billing_contact")
+                       for field in CONTACT_FIELDS) + ("second_contact.role",)
+PROFILE_LABELS = {
+    "coordinator.name": "the coordinator's name", "coordinator.email": "the coordinator's email",
+    "coordinator.phone": "the coordinator's phone number",
+    "second_contact.role": "whether this is the principal or the alternate coordinator",
+    "second_contact.name": "their name", "second_contact.email": "their email",
+    "second_contact.phone": "their phone number",
+    "billing_contact.name": "the billing contact's name",
+    "billing_contact.email": "the billing contact's email",
+    "billing_contact.phone": "the billing contact's phone number"}
+
+
+def academic_years(current):
+    return [str(current.previous(back)) for back in range(YEARS_SHOWN)]
+
+
+def chosen_year(visit, current):
+    """The academic year asked for in the query, if the portal shows it; else the current."""
+    years = academic_years(current)
+    asked = visit.query.get("academic_year", "")
+    return asked if asked in years else years[0]
+
+
+def tab_url(org_id, tab, year=None):
+    url = "/organizations/{}{}".format(org_id, TABS[tab])
+    return url + ("?academic_year=" + year if year else "")
+
+
+def profile_values(profile):
+    """The profile as the form's flat field values."""
+    values = {}
+    for group in ("coordinator", "second_contact", "billing_contact"):
+        for field, value in (profile.get(group) or {}).items():
+            if value is not None and field != "same_as_coordinator":
+                values["{}.{}".format(group, field)] = value
+    return values
+
+
+def profile_from_form(form):
+    data = nested(typed(form, PROFILE_FIELDS))
+    same = form.get("billing_contact.same_as_coordinator") == "yes"
+    billing = data.get("billing_contact", {}) if not same else {}
+    data["billing_contact"] = dict(billing, same_as_coordinator=same)
+    data.setdefault("coordinator", {})
+    data.setdefault("second_contact", {})
+    return data
+
+
+class OrganizationPages:
+
+    def _organization(self, visit, org_id, need="read", require_profile=True):
+        """The menu bar's context: the account and its organizations (from `me`) and this
+        organization as `authorize` allows it (asked at the same time)."""
+        me = eventlet.spawn(self.access.me, visit.token)
+        try:
+            principal = self.access.authorize(visit.token, org_id, need, require_profile)
+        except BaseException:
+            me.kill()
+            raise
+        me = me.wait()
+        current = AcademicYear.parse(principal["academic_year"])
+        year = chosen_year(visit, current)
+        return {"account": me, "csrf": visit.csrf, "organizations": me["organizations"],
+                "org": principal["organization"], "access": principal["access"],
+                "principal": principal, "current_year": str(current), "year": year,
+                "years": academic_years(current), "is_current_year": year == str(current),
+                "tab_url": tab_url, "here": visit.here}
+
+    @page("GET", "/switch-organization")
+    def switch_organization(self, visit):
+        """The organization switcher's form: the same tab and year of another organization."""
+        tab = visit.query.get("tab", "summary")
+        try:
+            org_id = int(visit.query.get("organization", ""))
+        except ValueError:
+            return redirect("/")
+        year = visit.query.get("academic_year") or None
+        return redirect(tab_url(org_id, tab if tab in TABS else "summary", year))
+
+    # the profile
+
+    def _profile_page(self, visit, org_id, values=None, errors=None, same=None):
+        context = self._organization(visit, org_id, require_profile=False)
+        profile = self.access.get_profile(visit.token, org_id)
+        if values is None:
+            values = profile_values(profile)
+            same = profile["billing_contact"].get("same_as_coordinator")
+        return render("profile.html", status=400 if errors else 200, tab="profile",
+                      title="Organization profile", profile=profile, values=values,
+                      errors=errors or {}, same_as_coordinator=same,
+                      saved=visit.query.get("saved") == "1", **context)
+
+    @page("GET", "/organizations/<int:org_id>/profile")
+    def profile_page(self, visit, org_id):
+        return self._profile_page(visit, org_id)
+
+    @page("POST", "/organizations/<int:org_id>/profile")
+    def save_profile(self, visit, org_id):
+        data = profile_from_form(visit.form)
+        try:
+            profile = checked(access_schemas.ProfileIn(), data, PROFILE_LABELS)
+            self.access.update_profile(visit.token, org_id, profile)
+        except InvalidInput as refusal:
+            return self._profile_page(
+                visit, org_id, values=typed(visit.form, PROFILE_FIELDS),
+                errors=errors_of(refusal, "coordinator.name", PROFILE_LABELS),
+                same=data["billing_contact"]["same_as_coordinator"])
+        return redirect("/organizations/{}/profile?saved=1".format(org_id))
+
+    # the Summary tab
+
+    @page("GET", "/organizations/<int:org_id>")
+    def summary_page(self, visit, org_id):
+        context = self._organization(visit, org_id)
+        year = context["year"]
+        pool = eventlet.GreenPool()
+        quote = pool.spawn(self.orders.quote, context["org"])
+        orders = pool.spawn(self.orders.list_orders, org_id, year)
+        vouchers = pool.spawn(self.vouchers.usage_summary, org_id, year)
+        try:
+            fees = quote.wait()
+        except ClepError as refusal:  # fees of the year not set yet: the page says so
+            fees = {"unavailable": refusal.message}
+        return render("summary.html", tab="summary", title="Summary", quote=fees,
+                      orders=orders.wait(), vouchers=vouchers.wait(),
+                      can_order=context["access"] == "manage" and context["is_current_year"],
+                      **context)

@@ -1,0 +1,107 @@
+// Progressive enhancement of the portal's pages; everything works without it.
+// Expandable rows open in place, order statuses update themselves while codes are being
+// made, an order form submits once, and the error summary takes the focus.
+(function () {
+  "use strict";
+
+  function expandableRows() {
+    document.querySelectorAll("button.expander[aria-controls]").forEach(function (button) {
+      button.addEventListener("click", function (event) {
+        event.preventDefault();
+        var region = document.getElementById(button.getAttribute("aria-controls"));
+        var open = button.getAttribute("aria-expanded") !== "true";
+        button.setAttribute("aria-expanded", open ? "true" : "false");
+        region.hidden = !open;
+        if (open && button.dataset.summaryUrl && !region.dataset.loaded) {
+          loadSummary(button.dataset.summaryUrl, region);
+        }
+      });
+    });
+  }
+
+  // The order's own page holds its summary; the row shows that part of it.
+  function loadSummary(url, region) {
+    var cell = region.querySelector("td");
+    cell.textContent = "Loading…";
+    fetch(url, { credentials: "same-origin" }).then(function (response) {
+      return response.text();
+    }).then(function (html) {
+      var page = new DOMParser().parseFromString(html, "text/html");
+      var summary = page.getElementById("order-summary");
+      if (!summary) { throw new Error("no summary"); }
+      summary.querySelectorAll("input[name=return_to]").forEach(function (input) {
+        input.value = location.pathname + location.search;
+      });
+      cell.replaceChildren.apply(cell, Array.from(summary.childNodes));
+      region.dataset.loaded = "true";
+    }).catch(function () {
+      cell.textContent = "The order's summary could not be loaded. Reload the page to try again.";
+    });
+  }
+
+  function pollOrderStatuses() {
+    var table = document.querySelector("[data-poll-orders]");
+    if (!table) { return; }
+    var url = table.getAttribute("data-poll-orders");
+    function poll() {
+      fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
+        .then(function (response) { return response.ok ? response.json() : null; })
+        .then(function (answer) {
+          if (!answer) { return setTimeout(poll, 5000); }
+          var generating = 0;
+          answer.orders.forEach(function (order) {
+            var cell = document.querySelector('[data-order-status="' + order.id + '"]');
+            if (!cell) { return; }
+            if (order.status === "fulfilled" && !cell.classList.contains("status--fulfilled")) {
+              cell.textContent = "Fulfilled";
+              cell.className = "status status--fulfilled";
+              var region = document.getElementById("order-" + order.id + "-summary");
+              var button = document.querySelector('[aria-controls="order-' + order.id + '-summary"]');
+              if (region && button && region.dataset.loaded) {
+                delete region.dataset.loaded;
+                if (!region.hidden) { loadSummary(button.dataset.summaryUrl, region); }
+              }
+            }
+            if (order.status !== "fulfilled") { generating += 1; }
+          });
+          if (generating) { setTimeout(poll, 1500); }
+        })
+        .catch(function () { setTimeout(poll, 5000); });
+    }
+    setTimeout(poll, 1000);
+  }
+
+  // A second click while the first is on its way sends nothing more (the server also
+  // places one order per form, whatever arrives).
+  function submitOnce() {
+    document.querySelectorAll("form[data-submit-once]").forEach(function (form) {
+      form.addEventListener("submit", function (event) {
+        if (form.dataset.sent) { event.preventDefault(); return; }
+        form.dataset.sent = "true";
+      });
+    });
+  }
+
+  function billingContactToggle() {
+    document.querySelectorAll("[data-hidden-when-checked]").forEach(function (block) {
+      var box = document.getElementById(block.getAttribute("data-hidden-when-checked"));
+      if (!box) { return; }
+      function sync() { block.hidden = box.checked; }
+      box.addEventListener("change", sync);
+      sync();
+    });
+  }
+
+  function focusErrorSummary() {
+    var summary = document.querySelector("[data-focus]");
+    if (summary) { summary.focus(); }
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    expandableRows();
+    pollOrderStatuses();
+    submitOnce();
+    billingContactToggle();
+    focusErrorSummary();
+  });
+}());
