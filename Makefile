@@ -1,6 +1,7 @@
 # make venv | run | test | bench | clean
 # run/test/bench install and start what is missing (RabbitMQ with its management plugin,
-# PostgreSQL) through scripts/ensure_*.sh, which say what they did.
+# PostgreSQL, and for the browser tests Chromium) through scripts/ensure_*.sh, which say
+# what they did.
 SHELL := /bin/bash
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
@@ -26,6 +27,7 @@ run: venv
 test: venv
 	@bash scripts/ensure_rabbitmq.sh
 	@bash scripts/ensure_postgres.sh
+	@bash scripts/ensure_chromium.sh
 	$(VENV)/bin/pytest -q $(PYTEST_ARGS)
 
 bench: venv

@@ -69,9 +69,11 @@ class Sandbox:
         self._rabbit("PUT", "/vhosts/" + self.vhost)
         self._rabbit("PUT", f"/permissions/{self.vhost}/guest",
                      json={"configure": ".*", "write": ".*", "read": ".*"})
+        address = f"127.0.0.1:{free_port()}"
         self.env = {
             "AMQP_URI": AMQP_BASE + self.vhost,
-            "WEB_SERVER_ADDRESS": f"127.0.0.1:{free_port()}",
+            "WEB_SERVER_ADDRESS": address,
+            "CLEP_PUBLIC_URL": f"http://{address}",  # the links in the mail it sends
             "CLEP_DATA_DIR": self.data_dir,
             "CLEP_OPERATIONS_TOKEN": secrets.token_urlsafe(24),
             "CLEP_PARTNER_TOKEN": secrets.token_urlsafe(24),

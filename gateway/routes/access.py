@@ -9,15 +9,18 @@ from gateway.schemas.common import AcademicYearIn
 class AccessRoutes:
     @route("GET", "/api/organizations", auth="session", tag="access", query=s.ZipQuery,
            response=s.OrganizationsOut, errors=(400, 401, 403),
-           summary="Organizations of a zip code, for the get-access page.")
+           summary="Organizations of a zip code, for the get-access page (before the "
+                   "portal terms too).")
     def organizations_in_zip(self, call):
-        self.access.authenticate(call.token)
+        # getting access comes before the terms (access code, then terms, then profile)
+        self.access.authenticate(call.token, require_terms=False)
         zip_code = call.query["zip"][:5]
         return json_response({"organizations": self.access.organizations_in_zip(zip_code)})
 
     @route("POST", "/api/access-codes/redemptions", auth="session", tag="access",
            body=s.RedemptionIn, response=s.RedemptionOut, status=201, errors=(400, 401, 403, 429),
-           summary="Get access for this academic year with zip, organization name and code.")
+           summary="Get access for this academic year with zip, organization name and code "
+                   "(before the portal terms too).")
     def redeem_access_code(self, call):
         body = call.body
         return json_response(self.access.redeem_access_code(
@@ -26,13 +29,15 @@ class AccessRoutes:
     @route("POST", "/api/access-code-requests", auth="session", tag="access",
            body=s.AccessCodeRequestIn, response=s.AccessCodeRequestAccepted, status=202,
            errors=(400, 401, 403, 429),
-           summary="\"Don't have an access code\": a coordinator's or alternate's request "
-                   "goes to operations; anyone else's to the coordinator on file.")
+           summary="\"Don't have an access code\" (before the portal terms too): a "
+                   "coordinator's or alternate's request goes to operations; anyone else's "
+                   "to the coordinator on file.")
     def request_access_code(self, call):
         return json_response(self.access.request_access_code(call.token, call.body), 202)
 
     @route("GET", "/api/organizations/<int:org_id>/profile", auth="session", tag="access",
-           response=s.ProfileOut, errors=(401, 403, 404), summary="The organization's profile.")
+           response=s.ProfileOut, errors=(401, 403, 404),
+           summary="The organization's profile (after the portal terms).")
     def get_profile(self, call, org_id):
         return json_response(self.access.get_profile(call.token, org_id))
 

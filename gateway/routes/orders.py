@@ -24,6 +24,14 @@ def csv_rows(page):
             for code, status in zip(page["codes"], page["statuses"])]
 
 
+def order_request(loaded):
+    """An order body loaded by `OrderIn`, as the orders service takes it."""
+    request = dict(loaded)
+    if request.get("expiration_date") is not None:
+        request["expiration_date"] = request["expiration_date"].isoformat()
+    return request
+
+
 def with_links(order):
     order["vouchers_csv_url"] = "/api/organizations/{}/orders/{}/vouchers.csv".format(
         order["organization_id"], order["id"])
@@ -56,10 +64,7 @@ class OrderRoutes:
                                "Send an Idempotency-Key header (1 to 255 characters).",
                                fields={"Idempotency-Key": ["Required, at most 255 characters."]})
         principal = self._authorize(call, org_id, need="manage")
-        request = dict(call.body)
-        if request["expiration_date"] is not None:
-            request["expiration_date"] = request["expiration_date"].isoformat()
-        placed = self.orders.place_order(principal, key, request)
+        placed = self.orders.place_order(principal, key, order_request(call.body))
         return json_response(with_links(placed["order"]), 201 if placed["created"] else 200)
 
     @route("GET", "/api/organizations/<int:org_id>/orders", auth="session", tag="orders",
@@ -123,6 +128,16 @@ class OrderRoutes:
         query = call.query
         return json_response(self.vouchers.usage(org_id, order_id, query["status"],
                                                  query["page"], query["per_page"]))
+
+    @route("GET", "/api/organizations/<int:org_id>/voucher-summary", auth="session",
+           tag="orders", query=AcademicYearQuery, response=s.VoucherSummaryOut,
+           errors=(400, 401, 403, 404, 409),
+           summary="The organization's vouchers of one academic year (default: the current "
+                   "one): orders, codes ordered, and how many are unused, redeemed, used, "
+                   "cancelled, expired.")
+    def voucher_summary(self, call, org_id):
+        self._authorize(call, org_id)
+        return json_response(self.vouchers.usage_summary(org_id, call.query["academic_year"]))
 
     @route("PUT", "/api/admin/fees/<academic_year>", auth="operations", tag="operations",
            body=s.FeesIn, response=s.FeesOut, errors=(400, 401, 403),

@@ -67,6 +67,22 @@ class VoucherUsageOut(Schema):
     total = fields.Integer()
 
 
+class VoucherCountsOut(Schema):
+    unused = fields.Integer()
+    redeemed = fields.Integer()
+    used = fields.Integer()
+    cancelled = fields.Integer()
+    expired = fields.Integer()
+
+
+class VoucherSummaryOut(Schema):
+    academic_year = fields.String()
+    orders = fields.Integer(metadata={"description": "orders placed in the year"})
+    ordered = fields.Integer(metadata={"description": "codes of those orders and of legacy "
+                                                      "imports"})
+    counts = fields.Nested(VoucherCountsOut)
+
+
 class FeesIn(Schema):
     exam_fee_cents = StrictInteger(required=True, validate=validate.Range(min=0, max=1_000_000))
     remote_proctoring_fee_cents = StrictInteger(required=True,

@@ -8,6 +8,7 @@ modules; these methods only open the unit of work and send the mail after it com
 """
 import traceback
 
+from nameko.dependency_providers import Config
 from nameko.rpc import rpc
 
 from services.access import (accounts, audit, code_requests, notifications, org_import,
@@ -18,6 +19,7 @@ from services.access.profiles import profile_view, update_profile
 from services.access.terms import PORTAL_TERMS
 from services.common.academic_year import AcademicYear
 from services.common.clock import ClockProvider
+from services.common.config import public_url
 from services.common.database import Database
 from services.common.errors import InvalidInput
 from services.common.events import consumes
@@ -31,6 +33,7 @@ class AccessService:
     db = Database("access")
     clock = ClockProvider()
     mailer = MailerProvider()
+    config = Config()
 
     @rpc
     def health(self):
@@ -57,7 +60,8 @@ class AccessService:
 
     @rpc
     def authenticate(self, token, require_terms=True):
-        """The signed-in account (401 if none, 403 `terms_not_accepted` before the terms)."""
+        """The signed-in account (401 if none; 403 `terms_not_accepted` before the terms,
+        unless `require_terms` is False: the get-access page's lookup)."""
         with self.db.reader() as session:
             return accounts.account_view(
                 current_account(session, self.clock, token, require_terms))
@@ -131,14 +135,16 @@ class AccessService:
         with self.db.transaction() as work:
             issued, contact = organizations.issue_access_code(
                 work, self.clock, organization_id, year)
-        sent = bool(contact) and notifications.send_access_code(self.mailer, contact, issued)
+        sent = bool(contact) and notifications.send_access_code(
+            self.mailer, contact, issued, public_url(self.config))
         return dict(issued, emailed_to=contact if sent else None)
 
     @rpc
     def redeem_access_code(self, token, zip_code, organization_name, access_code):
-        """Access to an organization for the current year, when zip, name and code match."""
+        """Access to an organization for the current year, when zip, name and code match
+        (before the portal terms too: the code comes first, then the terms)."""
         with self.db.transaction() as work:
-            account = current_account(work.session, self.clock, token)
+            account = current_account(work.session, self.clock, token, require_terms=False)
             result, error = organizations.redeem_access_code(
                 work, self.clock, account, zip_code, organization_name, access_code)
         if error is not None:  # raised after the commit: the attempt and audit are kept
@@ -175,7 +181,8 @@ class AccessService:
         """The run's work item: issue and mail in batches; a run that cannot go on is marked
         failed (its year may be started again), a database that is away requeues it."""
         try:
-            yearly_run.carry_out(self.db, self.clock, self.mailer, event["run_id"])
+            yearly_run.carry_out(self.db, self.clock, self.mailer, event["run_id"],
+                                 public_url(self.config))
         except Exception as error:
             if yearly_run.is_transient(error):
                 raise  # requeued: the run goes on where it stopped
@@ -194,14 +201,15 @@ class AccessService:
     @rpc
     def request_access_code(self, token, data):
         """"Don't have an access code": returns {id, routed_to, status}; a request from
-        anyone but a coordinator or alternate is referred to the coordinator on file."""
+        anyone but a coordinator or alternate is referred to the coordinator on file.
+        Works before the portal terms are accepted, like redeeming a code."""
         with self.db.transaction() as work:
-            account = current_account(work.session, self.clock, token)
+            account = current_account(work.session, self.clock, token, require_terms=False)
             requester = accounts.account_view(account)
             request, referral = code_requests.create_request(work, self.clock, account, data)
         if referral:
             notifications.send_referral(self.mailer, referral, request["organization_name"],
-                                        requester, request["message"])
+                                        requester, request["message"], public_url(self.config))
         return {"id": request["id"], "routed_to": request["routed_to"],
                 "status": request["status"]}
 
@@ -221,7 +229,8 @@ class AccessService:
             issued, _contact = organizations.issue_access_code(
                 work, self.clock, request.organization_id, self.clock.academic_year())
             view = code_requests.request_view(request, account)
-        sent = notifications.send_access_code(self.mailer, account.email, issued)
+        sent = notifications.send_access_code(self.mailer, account.email, issued,
+                                              public_url(self.config))
         return dict(view, emailed_to=account.email if sent else None)
 
     @rpc

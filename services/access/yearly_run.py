@@ -114,8 +114,9 @@ def _due(session, year):
         .order_by(OrderingOrganization.organization_id)))
 
 
-def carry_out(store, clock, mailer, run_id):
-    """Issue and mail, a batch of organizations per unit of work; finish the run."""
+def carry_out(store, clock, mailer, run_id, portal_url):
+    """Issue and mail, a batch of organizations per unit of work; finish the run.
+    `portal_url` (PUBLIC_URL) is the base of the link in each mail."""
     with store.reader() as session:
         run = session.get(AccessCodeRun, run_id)
         if run is None or run.status != "running":
@@ -140,7 +141,7 @@ def carry_out(store, clock, mailer, run_id):
             if not contact:
                 outcomes.append((organization_id, "no_contact", None))
             else:
-                sent = send_access_code(mailer, contact, issued)
+                sent = send_access_code(mailer, contact, issued, portal_url)
                 outcomes.append((organization_id, "sent" if sent else "failed", contact))
         with store.transaction() as work:
             for organization_id, status, contact in outcomes:

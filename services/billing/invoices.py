@@ -133,7 +133,9 @@ def dollars(cents):
 
 
 def invoice_email(invoice, portal_url):
-    """(subject, body) of the invoice sent to the billing contact."""
+    """(subject, body) of the invoice sent to the billing contact; the link opens the
+    organization's invoices of the invoice's academic year in the portal (`portal_url`:
+    PUBLIC_URL)."""
     subject = "CLEP invoice {} for {} ({} to {})".format(
         invoice["id"], invoice["organization_name"] or "your organization",
         invoice["period_start"], invoice["period_end"])
@@ -159,7 +161,9 @@ def invoice_email(invoice, portal_url):
         "Total: {} for {:,} exam{}".format(dollars(invoice["total_cents"]), invoice["exams"],
                                           "" if invoice["exams"] == 1 else "s"),
         "",
-        "The invoice and its lines are in the portal ({}), under Invoices, and can be "
-        "downloaded as CSV.".format(portal_url),
+        "The invoice and its lines are in the portal, under Invoices, and can be "
+        "downloaded as CSV:",
+        "{}/organizations/{}/invoices?academic_year={}".format(
+            portal_url, invoice["organization_id"], invoice["academic_year"]),
     ])
     return subject, body

@@ -16,6 +16,7 @@ from services.billing import handlers, invoices, runs
 from services.billing.periods import Period, PeriodError, previous_period, runnable_period
 from services.common.academic_year import academic_year_from_input
 from services.common.clock import ClockProvider
+from services.common.config import public_url
 from services.common.database import Database
 from services.common.errors import InvalidInput
 from services.common.events import consumes
@@ -162,8 +163,7 @@ class BillingService:
             invoice = invoices.claim_email(work, int(event["invoice_id"]), self.clock.now())
         if invoice is None:
             return  # sent already (a redelivery, a replay)
-        subject, body = invoices.invoice_email(
-            invoice, self.config.get("PUBLIC_URL") or "the CLEP professional portal")
+        subject, body = invoices.invoice_email(invoice, public_url(self.config))
         try:  # outside the transaction: SMTP yields to the hub
             self.mailer.send(invoice["billing_contact"]["email"], subject, body)
         except Exception as failure:

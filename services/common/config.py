@@ -28,3 +28,12 @@ def database_url(config, service_name):
     if url:
         return url
     return "sqlite:///{}".format(data_dir(config) / "{}.db".format(service_name))
+
+
+DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"
+
+
+def public_url(config):
+    """Where people open the web portal (PUBLIC_URL), the base of every link in mail;
+    without a trailing slash, so that a link is the base and a path."""
+    return (config.get("PUBLIC_URL") or DEFAULT_PUBLIC_URL).rstrip("/")

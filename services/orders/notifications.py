@@ -1,9 +1,10 @@
 """The order confirmation: the order's details, never its codes."""
 
 
-def order_confirmation(order, contact):
+def order_confirmation(order, contact, portal_url):
     """(recipients, subject, body) for a placed order: the person who ordered and the
-    organization's coordinator on file (once its profile has reached this service)."""
+    organization's coordinator on file (once its profile has reached this service). The
+    link opens the order's page in the portal (`portal_url`: PUBLIC_URL)."""
     recipients = {order.placed_by_email}
     if contact is not None and contact.coordinator_email:
         recipients.add(contact.coordinator_email)
@@ -26,6 +27,7 @@ def order_confirmation(order, contact):
         fee_line,
         "",
         "You are billed only for exams taken with these vouchers. Download the codes from",
-        "the portal's order history once the order shows as fulfilled.",
+        "the order's page in the portal once the order shows as fulfilled:",
+        "{}/organizations/{}/orders/{}".format(portal_url, order.organization_id, order.id),
     ])
     return sorted(recipients), "CLEP voucher order {} confirmed".format(order.id), body

@@ -1,4 +1,5 @@
-"""Reading an order's codes: pages for the CSV download and the usage view."""
+"""Reading codes: an order's pages for the CSV download and its usage view, and an
+organization's summary of a year."""
 from sqlalchemy import func, select
 
 from services.common.errors import Conflict, InvalidInput, NotFound
@@ -95,3 +96,28 @@ def usage(session, organization_id, order_id, status=None, page=1, per_page=100,
                           "expiration_date": batch.expiration_date.isoformat()}
                          for v in rows],
             "page": page, "per_page": per_page, "total": total}
+
+
+def usage_summary(session, organization_id, academic_year, today=None):
+    """The organization's codes of one academic year, across all its batches (orders and
+    legacy imports): how many orders, how many codes ordered, and counts by status.
+
+    Two grouped queries on the (organization, year) index, whatever the number of codes;
+    unused codes of a batch past its expiration date count as expired, as in `usage`.
+    """
+    year = str(academic_year)
+    of_year = (VoucherBatch.organization_id == organization_id,
+               VoucherBatch.academic_year == year)
+    # a legacy import has no order: count(order_id) counts the orders only
+    orders, ordered = session.execute(
+        select(func.count(VoucherBatch.order_id),
+               func.coalesce(func.sum(VoucherBatch.quantity), 0)).where(*of_year)).one()
+    counts = dict.fromkeys(STATUSES, 0)
+    by_expiration = session.execute(
+        select(VoucherBatch.expiration_date, Voucher.status, func.count().label("codes"))
+        .join(VoucherBatch, VoucherBatch.id == Voucher.batch_id).where(*of_year)
+        .group_by(VoucherBatch.expiration_date, Voucher.status)).all()
+    for row in by_expiration:
+        lapsed = row.status == "unused" and past_expiration(row, today)
+        counts["expired" if lapsed else row.status] += row.codes
+    return {"academic_year": year, "orders": orders, "ordered": ordered, "counts": counts}

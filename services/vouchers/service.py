@@ -1,7 +1,8 @@
 """The vouchers service: voucher codes, their generation, and their life.
 
 Scale it by running more processes: every process consumes the same chunk queue.
-RPC: `csv_page`, `usage`, `redeem_voucher`, `import_legacy_vouchers`, `close_academic_year`.
+RPC: `csv_page`, `usage`, `usage_summary`, `redeem_voucher`, `import_legacy_vouchers`,
+`close_academic_year`.
 Consumes `order_placed` (orders), `exam_recorded` (scores) and its own
 `generation_chunk_queued`; emits `generation_chunk_queued`, `voucher_chunk_generated`,
 `vouchers_generated`, `voucher_redeemed`, `registration_cancelled`.
@@ -78,6 +79,15 @@ class VouchersService:
         with self.db.reader() as session:
             return listing.usage(session, organization_id, order_id, status, page, per_page,
                                  self.clock.today())
+
+    @rpc
+    def usage_summary(self, organization_id, academic_year=None):
+        """The organization's codes of one academic year (default: the current one), for
+        the portal's summary: {academic_year, orders, ordered, counts by status}."""
+        year = (academic_year_from_input(academic_year) if academic_year
+                else self.clock.academic_year())
+        with self.db.reader() as session:
+            return listing.usage_summary(session, organization_id, year, self.clock.today())
 
     # redemption and the life of a code
 

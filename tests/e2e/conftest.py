@@ -7,11 +7,13 @@ independent by registering their own organizations and accounts. A module sets
 every service on PostgreSQL.
 """
 import os
+from unittest import mock
 
 import pytest
 
 from scripts.sandbox import Sandbox
 from scripts.system import System
+from services.common.config import load_config, public_url as configured_public_url
 from tests.e2e.portal import Portal
 
 
@@ -32,6 +34,14 @@ def system(request, system_env):
         yield running
     finally:
         running.stop()
+
+
+@pytest.fixture(scope="module")
+def public_url(system_env):
+    """PUBLIC_URL as the system's processes read it (config.yaml with their environment):
+    the base of every link in the mail they send."""
+    with mock.patch.dict(os.environ, system_env):
+        return configured_public_url(load_config())
 
 
 @pytest.fixture

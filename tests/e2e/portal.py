@@ -263,6 +263,13 @@ class Portal:
         assert response.status_code == 200, response.text
         return response.json()
 
+    def voucher_summary(self, account, organization_id, **params):
+        """The organization's codes of a year by status (GET .../voucher-summary); asserts 200."""
+        response = self.get(f"/api/organizations/{organization_id}/voucher-summary",
+                            account.headers, params=params)
+        assert response.status_code == 200, response.text
+        return response.json()
+
     def import_legacy_vouchers(self, organization_id, codes, year=None, **fields):
         body = {"organization_id": organization_id, "academic_year": year or self.academic_year,
                 "voucher_codes": codes}

@@ -55,18 +55,26 @@ def test_a_signed_out_session_stops_working_everywhere(portal):
     assert portal.get("/api/me", {"Authorization": "Bearer " + other_session}).status_code == 200
 
 
-def test_before_the_terms_only_me_answers(portal):
+def test_before_the_terms_only_getting_access_answers(portal):
     school = portal.register_organization()
     code = portal.issue_access_code(school["id"])
     account = portal.new_account(accept_terms=False)
     me = portal.get("/api/me", account.headers)
     assert me.status_code == 200
     assert me.json()["terms_accepted"] is False and me.json()["organizations"] == []
+    # the FAQ's order: the access code first, then the terms, then the profile
+    found = portal.get("/api/organizations?zip=48201", account.headers)
+    assert found.status_code == 200, found.text
+    assert school["id"] in [org["id"] for org in found.json()["organizations"]]
+    assert portal.request_access_code(account, school).status_code == 202
+    assert portal.redeem(account, school, code).status_code == 201
+    me = portal.get("/api/me", account.headers).json()
+    assert [(o["id"], o["access"]) for o in me["organizations"]] == [(school["id"], "manage")]
+    profile_path = f"/api/organizations/{school['id']}/profile"
     refused = [
-        portal.get("/api/organizations?zip=48201", account.headers),
-        portal.redeem(account, school, code),
-        portal.request_access_code(account, school),
-        portal.get(f"/api/organizations/{school['id']}/profile", account.headers),
+        portal.get(profile_path, account.headers),
+        portal.put_profile(account, school["id"], portal.profile_body(account)),
+        portal.get(f"/api/organizations/{school['id']}/orders", account.headers),
     ]
     for response in refused:
         assert error_of(response, 403)["code"] == "terms_not_accepted"
@@ -77,13 +85,14 @@ def test_before_the_terms_only_me_answers(portal):
     old = portal.post("/api/terms/portal/acceptances", account.headers,
                       json={"version": "2019-01"})
     assert error_of(old, 400)["code"] == "unknown_terms_version"
-    assert portal.redeem(account, school, code).status_code == 403  # still closed
+    assert error_of(portal.get(profile_path, account.headers), 403)["code"] == \
+        "terms_not_accepted"  # still closed
     accepted = portal.post("/api/terms/portal/acceptances", account.headers,
                            json={"version": terms["version"]})
     assert accepted.status_code == 201
     assert accepted.json() == {"document": "portal", "version": terms["version"]}
     assert portal.get("/api/me", account.headers).json()["terms_accepted"] is True
-    assert portal.redeem(account, school, code).status_code == 201
+    assert portal.get(profile_path, account.headers).status_code == 200
     # recorded once per account: a new session does not ask again
     again = portal.sign_in(account.email, account.password).json()["token"]
     me = portal.get("/api/me", {"Authorization": "Bearer " + again}).json()

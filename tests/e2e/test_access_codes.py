@@ -163,7 +163,7 @@ def test_operations_see_who_redeemed_which_code_and_every_failure(portal, two_sc
 
 
 def test_a_coordinators_request_is_approved_and_the_code_mailed(portal, system_env,
-                                                                 two_schools):
+                                                                 two_schools, public_url):
     school, _ = two_schools
     requester = portal.new_account()
     asked = portal.request_access_code(requester, school, role="coordinator")
@@ -180,12 +180,14 @@ def test_a_coordinators_request_is_approved_and_the_code_mailed(portal, system_e
     assert approved.json()["emailed_to"] == requester.email
     [mail] = wait_for_mail_file(system_env["CLEP_DATA_DIR"], sent_to(requester.email))
     assert access_code_in(mail) == school["code"]
+    assert f"{public_url}/get-access\n" in body_of(mail)  # the portal's get-access page
     assert portal.redeem(requester, school, access_code_in(mail)).status_code == 201
     again = portal.approve_access_code_request(asked.json()["id"])
     assert error_of(again, 409)["code"] == "request_already_decided"
 
 
-def test_anyone_elses_request_is_referred_to_the_coordinator_on_file(portal, system_env):
+def test_anyone_elses_request_is_referred_to_the_coordinator_on_file(portal, system_env,
+                                                                      public_url):
     coordinator, school = portal.coordinator_of()
     teacher = portal.new_account()
     asked = portal.request_access_code(teacher, school, role="other",
@@ -195,6 +197,7 @@ def test_anyone_elses_request_is_referred_to_the_coordinator_on_file(portal, sys
     [mail] = wait_for_mail_file(system_env["CLEP_DATA_DIR"], sent_to(coordinator.email))
     assert teacher.email in body_of(mail) and "AP Biology" in body_of(mail)
     assert access_code_in(mail) is None  # the coordinator decides; the code is not in it
+    assert f"{public_url}/sign-in\n" in body_of(mail)
     assert not [m for m in mail_files(system_env["CLEP_DATA_DIR"]) if sent_to(teacher.email)(m)]
     listed = [r for r in portal.access_code_requests() if r["id"] == asked.json()["id"]]
     assert listed[0]["status"] == "referred"

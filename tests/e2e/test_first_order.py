@@ -32,13 +32,7 @@ def test_first_order_from_access_code_to_csv(portal):
     account = portal.new_account(accept_terms=False)
     me = portal.get("/api/me", account.headers).json()
     assert me["terms_accepted"] is False and me["organizations"] == []
-    blocked = portal.redeem(account, school, code)
-    assert blocked.status_code == 403
-    assert blocked.json()["error"]["code"] == "terms_not_accepted"
-    terms = portal.get("/api/terms/portal").json()
-    assert portal.post("/api/terms/portal/acceptances", account.headers,
-                       json={"version": terms["version"]}).status_code == 201
-
+    # the access code comes first, before the portal terms
     redeemed = portal.post("/api/access-codes/redemptions", account.headers, json={
         "zip": "48201", "organization_name": "  cass technical HIGH school ",
         "access_code": code.lower().replace("-", " ")})
@@ -46,6 +40,14 @@ def test_first_order_from_access_code_to_csv(portal):
     assert redeemed.json() == {"organization": {"id": school["id"], "name": school["name"],
                                                 "kind": "school"},
                                "access": "manage", "academic_year": portal.academic_year}
+    me = portal.get("/api/me", account.headers).json()
+    assert [org["id"] for org in me["organizations"]] == [school["id"]]
+    blocked = portal.get("/api/organizations/{}/profile".format(school["id"]), account.headers)
+    assert blocked.status_code == 403
+    assert blocked.json()["error"]["code"] == "terms_not_accepted"
+    terms = portal.get("/api/terms/portal").json()
+    assert portal.post("/api/terms/portal/acceptances", account.headers,
+                       json={"version": terms["version"]}).status_code == 201
 
     quote_path = "/api/organizations/{}/order-quote".format(school["id"])
     incomplete = portal.get(quote_path, account.headers)
@@ -92,7 +94,7 @@ def test_first_order_from_access_code_to_csv(portal):
     assert [entry["id"] for entry in history] == [order["id"]]
 
 
-def test_order_confirmation_is_mailed_without_codes(portal, system_env):
+def test_order_confirmation_is_mailed_without_codes(portal, system_env, public_url):
     account, school = portal.coordinator_of()
     portal.set_fees()
     order = portal.place_order(account, school["id"], quantity=5).json()
@@ -101,6 +103,8 @@ def test_order_confirmation_is_mailed_without_codes(portal, system_env):
     [confirmation] = wait_for_mail_file(system_env["CLEP_DATA_DIR"],
                                         lambda mail: subject in mail["Subject"])
     assert account.email in confirmation["To"]
+    assert body_of(confirmation).endswith("\n{}/organizations/{}/orders/{}\n".format(
+        public_url, school["id"], order["id"]))  # the order's page in the portal
     csv_text = portal.get("/api/organizations/{}/orders/{}/vouchers.csv".format(
         school["id"], order["id"]), account.headers).text
     first_code = csv_text.splitlines()[1].split(",")[0]

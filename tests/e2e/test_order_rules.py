@@ -269,7 +269,8 @@ def test_history_newest_first_with_status_fees_expiration_po_and_link(portal, co
     account, school = coordinator
     placed = [portal.place_order(account, school["id"], quantity=quantity,
                                  po_number=f"PO-{quantity}").json() for quantity in (1, 2, 3)]
-    portal.wait_until_fulfilled(account, school["id"], placed[0]["id"])
+    for order in placed:  # so that no status changes between the two reads below
+        portal.wait_until_fulfilled(account, school["id"], order["id"])
     listed = history(portal, account, school["id"])
     assert [order["id"] for order in listed] == [order["id"] for order in reversed(placed)]
     assert history(portal, account, school["id"], academic_year=portal.academic_year) == listed

@@ -204,6 +204,35 @@ def test_another_organization_sees_no_usage(portal):
                                    stranger.headers), 404)["code"] == code
 
 
+def test_the_summary_counts_the_years_codes_of_every_order(portal):
+    account, school, order, codes = order_with_codes(portal, quantity=5)
+    assert portal.redeem_voucher(codes[0]).status_code == 201
+    prefix = uuid.uuid4().hex[:6].upper()
+    assert portal.import_legacy_vouchers(school["id"], [f"{prefix}-01", f"{prefix}-02"]) \
+        .status_code == 201
+
+    summary = portal.voucher_summary(account, school["id"])
+    assert summary == {"academic_year": portal.academic_year, "orders": 1, "ordered": 7,
+                       "counts": {"unused": 6, "redeemed": 1, "used": 0, "cancelled": 0,
+                                  "expired": 0}}
+    assert portal.voucher_summary(account, school["id"],
+                                  academic_year=portal.academic_year) == summary
+    last_year = str(AcademicYear.parse(portal.academic_year).previous())
+    assert portal.voucher_summary(account, school["id"], academic_year=last_year) == {
+        "academic_year": last_year, "orders": 0, "ordered": 0,
+        "counts": {"unused": 0, "redeemed": 0, "used": 0, "cancelled": 0, "expired": 0}}
+
+
+def test_the_summary_is_the_organizations_own(portal):
+    account, school = portal.coordinator_of()
+    stranger, _ = portal.coordinator_of()
+    path = f"/api/organizations/{school['id']}/voucher-summary"
+    assert error_of(portal.get(path, stranger.headers), 404)["code"] == "organization_not_found"
+    wrong_year = portal.get(path, account.headers, params={"academic_year": "2026-28"})
+    assert "academic_year" in error_of(wrong_year, 400)["fields"]
+    assert portal.has_route("get", "/api/organizations/{org_id}/voucher-summary")
+
+
 # --- legacy codes ------------------------------------------------------------------------------
 
 

@@ -115,6 +115,10 @@ def test_terms_must_be_accepted_before_the_portal_opens(access):
     with pytest.raises(Forbidden) as raised:
         access.authorize(token, 1)
     assert raised.value.code == "terms_not_accepted"
+    with pytest.raises(Forbidden) as strict:
+        access.authenticate(token)
+    assert strict.value.code == "terms_not_accepted"
+    assert access.authenticate(token, require_terms=False)["email"] == "casey@school.example"
 
     with pytest.raises(InvalidInput) as wrong_version:
         access.accept_portal_terms(token, "1999-01")
@@ -131,3 +135,23 @@ def test_authorize_waits_for_a_complete_profile(access):
         access.authorize(token, org["id"])
 
     assert raised.value.code == "profile_incomplete"
+
+
+def test_getting_access_comes_before_the_terms(access):
+    access.create_account("casey@school.example", "Casey Coordinator", PASSWORD)
+    token = access.sign_in("casey@school.example", PASSWORD)["token"]
+    org = access.register_organization(ORGANIZATION)
+    issued = access.issue_access_code(org["id"], "2026-27")
+
+    granted = access.redeem_access_code(token, "48201", "Lincoln High School",
+                                        issued["access_code"])
+    requested = access.request_access_code(token, {
+        "organization_name": "Lincoln High School", "zip": "48201",
+        "requester_role": "coordinator", "message": "For next year."})
+
+    assert granted["access"] == "manage"
+    assert requested["routed_to"] == "operations"
+    assert [o["id"] for o in access.me(token)["organizations"]] == [org["id"]]
+    with pytest.raises(Forbidden) as profile:  # the organization itself waits for the terms
+        access.get_profile(token, org["id"])
+    assert profile.value.code == "terms_not_accepted"

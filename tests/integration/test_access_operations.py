@@ -10,7 +10,7 @@ import pytest
 from services.access import cli
 from services.access.service import AccessService
 from tests.access_mail import access_code_in
-from tests.mail import SmtpServer, mail_files, sent_to, wait_for_mail_file
+from tests.mail import SmtpServer, body_of, mail_files, sent_to, wait_for_mail_file
 
 FROZEN_NOW = "2026-10-15T15:00:00+00:00"  # academic year 2026-27
 PROFILE = {
@@ -140,7 +140,8 @@ def test_the_cli_refuses_a_file_without_the_columns(access, config, monkeypatch,
 def test_access_code_mail_goes_through_smtp_when_configured(start_service, rpc, tmp_path):
     with SmtpServer() as smtp:
         start_service(AccessService, CLOCK_NOW=FROZEN_NOW, SMTP_HOST=smtp.host,
-                      SMTP_PORT=smtp.port, MAIL_FROM="CLEP Program <clep@example.org>")
+                      SMTP_PORT=smtp.port, MAIL_FROM="CLEP Program <clep@example.org>",
+                      PUBLIC_URL="https://portal.example/")
         access = rpc.access
         org = register(access, "Smtp School")
         coordinator_on_file(access, None, org)
@@ -149,4 +150,6 @@ def test_access_code_mail_goes_through_smtp_when_configured(start_service, rpc, 
     assert issued["emailed_to"] == "casey@school.example"
     assert str(message["To"]) == "casey@school.example"
     assert access_code_in(message) == issued["access_code"]
+    # the get-access page (PUBLIC_URL without its trailing slash)
+    assert "https://portal.example/get-access\n" in body_of(message)
     assert mail_files(tmp_path) == []  # nothing written to files instead

@@ -273,7 +273,8 @@ def test_the_invoice_is_emailed_over_smtp_to_the_billing_contact(
         start_service, stores, rpc, dispatch, wait_for, tmp_path):
     with SmtpServer(tmp_path / "smtp") as smtp:
         start_billing(start_service, SMTP_HOST=smtp.host, SMTP_PORT=smtp.port,
-                      MAIL_FROM="CLEP Program <clep@example.org>")
+                      MAIL_FROM="CLEP Program <clep@example.org>",
+                      PUBLIC_URL="https://portal.example/")
         store = stores("billing")
         dispatch("access", "organization_registered", organization(5))
         dispatch("access", "profile_updated", profile(5, email="Payables@District5.example"))
@@ -289,6 +290,9 @@ def test_the_invoice_is_emailed_over_smtp_to_the_billing_contact(
         assert "CLEP invoice {}".format(invoice["id"]) in message["Subject"]
         body = message.get_content()
         assert "$93.00" in body and "Bill Payer" in body
+        # the invoice's year in the portal (PUBLIC_URL without its trailing slash)
+        assert "https://portal.example/organizations/5/invoices?academic_year=2026-27\n" in \
+            body
         wait_for(lambda: rpc.billing.get_invoice(5, invoice["id"])["emailed_at"])
 
 

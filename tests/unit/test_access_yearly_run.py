@@ -17,6 +17,8 @@ from services.common.messaging_tables import outbox
 from services.common.mailer import Mailer
 from tests.mail import SmtpServer, body_of
 
+PORTAL_URL = "https://portal.example"
+
 
 class FakeMailer:
     """Records what would be sent; addresses in `refusing` make the server fail."""
@@ -59,7 +61,7 @@ def ordered(store, org_id, year):
 def run(store, clock, mailer, year="2027-28"):
     with store.transaction() as work:
         started, _ = yearly_run.start_run(work, clock, year)
-    yearly_run.carry_out(store, clock, mailer, started["id"])
+    yearly_run.carry_out(store, clock, mailer, started["id"], PORTAL_URL)
     with store.reader() as session:
         return yearly_run.get_run(session, started["id"])
 
@@ -106,6 +108,7 @@ def test_codes_go_to_organizations_that_ordered_in_the_two_years_before(access_s
         code = code_of(access_store, org)
         assert "{}-{}-{}".format(code[:4], code[4:8], code[8:]) in mail["body"]
         assert "2027-28" in mail["subject"]
+        assert "https://portal.example/get-access\n" in mail["body"]
     assert code_of(access_store, world.no_contact) is not None  # issued, just not mailed
     assert code_of(access_store, world.long_ago) is None
     assert code_of(access_store, world.never) is None
@@ -158,7 +161,7 @@ def test_while_a_year_runs_starting_it_again_returns_the_running_one(access_stor
         requested = session.execute(select(outbox.c.payload).where(
             outbox.c.event_type == "access_code_run_requested")).scalars().all()
     assert [json.loads(p)["run_id"] for p in requested] == [first["id"]]
-    yearly_run.carry_out(access_store, clock, FakeMailer(), first["id"])
+    yearly_run.carry_out(access_store, clock, FakeMailer(), first["id"], PORTAL_URL)
     with access_store.transaction() as work:
         third, started = yearly_run.start_run(work, clock, "2027-28")
     assert started and third["id"] != first["id"]  # once finished, the year may run again
@@ -167,7 +170,7 @@ def test_while_a_year_runs_starting_it_again_returns_the_running_one(access_stor
 def test_a_redelivered_run_that_finished_does_nothing(access_store, clock, world):
     report = run(access_store, clock, FakeMailer())
     mailer = FakeMailer()
-    yearly_run.carry_out(access_store, clock, mailer, report["id"])
+    yearly_run.carry_out(access_store, clock, mailer, report["id"], PORTAL_URL)
     assert mailer.sent == []
 
 

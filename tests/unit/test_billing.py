@@ -346,6 +346,7 @@ def test_the_invoice_email_is_claimed_once(billing):
         assert invoices.claim_email(work, invoice["id"], NOW) is None
     subject, body = invoices.invoice_email(claimed, "http://portal.example")
     assert "PO-9" in body and "$93.00" in body and str(invoice["id"]) in subject
+    assert body.endswith("\nhttp://portal.example/organizations/1/invoices?academic_year=2026-27")
     with billing.store.reader() as session:
         assert session.scalar(select(func.count()).select_from(Invoice)
                               .where(Invoice.emailed_at.is_not(None))) == 1

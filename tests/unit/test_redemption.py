@@ -77,10 +77,10 @@ def test_a_legacy_code_ignores_case_spaces_and_dashes_only():
 
 
 def make_batch(store, clock, codes, year="2026-27", expiration=date(2027, 6, 30), order_id=41,
-               legacy=False, covers=True):
+               legacy=False, covers=True, organization_id=7):
     with store.transaction() as work:
-        batch = VoucherBatch(order_id=order_id, organization_id=7, academic_year=year,
-                             quantity=len(codes), expiration_date=expiration,
+        batch = VoucherBatch(order_id=order_id, organization_id=organization_id,
+                             academic_year=year, quantity=len(codes), expiration_date=expiration,
                              covers_remote_proctoring=covers, legacy=legacy, chunk_count=1,
                              chunks_done=1, created_at=clock.now(), completed_at=clock.now())
         work.session.add(batch)
