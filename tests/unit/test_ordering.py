@@ -211,6 +211,30 @@ def test_a_refused_request_does_not_burn_its_idempotency_key(store, clock):
     assert created is True and order["quantity"] == 1
 
 
+# --- the review step before placing (the portal's Start an Order) -----------------
+
+
+def test_review_shows_the_quote_and_the_orders_expiration_and_places_nothing(store, clock):
+    with store.reader() as session:
+        review = ordering.review_order(session, clock, ORG, body(terms_version=None))
+        default = ordering.review_order(session, clock, ORG, body(expiration_date=None))
+    assert (review["exam_fee_cents"], review["remote_proctoring_fee_cents"]) == (9300, 1500)
+    assert review["expiration_date"] == default["expiration_date"] == "2027-06-30"
+    assert count(store, Order) == 0 and events(store) == []
+
+
+@pytest.mark.parametrize("changes, field", [
+    ({"quantity": 0}, "quantity"),
+    ({"po_number": "P" * 51}, "po_number"),
+    ({"expiration_date": "2027-07-01"}, "expiration_date"),
+    ({"expiration_date": "2026-10-14"}, "expiration_date"),
+])
+def test_review_refuses_what_placing_would_refuse(store, clock, changes, field):
+    with store.reader() as session, pytest.raises(InvalidInput) as invalid:
+        ordering.review_order(session, clock, ORG, body(**changes))
+    assert set(invalid.value.fields) == {field}
+
+
 # --- order history --------------------------------------------------------------
 
 
