@@ -4,7 +4,7 @@ its own (vhost, data directory, databases) and drives it over HTTP, as a user wo
 """
 import sys
 
-from bench import billing, orders, redemptions, scores, vouchers
+from bench import billing, orders, portal, redemptions, scores, vouchers
 
 BENCHMARKS = {
     "orders": orders.run,
@@ -12,6 +12,7 @@ BENCHMARKS = {
     "redemptions": redemptions.run,
     "scores": scores.run,
     "billing": billing.run,
+    "portal": portal.run,
 }
 
 

@@ -1,6 +1,7 @@
 """Demo data for a newcomer, made through the HTTP API the way operations and a
 coordinator would: a district with one of its schools, a college, this year's access
-codes and fees, and a demo coordinator who already has access to the school.
+codes and fees, and a demo coordinator who already has access to the school and has
+ordered 25 vouchers for it.
 
     python -m scripts.seed_demo http://127.0.0.1:8000 <operations token>
 
@@ -63,6 +64,11 @@ def seed(base_url, operations_token):
         "second_contact": {"role": "principal", "name": "Dana Principal",
                            "email": "principal@demo.example.org", "phone": "313-555-0101"},
         "billing_contact": {"same_as_coordinator": True}})
+    bulk_terms = call("GET", "/api/terms/bulk_purchase")
+    call("POST", "/api/organizations/{}/orders".format(school["id"]),
+         dict(me, **{"Idempotency-Key": "demo-first-order"}),
+         json={"quantity": 25, "covers_remote_proctoring": True, "po_number": "DEMO-PO-1",
+               "terms_version": bulk_terms["version"]})
     return {"academic_year": year, "email": DEMO_EMAIL, "password": DEMO_PASSWORD,
             "organizations": {org["name"]: {"id": org["id"], "zip": org["zip"],
                                             "access_code": codes[org["name"]]}
@@ -81,6 +87,8 @@ def main(base_url, operations_token):
         marker.write_text(json.dumps(demo, indent=2))
     print("Demo coordinator: {email} / {password} (has access to {coordinator_has_access_to})"
           .format(**demo))
+    print("  sign in at {}/ ; to see a district's read-only view, get access with the "
+          "district's code below".format(base_url))
     for name, org in demo["organizations"].items():
         print("  {}: id {}, zip {}, access code {} ({})".format(
             name, org["id"], org["zip"], org["access_code"], demo["academic_year"]))

@@ -423,6 +423,10 @@ def run(args):
         # eventlet's deprecation banner (a plain Warning, issued on import) and pkg_resources'
         # notice would open every log; set PYTHONWARNINGS to see warnings again.
         overrides["PYTHONWARNINGS"] = "ignore"
+    if not os.environ.get("CLEP_PUBLIC_URL"):  # the links in the mail lead to this portal
+        host, port = web_address()
+        overrides["CLEP_PUBLIC_URL"] = "http://{}:{}".format(
+            f"[{host}]" if ":" in host else host, port)
     system = System(env=overrides, voucher_workers=workers)
     env = system._merged_env()
     python = system.python
@@ -487,7 +491,9 @@ def _print_banner(system, env, generated):
         return "generated for this run" if name in generated else "from the environment"
 
     print("\nThe CLEP portal is up.", flush=True)
-    print(f"  Gateway:          {system.base_url}   (health: {system.base_url}/health)")
+    print(f"  Portal:           {system.base_url}/   (open it in a browser; demo sign-in above)")
+    print(f"  API:              {system.base_url}/api/openapi.json   "
+          f"(health: {system.base_url}/health)")
     print("  Operations token: {}   (CLEP_OPERATIONS_TOKEN, {})".format(
         env["CLEP_OPERATIONS_TOKEN"], origin("CLEP_OPERATIONS_TOKEN")))
     print("  Partner token:    {}   (CLEP_PARTNER_TOKEN, {})".format(
