@@ -5,6 +5,7 @@ import re
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 
+from gateway.browser_session import COOKIE_NAME
 from gateway.schemas.common import ErrorOut
 from gateway.routing import ROUTES
 
@@ -23,10 +24,17 @@ def openapi_document():
     for kind in ("session", "operations", "partner"):
         spec.components.security_scheme(kind, {"type": "http", "scheme": "bearer",
                                                "description": "{} token".format(kind)})
+    spec.components.security_scheme("portal_session", {
+        "type": "apiKey", "in": "cookie", "name": COOKIE_NAME,
+        "description": "The portal's session cookie, instead of a session token; a request "
+                       "that changes something also needs the X-CSRF-Token header and an "
+                       "Origin of this site."})
     paths = {}
     for route in ROUTES:
         operation = {"summary": route.summary, "tags": [route.tag], "responses": {}}
-        if route.auth != "none":
+        if route.auth == "session":
+            operation["security"] = [{"session": []}, {"portal_session": []}]
+        elif route.auth != "none":
             operation["security"] = [{route.auth: []}]
         parameters = [{"in": "path", "name": name, "required": True,
                        "schema": {"type": "integer" if converter == "int" else "string"}}

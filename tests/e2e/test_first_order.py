@@ -22,6 +22,10 @@ def test_openapi_describes_the_api(portal):
     assert document["openapi"].startswith("3.")
     assert "post" in document["paths"]["/api/organizations/{org_id}/orders"]
     assert "OrderIn" in document["components"]["schemas"]
+    # a coordinator's routes take the portal's session cookie as well as a bearer token
+    assert document["paths"]["/api/me"]["get"]["security"] == [{"session": []},
+                                                               {"portal_session": []}]
+    assert document["components"]["securitySchemes"]["portal_session"]["in"] == "cookie"
 
 
 def test_first_order_from_access_code_to_csv(portal):
