@@ -22,9 +22,9 @@ def wait_in_words(seconds):
     return "{} minute{}".format(minutes, "" if minutes == 1 else "s")
 
 
-def too_many(refusal):
-    return "{} Try again in {}.".format(refusal.message.rstrip(".") + ".",
-                                        wait_in_words(refusal.retry_after))
+def too_many(what, refusal):
+    """Like "Too many wrong access codes. Try again in 15 minutes."."""
+    return "Too many {}. Try again in {}.".format(what, wait_in_words(refusal.retry_after))
 
 
 class AccountPages:
@@ -63,7 +63,7 @@ class AccountPages:
                 values, password=visit.form.get("password", "")), ACCOUNT_LABELS)
             session = self.access.sign_in(credentials["email"], credentials["password"])
         except TooManyAttempts as refusal:
-            errors = {"email": too_many(refusal)}
+            errors = {"email": too_many("failed sign-ins for this email", refusal)}
         except NotAuthenticated:
             errors = {"email": "Enter the email address and password of your account. "
                                "One of them is not right."}
@@ -140,7 +140,7 @@ class AccountPages:
             granted = self.access.redeem_access_code(
                 visit.token, found["zip"], found["organization_name"], found["access_code"])
         except TooManyAttempts as refusal:
-            errors = {"access_code": too_many(refusal)}
+            errors = {"access_code": too_many("wrong access codes", refusal)}
         except InvalidInput as refusal:
             errors = errors_of(refusal, "access_code", ACCESS_LABELS)
         else:
@@ -163,7 +163,7 @@ class AccountPages:
             sent = self.access.request_access_code(visit.token, request)
         except ClepError as refusal:
             if isinstance(refusal, TooManyAttempts):
-                refusal = InvalidInput(message=too_many(refusal))
+                refusal = InvalidInput(message=too_many("requests", refusal))
             return render("request_access_code.html", status=400,
                           title="Don't have an access code", account=self._me(visit),
                           csrf=visit.csrf, values=values,

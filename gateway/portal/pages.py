@@ -78,12 +78,13 @@ def page(method, path, *, signed_in=True):
             visit = Visit(request, token=session_cookie(request))
             try:
                 if method == "POST":
+                    # first: another site's form (which SameSite=Lax sends without the
+                    # cookie) must not end up signing the person out
+                    check_same_origin(request)
                     if signed_in:
                         if not visit.token:
                             raise NotAuthenticated()
                         check_csrf(request, visit.token, request.form.get(CSRF_FIELD, ""))
-                    else:
-                        check_same_origin(request)
                 elif signed_in and not visit.token:
                     raise NotAuthenticated()
                 return handler(self, visit, **path_values)

@@ -33,10 +33,19 @@ _axe = Axe()
 def browser():
     if not os.path.exists(CHROMIUM):
         pytest.fail(f"{CHROMIUM} is missing: `make test` installs it (scripts/ensure_chromium.sh)")
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
+    manager = sync_playwright()
+    launched = manager.start().chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    yield launched
+    launched.close()
+    stop_driver(manager)
+
+
+def stop_driver(manager):
+    """End Playwright's driver process without waiting for it. Playwright's own stop
+    (`with sync_playwright()`) waits for the process through asyncio's child watcher, a
+    thread that never runs under eventlet's monkey patching (tests/conftest.py): the test
+    run would hang at its end. Closing the driver's pipe ends the driver."""
+    manager._client._transport.request_stop()  # playwright 1.65's own first step of stop
 
 
 @pytest.fixture
