@@ -3,7 +3,7 @@ Order History with each order's summary, its codes' usage, and the PO number."""
 import secrets
 
 from gateway.portal.forms import checked, errors_of, typed
-from gateway.portal.pages import local_path, page, redirect
+from gateway.portal.pages import local_path, page, redirect, with_flag
 from gateway.portal.render import render
 from gateway.routes.orders import order_request
 from gateway.schemas import orders as order_schemas
@@ -140,7 +140,8 @@ class OrderPages:
         orders = self.orders.list_orders(org_id, context["year"])
         opened = self._opened_order(visit, org_id, orders)
         return render("order_history.html", tab="orders", title="Order History",
-                      orders=orders, opened=opened, **context)
+                      orders=orders, opened=opened, saved=visit.query.get("saved") == "1",
+                      **context)
 
     def _opened_order(self, visit, org_id, orders):
         """The order whose summary is open without script (?open=<id>), with its usage."""
@@ -192,5 +193,5 @@ class OrderPages:
             return self._order_page(
                 visit, org_id, order_id, values=values,
                 errors=errors_of(refusal, "po_number", ORDER_LABELS))
-        return redirect(back + ("&" if "?" in back else "?") + "saved=1")
+        return redirect(with_flag(back, "saved"))
 

@@ -60,6 +60,13 @@ def local_path(value, default="/"):
     return value
 
 
+def with_flag(location, name):
+    """`location` with `name=1` added to its query (before any #fragment)."""
+    address, hash_mark, fragment = location.partition("#")
+    return "{}{}{}=1{}{}".format(address, "&" if "?" in address else "?", name, hash_mark,
+                                 fragment)
+
+
 def with_next(path, next_path):
     return "{}?next={}".format(path, quote(next_path, safe="/"))
 

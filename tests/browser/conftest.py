@@ -7,6 +7,7 @@ never downloads a browser. Each test gets a fresh browser context (no cookies), 
 on the page shown and fails on any serious or critical violation: call it on every page
 a flow visits.
 """
+import itertools
 import os
 import re
 import uuid
@@ -26,6 +27,7 @@ SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 BLOCKING_IMPACTS = ("serious", "critical")
 
 pytestmark = pytest.mark.browser
+_SCHOOL_ZIPS = itertools.count(40001)
 _axe = Axe()
 
 
@@ -146,7 +148,9 @@ def coordinator(new_coordinator, portal):  # noqa: F811 - the fixture imported a
     """A signed-in coordinator with access to a new school and its profile complete, in the
     browser: returns (Coordinator, organization)."""
     portal.set_fees()
-    school = portal.register_organization()
+    # a name people would read in the screenshots; zip codes keep each one unique
+    school = portal.register_organization(name="Lincoln High School",
+                                          zip=str(next(_SCHOOL_ZIPS)))
     code = portal.issue_access_code(school["id"])
     person = new_coordinator()
     person.get_access(school, code)

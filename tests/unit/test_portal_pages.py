@@ -5,7 +5,7 @@ from nameko.web.handlers import HttpRequestHandler
 
 from gateway.portal.forms import field_messages, nested, typed
 from gateway.portal.organization_pages import academic_years, profile_from_form
-from gateway.portal.pages import PAGES, local_path
+from gateway.portal.pages import PAGES, local_path, with_flag
 from gateway.routing import ROUTES
 from gateway.service import GatewayService
 from services.common.academic_year import AcademicYear
@@ -71,3 +71,9 @@ def test_missing_fields_are_asked_for_in_the_pages_words():
 def test_the_year_selector_offers_the_current_year_and_the_four_before():
     assert academic_years(AcademicYear(2026)) == ["2026-27", "2025-26", "2024-25", "2023-24",
                                                   "2022-23"]
+
+
+def test_a_flag_goes_into_the_query_before_the_fragment():
+    assert with_flag("/organizations/5/orders/7", "saved") == "/organizations/5/orders/7?saved=1"
+    assert with_flag("/organizations/5/orders?academic_year=2026-27&open=5#order-5", "saved") \
+        == "/organizations/5/orders?academic_year=2026-27&open=5&saved=1#order-5"
