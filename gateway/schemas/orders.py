@@ -4,6 +4,9 @@ from marshmallow import Schema, fields, validate
 from gateway.schemas.common import (StrictBoolean, StrictInteger, academic_year_text,
                                     printable, text)
 
+PO_LENGTH = validate.Length(max=50, error="At most 50 characters.")
+
+
 class QuoteOut(Schema):
     organization = fields.Dict()
     academic_year = fields.String()
@@ -17,11 +20,12 @@ class QuoteOut(Schema):
 
 
 class OrderIn(Schema):
-    quantity = StrictInteger(required=True, validate=validate.Range(min=1, max=10_000))
+    quantity = StrictInteger(required=True, validate=validate.Range(
+        min=1, max=10_000, error="From 1 to 10,000 vouchers."))
     covers_remote_proctoring = StrictBoolean(required=True)
     expiration_date = fields.Date(load_default=None, allow_none=True)
     po_number = fields.String(load_default=None, allow_none=True,
-                              validate=[validate.Length(max=50), printable])
+                              validate=[PO_LENGTH, printable])
     terms_version = text(40)
 
 
@@ -49,7 +53,7 @@ class OrdersOut(Schema):
 
 class PoNumberIn(Schema):
     po_number = fields.String(required=True, allow_none=True,
-                              validate=[validate.Length(max=50), printable])
+                              validate=[PO_LENGTH, printable])
 
 
 class VoucherUsageQuery(Schema):

@@ -20,7 +20,8 @@ def check_expiration(expiration, today):
     if expiration < earliest:
         return "The expiration date cannot be in the past."
     if expiration > latest:
-        return "The expiration date cannot be later than {}.".format(latest.isoformat())
+        return "The expiration date cannot be later than June 30, {} ({}).".format(
+            latest.year, latest.isoformat())
     return None
 
 

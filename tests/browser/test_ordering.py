@@ -104,8 +104,18 @@ def test_a_25_voucher_order_through_every_step_of_start_an_order(coordinator, sy
         marked = page.evaluate(
             "() => { document.body.setAttribute('data-test-mark', 'before'); return true }")
         assert marked is True  # the CSP (no unsafe-eval) does not stop Playwright's evaluate
+        # the order's own page (where the confirmation email leads), open in another tab
+        order_page = page.context.new_page()
+        order_page.goto("/organizations/{}/orders/{}".format(school["id"], order_id))
+        expect(order_page.get_by_text("Vouchers are being generated")).to_be_visible()
         system.start_process("vouchers-1")
         expect(status).to_have_text("Fulfilled", timeout=60_000)
+        expect(page.locator("#status-announcer")).to_have_text(
+            "Order {} is fulfilled: its vouchers can be downloaded.".format(order_id))
+        expect(order_page.get_by_role("link", name="Download Vouchers")).to_be_visible(
+            timeout=60_000)
+        checked(order_page)
+        order_page.close()
     finally:
         system.start_process("vouchers-1")
         system.wait_healthy(timeout=60)
@@ -128,7 +138,7 @@ def test_a_25_voucher_order_through_every_step_of_start_an_order(coordinator, sy
 
     # the Summary counts the order and its codes
     tab(page, "Summary").click()
-    for label, number in (("orders", "1"), ("vouchers ordered", "25"), ("unused", "25"),
+    for label, number in (("order", "1"), ("vouchers ordered", "25"), ("unused", "25"),
                           ("redeemed", "0"), ("used", "0")):
         expect(steps.stat(page, label)).to_have_text(number)
     checked(page)
@@ -160,8 +170,9 @@ def test_order_details_errors_show_by_the_field_and_keep_what_was_typed(coordina
         expect(po_number).to_have_value("PO-" + typed)
         checked(page)
 
-    for day, message in ((later, "The expiration date cannot be later than {}.".format(
-            year.last_day.isoformat())), (past, "The expiration date cannot be in the past.")):
+    for day, message in ((later, "The expiration date cannot be later than June 30, {} "
+                                 "({}).".format(year.last_day.year, year.last_day.isoformat())),
+                         (past, "The expiration date cannot be in the past.")):
         steps.fill_order_details(page, 12, expiration=day, po_number="PO-dates")
         page.get_by_role("button", name="Continue").click()
         expect(page.get_by_role("heading", level=1)).to_have_text("Order Details")
@@ -260,7 +271,7 @@ def test_the_po_number_changes_from_the_expanded_row(coordinator, portal):
     field.fill(too_long)
     region.get_by_role("button", name="Save PO number").click()
     field = page.get_by_label("Change the purchase order number")
-    expect_field_error(page, field, "Longer than maximum length 50.")
+    expect_field_error(page, field, "At most 50 characters.")
     expect(field).to_have_value(too_long)
     checked(page)
     kept = portal.order(account, school["id"], order_id).json()

@@ -190,7 +190,7 @@ def test_a_prior_academic_year_has_its_own_orders_and_no_start_an_order(coordina
 
     choose_year(page, current)
     expect(page.get_by_text("You are looking at a past academic year")).to_have_count(0)
-    expect(steps.stat(page, "orders")).to_have_text("1")
+    expect(steps.stat(page, "order")).to_have_text("1")
     expect(steps.stat(page, "vouchers ordered")).to_have_text("4")
     expect(page.get_by_role("link", name="Start an Order")).to_be_visible()
     tab(page, "Order History").click()

@@ -55,12 +55,14 @@
             if (order.status === "fulfilled" && !cell.classList.contains("status--fulfilled")) {
               cell.textContent = "Fulfilled";
               cell.className = "status status--fulfilled";
+              announce("Order " + order.id + " is fulfilled: its vouchers can be downloaded.");
               var region = document.getElementById("order-" + order.id + "-summary");
               var button = document.querySelector('[aria-controls="order-' + order.id + '-summary"]');
               if (region && button && region.dataset.loaded) {
                 delete region.dataset.loaded;
                 if (!region.hidden) { loadSummary(button.dataset.summaryUrl, region); }
               }
+              refreshWhenFulfilled();
             }
             if (order.status !== "fulfilled") { generating += 1; }
           });
@@ -69,6 +71,24 @@
         .catch(function () { setTimeout(poll, 5000); });
     }
     setTimeout(poll, 1000);
+  }
+
+  // Screen readers hear what changed by itself.
+  function announce(text) {
+    var announcer = document.getElementById("status-announcer");
+    if (announcer) { announcer.textContent = text; }
+  }
+
+  // An order's own page: once its codes exist, show what it shows for a fulfilled order.
+  function refreshWhenFulfilled() {
+    var part = document.querySelector("[data-refresh-when-fulfilled]");
+    if (!part) { return; }
+    fetch(location.href, { credentials: "same-origin" }).then(function (response) {
+      return response.text();
+    }).then(function (html) {
+      var fresh = new DOMParser().parseFromString(html, "text/html").getElementById(part.id);
+      if (fresh) { part.replaceChildren.apply(part, Array.from(fresh.childNodes)); }
+    });
   }
 
   // A second click while the first is on its way sends nothing more (the server also
