@@ -27,12 +27,13 @@ run: venv
 test: venv
 	@bash scripts/ensure_rabbitmq.sh
 	@bash scripts/ensure_postgres.sh
-	@bash scripts/ensure_chromium.sh
+	@bash scripts/ensure_package.sh $${CLEP_CHROMIUM:-/usr/bin/chromium} chromium
 	$(VENV)/bin/pytest -q $(PYTEST_ARGS)
 
 bench: venv
 	@bash scripts/ensure_rabbitmq.sh
 	@bash scripts/ensure_postgres.sh
+	@bash scripts/ensure_package.sh /usr/bin/wrk wrk
 	$(VENV)/bin/python -m bench
 
 clean:

@@ -66,15 +66,10 @@ def profile_from_form(form):
 class OrganizationPages:
 
     def _organization(self, visit, org_id, need="read", require_profile=True):
-        """The menu bar's context: the account and its organizations (from `me`) and this
-        organization as `authorize` allows it (asked at the same time)."""
-        me = eventlet.spawn(self.access.me, visit.token)
-        try:
-            principal = self.access.authorize(visit.token, org_id, need, require_profile)
-        except BaseException:
-            me.kill()
-            raise
-        me = me.wait()
+        """The menu bar's context: this organization as access's `authorize` allows it,
+        and the account with its organizations (`me`), in one call."""
+        allowed = self.access.authorize_page(visit.token, org_id, need, require_profile)
+        principal, me = allowed["principal"], allowed["me"]
         current = AcademicYear.parse(principal["academic_year"])
         year = chosen_year(visit, current)
         return {"account": me, "csrf": visit.csrf, "organizations": me["organizations"],

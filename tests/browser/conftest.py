@@ -1,7 +1,7 @@
 """Browser tests: the portal in Debian's Chromium driven by Playwright, through the real
 processes (`System`, as `make run` starts them) in a sandbox of their own.
 
-`make test` installs Chromium when it is missing (scripts/ensure_chromium.sh); Playwright
+`make test` installs Chromium when it is missing (scripts/ensure_package.sh); Playwright
 never downloads a browser. Each test gets a fresh browser context (no cookies), and
 `coordinator` signs a new coordinator in through the pages. `checked(page)` runs axe-core
 on the page shown and fails on any serious or critical violation: call it on every page
@@ -34,7 +34,7 @@ _axe = Axe()
 @pytest.fixture(scope="session")
 def browser():
     if not os.path.exists(CHROMIUM):
-        pytest.fail(f"{CHROMIUM} is missing: `make test` installs it (scripts/ensure_chromium.sh)")
+        pytest.fail(f"{CHROMIUM} is missing: `make test` installs it (scripts/ensure_package.sh)")
     manager = sync_playwright()
     launched = manager.start().chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
     yield launched

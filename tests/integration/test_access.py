@@ -155,3 +155,23 @@ def test_getting_access_comes_before_the_terms(access):
     with pytest.raises(Forbidden) as profile:  # the organization itself waits for the terms
         access.get_profile(token, org["id"])
     assert profile.value.code == "terms_not_accepted"
+
+
+def test_a_portal_page_gets_authorize_and_me_in_one_call(access):
+    token = signed_in(access)
+    org = access.register_organization(ORGANIZATION)
+    issued = access.issue_access_code(org["id"], "2026-27")
+    access.redeem_access_code(token, "48201", "Lincoln High School", issued["access_code"])
+    with pytest.raises(Conflict):  # the same refusals as authorize
+        access.authorize_page(token, org["id"])
+    access.update_profile(token, org["id"], PROFILE)
+
+    page = access.authorize_page(token, org["id"], "manage")
+
+    assert page == {"principal": access.authorize(token, org["id"], "manage"),
+                    "me": access.me(token)}
+    assert [held["id"] for held in page["me"]["organizations"]] == [org["id"]]
+    with pytest.raises(NotFound):
+        access.authorize_page(token, org["id"] + 1)
+    with pytest.raises(NotAuthenticated):
+        access.authorize_page("no-such-token", org["id"])
