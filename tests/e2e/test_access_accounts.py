@@ -120,3 +120,24 @@ def test_a_session_says_when_it_expires(portal):
     left = datetime.fromisoformat(signed_in["expires_at"]) - datetime.now(timezone.utc)
     assert 11.9 * 3600 < left.total_seconds() <= 12 * 3600
     assert len(signed_in["token"]) >= 32 and signed_in["token"] != account.token
+
+
+def test_refusals_are_one_log_line_not_a_traceback(portal, system):
+    """A wrong password, a taken email, an unknown token, another organization: each is
+    one INFO line in the gateway's and the access service's logs, never a traceback."""
+    account = portal.new_account()
+    marker = uuid.uuid4().hex
+    refused = [
+        portal.sign_in(account.email, "wrong " + marker),
+        portal.post("/api/accounts", json={"email": account.email, "name": "Again",
+                                           "password": "a long password"}),
+        portal.get("/api/me", {"Authorization": "Bearer unknown-" + marker}),
+        portal.get("/api/organizations/999999/orders", account.headers),
+    ]
+    assert [response.status_code for response in refused] == [401, 409, 401, 404]
+    logs = {name: system.log_path(name).read_text() for name in ("gateway", "access")}
+    for name, text in logs.items():
+        assert "Traceback" not in text, "{}.log:\n{}".format(name, text[-3000:])
+        assert " ERROR " not in text, "{}.log:\n{}".format(name, text[-3000:])
+    assert "invalid_credentials" in logs["access"] and "email_taken" in logs["access"]
+    assert "organization_not_found" in logs["gateway"]
