@@ -10,7 +10,8 @@ from gateway.schemas.common import ErrorOut
 from gateway.routing import ROUTES
 
 DESCRIPTIONS = {400: "Invalid input", 401: "Not signed in", 403: "Not allowed",
-                404: "Not found", 409: "State conflict", 410: "Gone",
+                404: "Not found", 405: "Method not allowed", 409: "State conflict",
+                410: "Gone",
                 422: "Idempotency-Key reused with another body", 429: "Too many attempts",
                 503: "A service did not answer in time"}
 

@@ -3,6 +3,7 @@ the June 30 close)."""
 import eventlet
 
 from gateway.csv_stream import csv_response, prefetched_pages
+from gateway.errors import error_response
 from gateway.http import json_response
 from gateway.routing import load, read_json, route
 from gateway.schemas import orders as s
@@ -11,6 +12,7 @@ from gateway.schemas.common import AcademicYearIn, AcademicYearQuery
 from services.common.errors import Conflict, InvalidInput
 
 CSV_PAGE = 5000
+GENERATING_RETRY_SECONDS = 2  # an order of 10,000 codes takes about a second to make
 VOUCHER_CSV_HEADER = ["voucher_code", "order_id", "expiration_date",
                       "remote_proctoring_covered", "status", "student_name", "date_given_out"]
 
@@ -95,6 +97,16 @@ class OrderRoutes:
         self._authorize(call, org_id, need="manage")
         return json_response(with_links(self.orders.change_po_number(org_id, order_id, po_number)))
 
+    @route("DELETE", "/api/organizations/<int:org_id>/orders/<int:order_id>", auth="none",
+           tag="orders", status=405, errors=(405,),
+           summary="Orders cannot be cancelled: always 405 `orders_cannot_be_cancelled`.")
+    def cancel_order(self, call, org_id, order_id):
+        return error_response(
+            405, "orders_cannot_be_cancelled",
+            "Orders cannot be cancelled. Vouchers that are never used are never billed; "
+            "only the PO number of an order can change (PATCH).",
+            headers={"Allow": "GET, HEAD, PATCH"})
+
     @route("GET", "/api/organizations/<int:org_id>/orders/<int:order_id>/vouchers.csv",
            auth="session", tag="orders", errors=(401, 403, 404, 409), content_type="text/csv",
            summary="The order's voucher codes as CSV, streamed; 409 while generating.")
@@ -107,7 +119,8 @@ class OrderRoutes:
         try:
             if self.orders.get_order(org_id, order_id)["status"] != "fulfilled":
                 raise Conflict("vouchers_generating",
-                               "The vouchers are still being generated; try again shortly.")
+                               "The vouchers are still being generated; try again shortly.",
+                               retry_after=GENERATING_RETRY_SECONDS)
         except Exception:
             first_page.kill()
             raise

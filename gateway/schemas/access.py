@@ -66,7 +66,7 @@ class SecondContact(Contact):
 
 
 class BillingContact(Schema):
-    same_as_coordinator = StrictBoolean(required=True)
+    same_as_coordinator = StrictBoolean(load_default=False)  # absent: a contact of its own
     name = text(200, required=False, allow_none=True)
     email = fields.Email(allow_none=True, validate=validate.Length(max=254))
     phone = fields.String(allow_none=True, validate=phone_number)

@@ -76,9 +76,11 @@ def check_profile(data):
     if isinstance(second, dict) and second.get("role") not in SECOND_ROLES:
         wrong["second_contact.role"] = ["principal or alternate."]
     billing = data.get("billing_contact")
-    if not isinstance(billing, dict) or not isinstance(billing.get("same_as_coordinator"), bool):
+    # a billing contact of its own needs no "same_as_coordinator": false (absent is false)
+    same = billing.get("same_as_coordinator", False) if isinstance(billing, dict) else None
+    if not isinstance(same, bool):
         wrong["billing_contact.same_as_coordinator"] = ["true or false."]
-    elif not billing["same_as_coordinator"]:
+    elif not same:
         _contact_problems("billing_contact", billing, wrong)
     if wrong:
         raise InvalidInput(fields=wrong)

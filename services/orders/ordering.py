@@ -10,7 +10,7 @@ from services.orders import rules
 from services.orders.models import FeeSchedule, IdempotencyKey, Order
 from services.orders.terms import BULK_PURCHASE_TERMS
 
-HISTORY_YEARS_BACK = 5  # "five academic years back": the current year and the 5 before it
+HISTORY_YEARS_BACK = 4  # the FAQ's five academic years: the current one and the 4 before it
 
 
 def order_view(order):

@@ -208,6 +208,16 @@ def test_a_separate_billing_contact_needs_name_email_and_phone(portal):
     assert {"billing_contact.email", "billing_contact.phone"} <= set(error["fields"])
 
 
+def test_a_billing_contact_of_its_own_needs_no_same_as_coordinator(portal):
+    account, school = portal.coordinator_of()
+    contact = {"name": "Accounts Payable", "email": "ap@school.example.org",
+               "phone": "313-555-0199"}
+    saved = portal.put_profile(account, school["id"],
+                               portal.profile_body(account, billing_contact=contact))
+    assert saved.status_code == 200, saved.text
+    assert saved.json()["billing_contact"] == dict(contact, same_as_coordinator=False)
+
+
 def test_nothing_opens_until_the_profile_is_complete_and_billing_hears_of_it(portal,
                                                                             system_env):
     portal.set_fees()

@@ -12,7 +12,7 @@ def test_unknown_route_and_wrong_method(portal):
     order = portal.place_order(account, school["id"], quantity=1).json()
     error = error_of(portal.request("DELETE", "/api/organizations/{}/orders/{}".format(
         school["id"], order["id"]), account.headers), 405)
-    assert error["code"] == "method_not_allowed"
+    assert error["code"] == "orders_cannot_be_cancelled"
     assert error_of(portal.get("/api/organizations/not-a-number/orders", account.headers),
                     404)["code"] == "not_found"
 

@@ -58,6 +58,17 @@ def test_each_bad_field_is_named(parts, field):
     assert list(invalid.value.fields) == [field]
 
 
+def test_a_billing_contact_of_its_own_needs_no_same_as_coordinator():
+    profile = changed()
+    profile["billing_contact"] = {"name": "Bo Billing", "email": "bo@cass.example.org",
+                                  "phone": "313-555-0102"}
+    check_profile(profile)
+    profile["billing_contact"] = {"name": "Bo Billing"}
+    with pytest.raises(InvalidInput) as invalid:
+        check_profile(profile)
+    assert sorted(invalid.value.fields) == ["billing_contact.email", "billing_contact.phone"]
+
+
 def test_the_billing_contact_may_be_the_coordinator():
     check_profile(changed(billing_contact__same_as_coordinator=True, billing_contact__name=None,
                           billing_contact__email=None, billing_contact__phone=None))
