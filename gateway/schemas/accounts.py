@@ -31,6 +31,8 @@ class MyOrganization(Schema):
     kind = fields.String()
     access = fields.String(metadata={"enum": ["manage", "read_only"]})
     academic_year = fields.String()
+    profile_complete = fields.Boolean(metadata={
+        "description": "the profile access comes through (a district's for its schools)"})
 
 
 class MeOut(AccountOut):

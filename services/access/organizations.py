@@ -303,17 +303,22 @@ def authorize(session, clock, account, organization_id, need="read", require_pro
 
 
 def organizations_of(session, account_id, year):
-    """The account's organizations for one year, including its districts' schools."""
+    """The account's organizations for one year, including its districts' schools: those
+    it manages first, then the read-only ones, each by name. `profile_complete` is that of
+    the profile the access comes through (a district's for its schools)."""
     rows = session.execute(select(Organization, Membership.access).join(
         Membership, Membership.organization_id == Organization.id).where(
         Membership.account_id == account_id, Membership.academic_year == year)).all()
+    complete = {org.id: is_complete(session.get(Profile, org.id)) for org, _ in rows}
     result = {org.id: {"id": org.id, "name": org.name, "kind": org.kind, "access": access,
-                       "academic_year": year} for org, access in rows}
+                       "academic_year": year, "profile_complete": complete[org.id]}
+              for org, access in rows}
     district_ids = [org.id for org, _ in rows if org.kind == "district"]
     if district_ids:
         for school in session.scalars(select(Organization).where(
                 Organization.district_id.in_(district_ids))):
             result.setdefault(school.id, {"id": school.id, "name": school.name,
                                           "kind": school.kind, "access": "read_only",
-                                          "academic_year": year})
-    return sorted(result.values(), key=lambda o: o["name"])
+                                          "academic_year": year,
+                                          "profile_complete": complete[school.district_id]})
+    return sorted(result.values(), key=lambda o: (o["access"] != "manage", o["name"]))
