@@ -17,7 +17,7 @@ BROWSERS = 16
 LOAD_SECONDS = 8
 
 
-def signed_in_session(portal, account):
+def signed_in_session(account):
     session = requests.Session()
     session.cookies.set(COOKIE_NAME, account.token)
     return session
@@ -57,7 +57,7 @@ def run():
         placed = [portal.place_order(account, school["id"], quantity=1).json()
                   for _ in range(ORDERS)]
         portal.wait_until_fulfilled(account, school["id"], placed[-1]["id"])
-        session = signed_in_session(portal, account)
+        session = signed_in_session(account)
         base = system.base_url
         pages = {"Summary": "/organizations/{}".format(school["id"]),
                  "Order History": "/organizations/{}/orders".format(school["id"])}

@@ -10,7 +10,6 @@ the gateway must use `api` (this server): a second nameko server would share the
 import json
 import logging
 import socket
-from pathlib import Path
 
 from nameko.web.handlers import HttpRequestHandler
 from nameko.web.server import WebServer, WsgiApp

@@ -14,7 +14,7 @@ ACCOUNT_LABELS = {"name": "your full name", "email": "your email address",
 ACCESS_LABELS = {"zip": "the zip code", "organization_name": "the organization's name",
                  "access_code": "the access code"}
 REQUEST_LABELS = {"organization_name": "the organization's name", "zip": "the zip code",
-                  "requester_role": "your role", "message": "a message"}
+                  "requester_role": "Select your role.", "message": "a message"}
 
 
 def wait_in_words(seconds):
@@ -70,6 +70,11 @@ class AccountPages:
         except InvalidInput as refusal:
             errors = errors_of(refusal, "email", ACCOUNT_LABELS)
         else:
+            if visit.token:  # someone signed in already on this browser: that session ends
+                try:
+                    self.access.sign_out(visit.token)
+                except NotAuthenticated:
+                    pass
             return self._signed_in(redirect(next_path), visit.request, session["token"])
         return render("sign_in.html", status=400, title="Sign in", values=values,
                       errors=errors, next=next_path)
@@ -135,6 +140,11 @@ class AccountPages:
     def get_access(self, visit):
         values = typed(visit.form, ("zip", "organization_name", "access_code"))
         me = self._me(visit)
+        try:  # the organizations to choose from come from the zip: it must be right first
+            checked(access_schemas.ZipQuery(), {"zip": values.get("zip", "")}, ACCESS_LABELS)
+        except InvalidInput as refusal:
+            return self._get_access_page(visit, me, {"zip": values.get("zip", "")},
+                                         errors_of(refusal, "zip", ACCESS_LABELS), status=400)
         try:
             found = checked(access_schemas.RedemptionIn(), values, ACCESS_LABELS)
             granted = self.access.redeem_access_code(
@@ -159,8 +169,8 @@ class AccountPages:
     def submit_access_code_request(self, visit):
         values = typed(visit.form, ("organization_name", "zip", "requester_role", "message"))
         try:
-            request = checked(access_schemas.AccessCodeRequestIn(), values, REQUEST_LABELS)
-            sent = self.access.request_access_code(visit.token, request)
+            asked = checked(access_schemas.AccessCodeRequestIn(), values, REQUEST_LABELS)
+            sent = self.access.request_access_code(visit.token, asked)
         except ClepError as refusal:
             if isinstance(refusal, TooManyAttempts):
                 refusal = InvalidInput(message=too_many("requests", refusal))
@@ -170,7 +180,7 @@ class AccountPages:
                           errors=errors_of(refusal, "organization_name", REQUEST_LABELS))
         return render("request_sent.html", title="Your request was sent",
                       account=self._me(visit), csrf=visit.csrf, routed_to=sent["routed_to"],
-                      organization_name=request["organization_name"])
+                      organization_name=asked["organization_name"])
 
     # the portal terms
 

@@ -7,7 +7,9 @@ schemas that check the JSON API check the portal too: one place for every input 
 from gateway.routing import load
 from services.common.errors import ClepError, InvalidInput
 
-REQUIRED = "Missing data for required field."
+# the API's words for "nothing was given", in which a page asks for the field instead
+NOTHING_GIVEN = ("Missing data for required field.", "Length must be between 1 and",
+                 "Required unless same_as_coordinator is true.")
 
 
 def typed(form, names):
@@ -42,12 +44,14 @@ def checked(schema, data, labels):
 
 
 def field_messages(fields, labels):
-    """The API's {field: [messages]} as {field: one sentence}, asking for what is missing."""
+    """The API's {field: [messages]} as {field: one sentence}, asking for what is missing:
+    "Enter <label>.", or the label itself when it is a sentence ("Select your role.")."""
     messages = {}
     for name, problems in (fields or {}).items():
         problem = problems[0] if isinstance(problems, list) and problems else str(problems)
-        if problem == REQUIRED or problem.startswith("Shorter than minimum length"):
-            problem = "Enter {}.".format(labels.get(name, "a value"))
+        if problem.startswith(NOTHING_GIVEN):
+            label = labels.get(name, "a value")
+            problem = label if label.endswith(".") else "Enter {}.".format(label)
         elif problem == "Not a valid email address.":
             problem = "Enter {} in the right format, like name@example.org.".format(
                 labels.get(name, "an email address"))

@@ -1,5 +1,6 @@
 """Start an Order (organization and fee, Order Details, review and terms, confirmation),
 Order History with each order's summary, its codes' usage, and the PO number."""
+import re
 import secrets
 
 from gateway.portal.forms import checked, errors_of, typed
@@ -7,7 +8,7 @@ from gateway.portal.pages import local_path, page, redirect, with_flag
 from gateway.portal.render import render
 from gateway.routes.orders import order_request
 from gateway.schemas import orders as order_schemas
-from services.common.errors import InvalidInput
+from services.common.errors import IdempotencyKeyReused, InvalidInput
 
 ORDER_FIELDS = ("quantity", "expiration_date", "po_number")
 ORDER_LABELS = {"quantity": "the number of vouchers, from 1 to 10,000",
@@ -31,16 +32,19 @@ def order_input(values, terms_version):
             "expiration_date": values.get("expiration_date"),
             "po_number": values.get("po_number")}
     quantity = values.get("quantity", "").replace(",", "")
-    if quantity:
-        data["quantity"] = int(quantity) if quantity.isdigit() and len(quantity) < 10 \
-            else quantity
+    if quantity:  # ASCII digits only: "²".isdigit() is true and int("²") fails
+        data["quantity"] = int(quantity) if quantity.isascii() and quantity.isdecimal() \
+            and len(quantity) < 10 else quantity
     return data
+
+
+ORDER_KEY = re.compile(r"[A-Za-z0-9_-]{16,64}")  # what secrets.token_urlsafe makes
 
 
 def order_key(visit):
     """The Idempotency-Key made once per order form and carried through its steps."""
     key = (visit.form.get("key") or visit.query.get("key") or "").strip()
-    return key if 16 <= len(key) <= 64 and key.isascii() else None
+    return key if ORDER_KEY.fullmatch(key) else None
 
 
 class OrderPages:
@@ -59,7 +63,8 @@ class OrderPages:
     def start_order(self, visit, org_id):
         """Step 1: the organization and the current exam fee."""
         return self._order_form(visit, org_id, "order_start.html",
-                                key=secrets.token_urlsafe(24))
+                                key=secrets.token_urlsafe(24),
+                                already_placed=visit.query.get("already_placed") == "1")
 
     def _details(self, visit, org_id, key, values, errors=None):
         return self._order_form(visit, org_id, "order_details.html",
@@ -105,20 +110,24 @@ class OrderPages:
             return redirect("/organizations/{}/orders/new".format(org_id))
         terms = self.orders.bulk_purchase_terms()
         context = self._organization(visit, org_id, need="manage")
-        accepted = visit.form.get("accept_terms") == "yes"
+        # the terms version the person read on the review page, which the order records
+        seen_version = visit.form.get("terms_version", "")
         try:
             request = order_request(checked(order_schemas.OrderIn(),
                                             order_input(values, terms["version"]),
                                             ORDER_LABELS))
-            if not accepted:
-                review = self.orders.review_order(context["org"], request)
+            if visit.form.get("accept_terms") != "yes" or seen_version != terms["version"]:
+                problem = "Select that you accept the Online Terms and Conditions for Bulk " \
+                          "Purchase." if seen_version == terms["version"] else \
+                          "The terms have changed since you read them: read them again."
                 return render("order_review.html", status=400, tab="summary",
                               title="Review your order", key=key, values=values,
-                              review=review, terms=terms,
-                              errors={"accept_terms": "Select that you accept the Online "
-                                                      "Terms and Conditions for Bulk Purchase."},
+                              review=self.orders.review_order(context["org"], request),
+                              terms=terms, errors={"accept_terms": problem},
                               **dict(context, year=context["current_year"]))
             placed = self.orders.place_order(context["principal"], key, request)
+        except IdempotencyKeyReused:  # this form placed an order already, with other details
+            return redirect("/organizations/{}/orders/new?already_placed=1".format(org_id))
         except InvalidInput as refusal:
             return self._details(visit, org_id, key, values,
                                  errors_of(refusal, "quantity", ORDER_LABELS))
@@ -139,7 +148,8 @@ class OrderPages:
         context = self._organization(visit, org_id)
         orders = self.orders.list_orders(org_id, context["year"])
         opened = self._opened_order(visit, org_id, orders)
-        return render("order_history.html", tab="orders", title="Order History",
+        return render("order_history.html", tab="orders", page_is_tab=True,
+                      title="Order History",
                       orders=orders, opened=opened, saved=visit.query.get("saved") == "1",
                       **context)
 
@@ -147,9 +157,9 @@ class OrderPages:
         """The order whose summary is open without script (?open=<id>), with its usage."""
         wanted = visit.query.get("open", "")
         order = next((order for order in orders if str(order["id"]) == wanted), None)
-        return self._order_summary(visit, org_id, order) if order else None
+        return self._order_summary(org_id, order) if order else None
 
-    def _order_summary(self, visit, org_id, order, status=None, page_number=1):
+    def _order_summary(self, org_id, order, status=None, page_number=1):
         usage = None
         if order["status"] == "fulfilled":
             usage = self.vouchers.usage(org_id, order["id"], status, page_number,
@@ -171,7 +181,7 @@ class OrderPages:
         except ValueError:
             page_number = 1
         order = self.orders.get_order(org_id, order_id)
-        summary = self._order_summary(visit, org_id, order, status, page_number)
+        summary = self._order_summary(org_id, order, status, page_number)
         return render("order.html", status=400 if errors else 200, tab="orders",
                       title="Order {}".format(order_id), summary=summary,
                       errors=errors or {}, values=values or {},
@@ -184,10 +194,10 @@ class OrderPages:
         values = typed(visit.form, ("po_number",))
         back = local_path(visit.form.get("return_to"),
                           "/organizations/{}/orders/{}".format(org_id, order_id))
+        self.access.authorize(visit.token, org_id, "manage")
         try:
             po_number = checked(order_schemas.PoNumberIn(),
                                 {"po_number": values.get("po_number")}, ORDER_LABELS)
-            self.access.authorize(visit.token, org_id, "manage")
             self.orders.change_po_number(org_id, order_id, po_number["po_number"])
         except InvalidInput as refusal:
             return self._order_page(

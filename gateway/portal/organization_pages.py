@@ -1,5 +1,7 @@
 """An organization in the portal: the menu bar every tab shares (organization switcher,
 academic year selector, tabs), the profile, and the Summary tab."""
+import re
+
 import eventlet
 
 from gateway.portal.forms import checked, errors_of, nested, typed
@@ -9,6 +11,7 @@ from gateway.schemas import access as access_schemas
 from services.common.academic_year import AcademicYear
 from services.common.errors import ClepError, InvalidInput
 
+ACADEMIC_YEAR = re.compile(r"[0-9]{4}-[0-9]{2}")
 YEARS_SHOWN = 5  # the current academic year and the four before it, as the FAQ promises
 TABS = {"summary": "", "orders": "/orders", "scores": "/scores", "invoices": "/invoices",
         "profile": "/profile"}
@@ -19,7 +22,8 @@ PROFILE_FIELDS = tuple("{}.{}".format(group, field)
 PROFILE_LABELS = {
     "coordinator.name": "the coordinator's name", "coordinator.email": "the coordinator's email",
     "coordinator.phone": "the coordinator's phone number",
-    "second_contact.role": "whether this is the principal or the alternate coordinator",
+    "second_contact.role": "Select whether this is the principal or the alternate "
+                           "coordinator.",
     "second_contact.name": "their name", "second_contact.email": "their email",
     "second_contact.phone": "their phone number",
     "billing_contact.name": "the billing contact's name",
@@ -86,7 +90,8 @@ class OrganizationPages:
             org_id = int(visit.query.get("organization", ""))
         except ValueError:
             return redirect("/")
-        year = visit.query.get("academic_year") or None
+        year = visit.query.get("academic_year", "")
+        year = year if ACADEMIC_YEAR.fullmatch(year) else None  # the page itself checks it
         return redirect(tab_url(org_id, tab if tab in TABS else "summary", year))
 
     # the profile
@@ -98,6 +103,7 @@ class OrganizationPages:
             values = profile_values(profile)
             same = profile["billing_contact"].get("same_as_coordinator")
         return render("profile.html", status=400 if errors else 200, tab="profile",
+                      page_is_tab=True,
                       title="Organization profile", profile=profile, values=values,
                       errors=errors or {}, same_as_coordinator=same,
                       saved=visit.query.get("saved") == "1", **context)
@@ -108,6 +114,7 @@ class OrganizationPages:
 
     @page("POST", "/organizations/<int:org_id>/profile")
     def save_profile(self, visit, org_id):
+        self.access.authorize(visit.token, org_id, "manage", require_profile=False)
         data = profile_from_form(visit.form)
         try:
             profile = checked(access_schemas.ProfileIn(), data, PROFILE_LABELS)
@@ -127,13 +134,13 @@ class OrganizationPages:
         year = context["year"]
         pool = eventlet.GreenPool()
         quote = pool.spawn(self.orders.quote, context["org"])
-        orders = pool.spawn(self.orders.list_orders, org_id, year)
         vouchers = pool.spawn(self.vouchers.usage_summary, org_id, year)
         try:
             fees = quote.wait()
         except ClepError as refusal:  # fees of the year not set yet: the page says so
             fees = {"unavailable": refusal.message}
-        return render("summary.html", tab="summary", title="Summary", quote=fees,
-                      orders=orders.wait(), vouchers=vouchers.wait(),
+        return render("summary.html", tab="summary", page_is_tab=True, title="Summary",
+                      quote=fees,
+                      vouchers=vouchers.wait(),
                       can_order=context["access"] == "manage" and context["is_current_year"],
                       **context)

@@ -11,6 +11,7 @@ import logging
 from dataclasses import dataclass
 from urllib.parse import quote, urlsplit
 
+from werkzeug.exceptions import HTTPException
 from werkzeug.utils import redirect as werkzeug_redirect
 
 from gateway.browser_session import (CSRF_FIELD, check_csrf, check_same_origin,
@@ -53,16 +54,20 @@ def redirect(location):
 
 
 def local_path(value, default="/"):
-    """`value` if it is a path on this site (never another host), else `default`."""
+    """`value` if it is a path on this site (never another host, nothing that could not
+    go into a Location header), else `default`."""
     if not isinstance(value, str) or not value.startswith("/") or value.startswith("//") \
-            or "\\" in value or urlsplit(value).netloc:
+            or "\\" in value or not value.isprintable() or not value.isascii() \
+            or urlsplit(value).netloc:
         return default
     return value
 
 
 def with_flag(location, name):
-    """`location` with `name=1` added to its query (before any #fragment)."""
+    """`location` with `name=1` in its query (before any #fragment), once."""
     address, hash_mark, fragment = location.partition("#")
+    if "{}=1".format(name) in address.partition("?")[2].split("&"):
+        return location
     return "{}{}{}=1{}{}".format(address, "&" if "?" in address else "?", name, hash_mark,
                                  fragment)
 
@@ -97,6 +102,11 @@ def page(method, path, *, signed_in=True):
                 return handler(self, visit, **path_values)
             except ClepError as refusal:
                 return refused_page(self.config, visit, refusal, path_values)
+            except HTTPException as refusal:  # e.g. a body over the size limit
+                return error_page(refusal.code or 400)
+            except Exception:
+                log.exception("unexpected error on %s %s", method, path)
+                return error_page(500)
         return api(method, path)(entrypoint)
     return decorate
 

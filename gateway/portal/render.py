@@ -13,7 +13,8 @@ STATIC_DIR = HERE / "static"
 
 ERROR_TITLES = {400: "The request could not be read", 403: "You cannot do that",
                 404: "Page not found", 405: "Page not found", 409: "Not yet",
-                413: "Too much data", 429: "Too many attempts",
+                413: "Too much data", 422: "That was already done", 429: "Too many attempts",
+                500: "Sorry, something went wrong",
                 503: "Sorry, the service is unavailable"}
 
 

@@ -27,12 +27,14 @@ class ReportPages:
         listed = self.scores.list_scores(context["principal"], context["year"], query["exam"],
                                          query["sort"], query["page"], SCORES_PER_PAGE)
         pages = max(1, -(-listed["total"] // listed["per_page"]))
-        return render("scores.html", tab="scores", title="Scores", listed=listed,
+        return render("scores.html", tab="scores", page_is_tab=True, title="Scores",
+                      listed=listed,
                       pages=pages, opened=visit.query.get("open"), **context)
 
     @page("GET", "/organizations/<int:org_id>/invoices")
     def invoices_page(self, visit, org_id):
         context = self._organization(visit, org_id)
         invoices = self.billing.list_invoices(org_id, context["year"])
-        return render("invoices.html", tab="invoices", title="Invoices", invoices=invoices,
+        return render("invoices.html", tab="invoices", page_is_tab=True, title="Invoices",
+                      invoices=invoices,
                       **context)

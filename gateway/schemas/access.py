@@ -3,7 +3,7 @@ import re
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from gateway.schemas.common import (PHONE, ZIP, StrictBoolean, StrictInteger,
+from gateway.schemas.common import (PHONE, ZIP, StrictBoolean, StrictInteger, printable,
                                     text)
 
 _CONTROL_BUT_NEWLINES = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
@@ -38,9 +38,10 @@ class ZipQuery(Schema):
 
 
 class RedemptionIn(Schema):
-    zip = fields.String(required=True, validate=validate.Length(min=1, max=20))
+    zip = fields.String(required=True, validate=[validate.Length(min=1, max=20), printable])
     organization_name = text(200)
-    access_code = fields.String(required=True, validate=validate.Length(min=1, max=40))
+    access_code = fields.String(required=True,
+                                validate=[validate.Length(min=1, max=40), printable])
 
 
 class OrganizationRef(Schema):

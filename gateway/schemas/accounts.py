@@ -6,7 +6,8 @@ from gateway.schemas.common import text
 class AccountIn(Schema):
     email = fields.Email(required=True, validate=validate.Length(max=254))
     name = text(200)
-    password = fields.String(required=True, validate=validate.Length(min=10, max=200))
+    password = fields.String(required=True, validate=validate.Length(
+        min=10, max=200, error="Use 10 to 200 characters."))
 
 
 class AccountOut(Schema):

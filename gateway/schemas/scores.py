@@ -1,7 +1,7 @@
 """Schemas of exam results, score reports and the score access record."""
 from marshmallow import Schema, fields, validate
 
-from gateway.schemas.common import academic_year_text
+from gateway.schemas.common import academic_year_text, printable
 
 MAX_RESULTS_PER_BATCH = 1000
 SORTS = ["test_date", "-test_date", "student", "-student"]
@@ -68,7 +68,8 @@ class ExamResultsOut(Schema):
 
 class ScoresQuery(Schema):
     academic_year = fields.String(load_default=None, validate=academic_year_text)
-    exam = fields.String(load_default=None, validate=validate.Length(min=1, max=120))
+    exam = fields.String(load_default=None, validate=[validate.Length(min=1, max=120),
+                                                      printable])
     sort = fields.String(load_default="-test_date", validate=validate.OneOf(SORTS))
     page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
     per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
@@ -76,7 +77,8 @@ class ScoresQuery(Schema):
 
 class ScoresCsvQuery(Schema):
     academic_year = fields.String(load_default=None, validate=academic_year_text)
-    exam = fields.String(load_default=None, validate=validate.Length(min=1, max=120))
+    exam = fields.String(load_default=None, validate=[validate.Length(min=1, max=120),
+                                                      printable])
 
 
 class ExamStudentOut(Schema):

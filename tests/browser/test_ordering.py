@@ -261,7 +261,9 @@ def test_the_po_number_changes_from_the_expanded_row(coordinator, portal):
 
     expect(page.get_by_role("heading", level=1)).to_have_text("Order History")
     expect(row.get_by_role("cell").nth(3)).to_have_text("PO-2026-77")
-    expander.click()
+    # back with the order's row still open, and the notice that it was saved
+    expect(expander).to_have_attribute("aria-expanded", "true")
+    expect(page.get_by_text("Purchase order number saved.")).to_be_visible()
     expect(described(region, "Purchase order number")).to_have_text("PO-2026-77")
     field = region.get_by_label("Change the purchase order number")
     expect(field).to_have_value("PO-2026-77")

@@ -29,8 +29,12 @@
       var page = new DOMParser().parseFromString(html, "text/html");
       var summary = page.getElementById("order-summary");
       if (!summary) { throw new Error("no summary"); }
+      // after saving the PO number, back here with this row open
+      var back = new URLSearchParams(location.search);
+      back.set("open", region.id.replace(/^order-(\d+)-summary$/, "$1"));
+      back.delete("saved");
       summary.querySelectorAll("input[name=return_to]").forEach(function (input) {
-        input.value = location.pathname + location.search;
+        input.value = location.pathname + "?" + back.toString() + "#" + region.id;
       });
       cell.replaceChildren.apply(cell, Array.from(summary.childNodes));
       region.dataset.loaded = "true";
@@ -45,8 +49,12 @@
     var url = table.getAttribute("data-poll-orders");
     function poll() {
       fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
-        .then(function (response) { return response.ok ? response.json() : null; })
+        .then(function (response) {
+          if (response.status >= 400 && response.status < 500) { return "stop"; }
+          return response.ok ? response.json() : null;
+        })
         .then(function (answer) {
+          if (answer === "stop") { return; }  // signed out, or no longer allowed
           if (!answer) { return setTimeout(poll, 5000); }
           var generating = 0;
           answer.orders.forEach(function (order) {
@@ -83,6 +91,9 @@
   function refreshWhenFulfilled() {
     var part = document.querySelector("[data-refresh-when-fulfilled]");
     if (!part) { return; }
+    if (part.contains(document.activeElement) && document.activeElement !== document.body) {
+      return setTimeout(refreshWhenFulfilled, 2000);  // never under someone's typing
+    }
     fetch(location.href, { credentials: "same-origin" }).then(function (response) {
       return response.text();
     }).then(function (html) {
@@ -98,6 +109,12 @@
       form.addEventListener("submit", function (event) {
         if (form.dataset.sent) { event.preventDefault(); return; }
         form.dataset.sent = "true";
+      });
+    });
+    // back to this page (history, or a stopped request): the form may be sent again
+    window.addEventListener("pageshow", function () {
+      document.querySelectorAll("form[data-submit-once]").forEach(function (form) {
+        delete form.dataset.sent;
       });
     });
   }
