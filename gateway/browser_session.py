@@ -49,20 +49,25 @@ def clear_session_cookie(response, config, request):
                            secure=cookie_is_secure(config, request))
 
 
-def check_same_origin(request):
-    """403 unless the request says it comes from a page of this site."""
+def origin_of(url):
+    parts = urlsplit(url or "")
+    return "{}://{}".format(parts.scheme, parts.netloc).lower() if parts.scheme else None
+
+
+def check_same_origin(request, public_url=None):
+    """403 unless the request says it comes from a page of this site: the address it was
+    sent to, or PUBLIC_URL (behind a TLS proxy the request itself arrives as http)."""
     source = request.headers.get("Origin") or request.headers.get("Referer") or ""
-    parts = urlsplit(source)
-    own = "{}://{}".format(request.scheme, request.host)
-    if not parts.scheme or "{}://{}".format(parts.scheme, parts.netloc) != own:
+    ours = {origin_of(request.host_url), origin_of(public_url)}
+    if origin_of(source) is None or origin_of(source) not in ours:
         raise Forbidden("cross_site_request",
                         "This request did not come from a page of this site.")
 
 
-def check_csrf(request, session_token, submitted=None):
+def check_csrf(request, session_token, submitted=None, public_url=None):
     """For a state-changing request carried by the session cookie: same origin, and the
     CSRF token (a form field, or the X-CSRF-Token header for script) of this session."""
-    check_same_origin(request)
+    check_same_origin(request, public_url)
     submitted = submitted or request.headers.get(CSRF_HEADER, "")
     if not hmac.compare_digest(submitted.encode(), csrf_token(session_token).encode()):
         raise Forbidden("csrf_token_invalid",

@@ -63,7 +63,7 @@ def route(method, path, *, auth, summary, tag, body=None, query=None, response=N
         def entrypoint(self, request, **path_values):
             call = Call(request=request)
             if auth != "none":
-                call.token = caller_token(request, auth)
+                call.token = caller_token(request, auth, self.config.get("PUBLIC_URL"))
                 check_token_kind(self.config, auth, call.token)
             if body is not None:
                 call.body = load(body(), read_json(request))
@@ -74,12 +74,12 @@ def route(method, path, *, auth, summary, tag, body=None, query=None, response=N
     return decorate
 
 
-def caller_token(request, auth):
+def caller_token(request, auth, public_url=None):
     """The bearer token; for session routes, failing that, the browser's session cookie."""
     cookie = session_cookie(request) if auth == "session" else None
     if cookie and "Authorization" not in request.headers:
         if request.method not in SAFE_METHODS:
-            check_csrf(request, cookie)
+            check_csrf(request, cookie, public_url=public_url)
         return cookie
     return bearer_token(request)
 

@@ -92,11 +92,13 @@ def page(method, path, *, signed_in=True):
                 if method == "POST":
                     # first: another site's form (which SameSite=Lax sends without the
                     # cookie) must not end up signing the person out
-                    check_same_origin(request)
+                    public_url = self.config.get("PUBLIC_URL")
+                    check_same_origin(request, public_url)
                     if signed_in:
                         if not visit.token:
                             raise NotAuthenticated()
-                        check_csrf(request, visit.token, request.form.get(CSRF_FIELD, ""))
+                        check_csrf(request, visit.token, request.form.get(CSRF_FIELD, ""),
+                                   public_url)
                 elif signed_in and not visit.token:
                     raise NotAuthenticated()
                 return handler(self, visit, **path_values)

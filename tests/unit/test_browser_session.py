@@ -34,6 +34,15 @@ def test_a_same_origin_request_with_the_sessions_token_passes():
     check_csrf(request(headers={"Origin": SITE, "X-CSRF-Token": csrf_token(TOKEN)}), TOKEN)
 
 
+def test_behind_a_tls_proxy_the_public_url_is_this_site():
+    # the proxy speaks http to the gateway; the browser's page was https://portal.example
+    check_csrf(request(headers={"Origin": "https://portal.example"}), TOKEN, csrf_token(TOKEN),
+               public_url="https://portal.example/")
+    with pytest.raises(Forbidden):
+        check_csrf(request(headers={"Origin": "https://evil.example"}), TOKEN,
+                   csrf_token(TOKEN), public_url="https://portal.example/")
+
+
 @pytest.mark.parametrize("headers, submitted", [
     ({"Origin": "http://evil.example"}, csrf_token(TOKEN)),          # another site
     ({"Origin": "https://portal.example"}, csrf_token(TOKEN)),       # another scheme
