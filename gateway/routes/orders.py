@@ -26,6 +26,15 @@ def csv_rows(page):
             for code, status in zip(page["codes"], page["statuses"])]
 
 
+def header_text(value):
+    """A header as the client wrote it: HTTP hands headers over as latin-1, so a UTF-8 value
+    (`é` as two bytes) would count, and be stored, as two characters of mojibake."""
+    try:
+        return value.encode("latin-1").decode("utf-8")
+    except UnicodeError:  # not UTF-8: keep what latin-1 made of it
+        return value
+
+
 def order_request(loaded):
     """An order body loaded by `OrderIn`, as the orders service takes it."""
     request = dict(loaded)
@@ -60,7 +69,7 @@ class OrderRoutes:
            body=s.OrderIn, response=s.OrderOut, status=201, errors=(400, 401, 403, 404, 409, 422),
            summary="Place an order; send an Idempotency-Key header.")
     def place_order(self, call, org_id):
-        key = call.request.headers.get("Idempotency-Key", "").strip()
+        key = header_text(call.request.headers.get("Idempotency-Key", "")).strip()
         if not key or len(key) > 255:
             raise InvalidInput("idempotency_key_required",
                                "Send an Idempotency-Key header (1 to 255 characters).",

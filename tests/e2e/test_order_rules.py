@@ -179,6 +179,21 @@ def test_same_key_and_body_is_the_same_order_another_body_is_422(portal, coordin
         [first.json()["id"]]
 
 
+def test_an_idempotency_key_counts_characters_not_bytes(portal, coordinator):
+    """A UTF-8 key of 200 characters is 400 bytes: accepted, and the same order again."""
+    account, school = coordinator
+    body = {"quantity": 1, "covers_remote_proctoring": False, "terms_version": "2026-07"}
+    path = f"/api/organizations/{school['id']}/orders"
+
+    def place(key):
+        return portal.post(path, dict(account.headers, **{"Idempotency-Key": key}), json=body)
+
+    first, again = place(("é" * 200).encode("utf-8")), place(("é" * 200).encode("utf-8"))
+    assert first.status_code == 201, first.text
+    assert again.json()["id"] == first.json()["id"]
+    assert "Idempotency-Key" in error_of(place(("é" * 256).encode("utf-8")), 400)["fields"]
+
+
 def test_concurrent_retries_of_one_request_place_one_order(portal, coordinator):
     account, school = coordinator
     key = uuid.uuid4().hex
