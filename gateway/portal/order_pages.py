@@ -98,8 +98,13 @@ class OrderPages:
         except InvalidInput as refusal:
             return self._details(visit, org_id, key, values,
                                  errors_of(refusal, "quantity", ORDER_LABELS))
-        return render("order_review.html", tab="summary", title="Review your order",
-                      key=key, values=values, review=review, terms=terms, errors={},
+        return self._review(context, key, values, review, terms)
+
+    def _review(self, context, key, values, review, terms, errors=None):
+        """Step 3's page: the order as the orders service checked it, and the terms."""
+        return render("order_review.html", status=400 if errors else 200, tab="summary",
+                      title="Review your order", key=key, values=values, review=review,
+                      terms=terms, errors=errors or {},
                       **dict(context, year=context["current_year"]))
 
     @page("POST", "/organizations/<int:org_id>/orders/new/place")
@@ -120,11 +125,9 @@ class OrderPages:
                 problem = "Select that you accept the Online Terms and Conditions for Bulk " \
                           "Purchase." if seen_version == terms["version"] else \
                           "The terms have changed since you read them: read them again."
-                return render("order_review.html", status=400, tab="summary",
-                              title="Review your order", key=key, values=values,
-                              review=self.orders.review_order(context["org"], request),
-                              terms=terms, errors={"accept_terms": problem},
-                              **dict(context, year=context["current_year"]))
+                return self._review(context, key, values,
+                                    self.orders.review_order(context["org"], request), terms,
+                                    errors={"accept_terms": problem})
             placed = self.orders.place_order(context["principal"], key, request)
         except IdempotencyKeyReused:  # this form placed an order already, with other details
             return redirect("/organizations/{}/orders/new?already_placed=1".format(org_id))

@@ -33,6 +33,15 @@ def signed_in(access, email="casey@school.example"):
     return token
 
 
+def with_access(access):
+    """A signed-in account that redeemed the school's code (its profile still empty)."""
+    token = signed_in(access)
+    org = access.register_organization(ORGANIZATION)
+    issued = access.issue_access_code(org["id"], "2026-27")
+    access.redeem_access_code(token, "48201", "Lincoln High School", issued["access_code"])
+    return token, org
+
+
 def test_coordinator_gets_from_new_account_to_authorized_access(access, listen):
     registered = listen("access", "organization_registered")
 
@@ -126,10 +135,7 @@ def test_terms_must_be_accepted_before_the_portal_opens(access):
 
 
 def test_authorize_waits_for_a_complete_profile(access):
-    token = signed_in(access)
-    org = access.register_organization(ORGANIZATION)
-    issued = access.issue_access_code(org["id"], "2026-27")
-    access.redeem_access_code(token, "48201", "Lincoln High School", issued["access_code"])
+    token, org = with_access(access)
 
     with pytest.raises(Conflict) as raised:
         access.authorize(token, org["id"])
@@ -158,10 +164,7 @@ def test_getting_access_comes_before_the_terms(access):
 
 
 def test_a_portal_page_gets_authorize_and_me_in_one_call(access):
-    token = signed_in(access)
-    org = access.register_organization(ORGANIZATION)
-    issued = access.issue_access_code(org["id"], "2026-27")
-    access.redeem_access_code(token, "48201", "Lincoln High School", issued["access_code"])
+    token, org = with_access(access)
     with pytest.raises(Conflict):  # the same refusals as authorize
         access.authorize_page(token, org["id"])
     access.update_profile(token, org["id"], PROFILE)
