@@ -11,7 +11,7 @@ from services.common.errors import ClepError, InvalidInput, NotAuthenticated, To
 
 ACCOUNT_LABELS = {"name": "your full name", "email": "your email address",
                   "password": "a password"}
-ACCESS_LABELS = {"zip": "the zip code", "organization_name": "the organization's name",
+ACCESS_LABELS = {"zip": "the zip code", "organization_name": "Choose your organization.",
                  "access_code": "the access code"}
 REQUEST_LABELS = {"organization_name": "the organization's name", "zip": "the zip code",
                   "requester_role": "Select your role.", "message": "a message"}
