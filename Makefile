@@ -1,4 +1,4 @@
-# make venv | run | test | bench | clean
+# make venv | run | test | bench | api-docs | clean
 # run/test/bench install and start what is missing (RabbitMQ with its management plugin,
 # PostgreSQL, and for the browser tests Chromium) through scripts/ensure_*.sh, which say
 # what they did.
@@ -8,7 +8,7 @@ VENV := .venv
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: venv run test bench clean
+.PHONY: venv run test bench api-docs clean
 
 venv: $(STAMP)
 
@@ -35,6 +35,10 @@ bench: venv
 	@bash scripts/ensure_postgres.sh
 	@bash scripts/ensure_package.sh /usr/bin/wrk wrk
 	$(VENV)/bin/python -m bench
+
+# docs/API.md, generated from the gateway's OpenAPI document (no system needs to run)
+api-docs: venv
+	$(VENV)/bin/python -m scripts.api_docs
 
 clean:
 	rm -rf var/
