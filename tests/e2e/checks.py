@@ -4,7 +4,8 @@ import time
 
 
 def error_of(response, status):
-    """The `error` of an error response, after checking its status and shape (API.md)."""
+    """The `error` of an error response, after checking its status and shape
+    (`{"error": {"code", "message", "fields"?}}`, docs/API.md)."""
     assert response.status_code == status, response.text
     assert "Traceback" not in response.text
     body = response.json()

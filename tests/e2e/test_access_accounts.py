@@ -1,5 +1,5 @@
 """Accounts, sessions and the portal terms through HTTP with the real processes
-(issue 3; API.md "Accounts and sessions"; DESIGN.md "Terms")."""
+(issue 3; docs/DOMAIN.md "Accounts and sign-in", "Terms")."""
 import uuid
 from datetime import datetime, timezone
 

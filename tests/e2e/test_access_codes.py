@@ -1,6 +1,6 @@
 """Getting access with a yearly access code, asking for one, and the audit of it, through
-HTTP with the real processes (issue 3; DESIGN.md "Access codes", "Access-code requests";
-API.md "Getting access" and "Operations")."""
+HTTP with the real processes (issue 3; docs/DOMAIN.md "Access codes and yearly access",
+"Access-code requests", "The audit")."""
 import pytest
 
 from services.common.academic_year import AcademicYear

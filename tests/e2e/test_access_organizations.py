@@ -1,6 +1,6 @@
 """Organizations, districts and profiles through HTTP with the real processes, and the
-operations CLI's bulk import (issue 3; DESIGN.md "Organizations", "Access codes",
-"Profile")."""
+operations CLI's bulk import (issue 3; docs/DOMAIN.md "Organizations", "Access codes and
+yearly access", "Profiles")."""
 import os
 import subprocess
 import sys

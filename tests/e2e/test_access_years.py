@@ -1,5 +1,6 @@
 """A year passes: access codes are yearly, access is for one academic year, and the
-yearly run mails next year's codes (issue 3; DESIGN.md "Access codes", "Academic year").
+yearly run mails next year's codes (issue 3; docs/DOMAIN.md "Access codes and yearly
+access", "Time and the academic year").
 
 The system runs with a frozen clock (CLEP_CLOCK_NOW) and sends its mail to a real SMTP
 server on loopback. It starts on June 20, 2026 (academic year 2025-26): a coordinator

@@ -1,4 +1,4 @@
-"""Bad input gets the error shape and status of API.md, and changes nothing."""
+"""Bad input gets the error shape and status of docs/API.md, and changes nothing."""
 import uuid
 
 import pytest

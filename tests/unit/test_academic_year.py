@@ -1,4 +1,4 @@
-"""The academic year: July 1 to June 30, written `2026-27` (DESIGN.md, "Domain rules")."""
+"""The academic year: July 1 to June 30, written `2026-27`."""
 from datetime import date
 
 import pytest

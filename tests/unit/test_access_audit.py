@@ -1,4 +1,4 @@
-"""The audit of who got in (DESIGN.md "access" owns it): who redeemed which code, every
+"""The audit of who got in, kept by the access service: who redeemed which code, every
 failed redemption, codes issued; listed for operations, newest first, filtered."""
 import pytest
 

@@ -1,6 +1,7 @@
 """Operations' side of organizations: registering, changing, importing from CSV.
 
-DESIGN.md "Organizations"; the CSV format is described in services/access/org_import.py.
+docs/DOMAIN.md "Organizations"; the CSV format is described in
+services/access/org_import.py.
 """
 import json
 

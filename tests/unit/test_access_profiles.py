@@ -1,4 +1,4 @@
-"""Organization profiles (DESIGN.md "Profile"): validated contacts, `profile_updated` once
+"""Organization profiles (docs/DOMAIN.md "Profiles"): validated contacts, `profile_updated` once
 complete, and the audit of who changed what."""
 import copy
 import json

@@ -1,4 +1,4 @@
-""""Don't have an access code" (DESIGN.md "Access-code requests"): a coordinator's or
+""""Don't have an access code" (docs/DOMAIN.md "Access-code requests"): a coordinator's or
 alternate's request is queued for operations; anyone else's is referred to the
 coordinator on file. Operations approve (the code is issued) or decline with a reason.
 """

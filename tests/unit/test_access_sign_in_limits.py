@@ -1,4 +1,4 @@
-"""Failed sign-ins are rate limited per email (API.md: 429 with Retry-After)."""
+"""Failed sign-ins are rate limited per email: 429 with Retry-After."""
 from datetime import timedelta
 
 import pytest

@@ -1,4 +1,4 @@
-"""The yearly issue of access codes (DESIGN.md "Access codes"): next year's code to every
+"""The yearly issue of access codes (docs/DOMAIN.md): next year's code to every
 organization that ordered in the last two academic years, mailed to the coordinator on
 file; who ordered is learnt from `order_placed` events. The clock is frozen in October
 2026 (academic year 2026-27), so a run for 2027-28 reads orders of 2026-27 and 2025-26.

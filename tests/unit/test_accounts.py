@@ -1,6 +1,6 @@
 """Accounts, sessions and the portal terms, on a real (SQLite) access database.
 
-API.md, "Accounts and sessions"; DESIGN.md, "Terms".
+docs/DOMAIN.md, "Accounts and sign-in" and "Terms".
 """
 from datetime import timedelta
 

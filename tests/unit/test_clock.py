@@ -1,4 +1,5 @@
-"""The program clock: "now" in UTC, "today" in the program's time zone (DESIGN.md, "Time")."""
+"""The program clock: "now" in UTC (what is stored), "today" in the program's time zone
+(what every date rule reads)."""
 from datetime import date, datetime, timedelta, timezone
 
 from services.common.clock import Clock, as_utc

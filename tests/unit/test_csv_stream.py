@@ -1,4 +1,4 @@
-"""CSV downloads are safe to open in a spreadsheet (DESIGN.md, "Voucher codes")."""
+"""CSV downloads are safe to open in a spreadsheet: no cell can start a formula."""
 import csv
 import io
 

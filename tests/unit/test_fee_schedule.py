@@ -1,4 +1,4 @@
-"""The fee schedule per academic year (DESIGN.md, "Fees"): set by operations, announced to
+"""The fee schedule per academic year (docs/DOMAIN.md): set by operations, announced to
 billing as `fees_set`, shown in the quote."""
 import json
 

@@ -1,6 +1,6 @@
 """Voucher generation in chunks, on a real (SQLite) vouchers database.
 
-DESIGN.md, "Long work is chunked": an order becomes chunk tasks; each chunk is one
+Long work is chunked (docs/ARCHITECTURE.md): an order becomes chunk tasks; each chunk is one
 transaction that is a no-op when replayed; the order's `vouchers_generated` goes out once.
 """
 import json

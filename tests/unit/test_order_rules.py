@@ -1,4 +1,4 @@
-"""Order rules as plain functions (DESIGN.md, "Orders"; API.md, "Orders and vouchers")."""
+"""Order rules as plain functions (docs/DOMAIN.md, "Fees and orders")."""
 from datetime import date
 
 import pytest

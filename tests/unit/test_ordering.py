@@ -1,6 +1,6 @@
 """Placing, reading and fulfilling orders on a real (SQLite) orders database.
 
-DESIGN.md, "Orders" and "Fees"; API.md, "Orders and vouchers". Events go to the
+docs/DOMAIN.md, "Fees and orders". Events go to the
 `outbox` table in the same transaction as the change they announce.
 """
 import json

@@ -1,6 +1,6 @@
 """Getting access with a yearly access code, and what that access allows.
 
-DESIGN.md, "Access codes" and "Profile"; API.md, "Getting access". Runs on a real
+docs/DOMAIN.md, "Access codes and yearly access" and "Profiles". Runs on a real
 (SQLite) access database; the clock is frozen in October 2026 (academic year 2026-27).
 """
 from datetime import timedelta

@@ -1,6 +1,6 @@
 """The gateway's request checks: which token may call which route, and reading input.
 
-API.md, "Errors": 401 for no/unknown/expired token, 403 for the wrong kind of token,
+docs/API.md, "Errors": 401 for no/unknown/expired token, 403 for the wrong kind of token,
 400 `malformed_json` / `invalid_input` with `fields` for bad input.
 """
 import json

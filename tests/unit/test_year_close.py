@@ -1,5 +1,6 @@
-"""The June 30 close on a real (SQLite) vouchers database: DESIGN.md, "Redemption" (tickets
-not used by June 30 are cancelled at the end of that day) and API.md's close endpoint.
+"""The June 30 close on a real (SQLite) vouchers database (docs/DOMAIN.md, "Closing the
+academic year"): tickets not used by June 30 are cancelled once that day is over, unused
+codes expire, and closing again changes nothing.
 """
 import json
 from datetime import date
