@@ -8,6 +8,7 @@ docs/API.md matches).
 """
 import argparse
 import ast
+import json
 import re
 import sys
 import warnings
@@ -67,8 +68,11 @@ Three kinds of bearer token, sent as `Authorization: Bearer <token>`:
 - **The partner token** (`CLEP_PARTNER_TOKEN`) of the registration and testing systems.
 
 The two static tokens are set by the environment (`make run` makes random ones and prints
-them). A route that needs a token answers `401 not_authenticated` without one or with one
-it does not know, and `403 wrong_token_kind` for a known token of another kind.
+them). A route that needs a token answers `401 not_authenticated` without one, with one
+nobody knows, or with an ended or expired session; `403 wrong_token_kind` when the
+operations or partner token is sent to a route of another kind. On an operations or
+partner route any other token is `401`: the gateway does not ask the access service about
+tokens there.
 
 **The portal's session cookie.** Every coordinator route also takes the portal's
 HttpOnly, `SameSite=Lax` session cookie (`clep_session`, the same session token) instead of
@@ -204,6 +208,10 @@ class Renderer:
 
     def type_of(self, schema):
         schema = self.resolve(schema)
+        for combination in ("oneOf", "anyOf", "allOf"):
+            if combination in schema:
+                joiner = " and " if combination == "allOf" else " or "
+                return joiner.join(self.type_of(part) for part in schema[combination])
         kind = schema.get("type")
         if kind == "array":
             return "array of {}".format(self.type_of(schema.get("items", {})))
@@ -211,7 +219,8 @@ class Renderer:
             return "object" if "properties" in schema else "any"
         return "{} ({})".format(kind, schema["format"]) if "format" in schema else kind
 
-    def rules(self, schema):
+    def rules(self, schema, in_json=True):
+        """The constraints of a value, in words; `null` only matters inside JSON."""
         schema = self.resolve(schema)
         rules = []
         if schema.get("description"):
@@ -228,10 +237,10 @@ class Renderer:
             item_rules = self.rules(schema.get("items", {}))
             if item_rules != "" and "properties" not in self.resolve(schema.get("items", {})):
                 rules.append("each: " + item_rules)
-        if schema.get("nullable"):
+        if schema.get("nullable") and in_json:
             rules.append("may be null")
         if schema.get("default") is not None:
-            rules.append("default `{}`".format(schema["default"]))
+            rules.append("default `{}`".format(json.dumps(schema["default"])))
         return "; ".join(rules)
 
     @staticmethod
@@ -297,7 +306,8 @@ class Renderer:
             for parameter in parameters:
                 schema = parameter.get("schema", {})
                 rules = "; ".join(text for text in (parameter.get("description", ""),
-                                                    self.rules(schema)) if text)
+                                                    self.rules(schema, in_json=False))
+                                 if text)
                 lines.append("| `{}` | {} | {} | {} | {} |".format(
                     parameter["name"], parameter["in"], cell(self.type_of(schema)),
                     "yes" if parameter.get("required") else "", cell(rules)))
@@ -317,6 +327,9 @@ class Renderer:
         bodies = []
         for status, response in responses.items():
             description = response.get("description", "")
+            if response.get("headers"):
+                description += " (headers: {})".format(", ".join(
+                    "`{}`".format(name) for name in response["headers"]))
             content = response.get("content", {})
             types = [content_type for content_type, item in content.items()
                      if self.resolve(item.get("schema", {})) is not self.schemas.get("Error")]
