@@ -168,11 +168,19 @@ def error_codes():
 
 
 def _raised_codes(tree, statuses):
+    # module constants such as INVALID_CODE = ("invalid_access_code", "...") raised as
+    # InvalidInput(*INVALID_CODE)
+    constants = {target.id: node.value.elts[0] for node in tree.body
+                 if isinstance(node, ast.Assign) and isinstance(node.value, ast.Tuple)
+                 and node.value.elts for target in node.targets
+                 if isinstance(target, ast.Name)}
     for node in ast.walk(tree):
         if not isinstance(node, ast.Call) or not node.args:
             continue
         name = getattr(node.func, "id", getattr(node.func, "attr", None))
         first = node.args[0]
+        if isinstance(first, ast.Starred) and isinstance(first.value, ast.Name):
+            first = constants.get(first.value.id, first)
         if name in statuses and _is_code(first):
             yield statuses[name], first.value
         elif name == "error_response" and len(node.args) > 1 and _is_code(node.args[1]) \

@@ -1,7 +1,7 @@
 """docs/API.md is generated from the gateway's OpenAPI document and cannot drift from it."""
 import difflib
 
-from scripts.api_docs import API_MD, COMMAND, api_markdown, openapi_document
+from scripts.api_docs import API_MD, COMMAND, api_markdown, error_codes, openapi_document
 
 
 def test_docs_api_md_is_what_the_generator_writes():
@@ -17,3 +17,11 @@ def test_every_route_of_the_openapi_document_is_in_docs_api_md():
     for path, operations in openapi_document()["paths"].items():
         for method in operations:
             assert "### `{} {}`".format(method.upper(), path) in text
+
+
+def test_the_error_codes_are_read_from_every_way_the_code_raises_them():
+    codes = error_codes()
+    assert "invalid_access_code" in codes[400]  # InvalidInput(*INVALID_CODE)
+    assert "wrong_token_kind" in codes[403]  # Forbidden("wrong_token_kind", ...)
+    assert "orders_cannot_be_cancelled" in codes[405]  # error_response(405, "...", ...)
+    assert codes[404]["unknown_voucher"] == ["vouchers"]
