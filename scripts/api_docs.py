@@ -129,7 +129,7 @@ codes again adds nothing.
 Lists that can grow without bound take `page` (from 1) and `per_page` and answer `page`,
 `per_page` and `total` (the count of matching items) beside the items; the bounds of
 `per_page` are given with each route below. The audit takes a `limit` instead and answers
-the newest entries first. Lists of one academic year take `academic_year` (`2026-27`),
+the newest entries first; access-code requests come whole, the newest 500. Lists of one academic year take `academic_year` (`2026-27`),
 the current one when it is left out. CSV downloads (`vouchers.csv`, `scores.csv`) are
 streamed whole, page by page from the owning service; no cell starts with a character a
 spreadsheet would read as a formula.
