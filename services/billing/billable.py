@@ -2,11 +2,13 @@
 
 The amount is fixed when the exam is recorded: the order's exam fee, plus its
 remote-proctoring fee when the order covers it and the exam was taken remotely. A legacy
-voucher (bought before the portal, no order) is billed the exam fee of its academic year,
-from `fees_set`, and covers no remote proctoring. Unused and expired codes and cancelled
-tickets never have an exam, so they are never billed; an exam reported on a cancelled
-ticket is billed only if it was taken while the ticket was valid (a late report of an exam
-taken before the June 30 close), otherwise it is kept, voided.
+voucher (bought before the portal, no order) is billed the same way at the fees of its
+academic year, from `fees_set`: the exam fee, plus the remote-proctoring fee when its
+import covers it (as its ticket's `voucher_redeemed` said) and the exam was taken
+remotely; the organization billed is the one the codes were imported for. Unused and
+expired codes and cancelled tickets never have an exam, so they are never billed; an exam
+reported on a cancelled ticket is billed only if it was taken while the ticket was valid
+(a late report of an exam taken before the June 30 close), otherwise it is kept, voided.
 """
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -33,6 +35,26 @@ def exam_amount(exam_fee_cents, remote_proctoring_fee_cents, covers_remote_proct
     return exam_fee_cents, remote, exam_fee_cents + remote
 
 
+def legacy_amount(session, year, registration, delivery_mode, result_id):
+    """`exam_amount` of an exam paid with a legacy voucher: the year's fees, and the
+    coverage its ticket announced.
+
+    A remote exam on a ticket whose `voucher_redeemed` has not arrived (another queue)
+    raises, so that the exam is kept and replayed rather than billed without a fee it may
+    owe."""
+    schedule = session.get(BillingFeeSchedule, year)
+    if schedule is None:
+        raise UnknownReference("no fees known for {} (legacy voucher of exam {})".format(
+            year, result_id))
+    covers = registration.covers_remote_proctoring if registration is not None else None
+    if covers is None and delivery_mode == "remote":
+        raise UnknownReference("remote exam {} on a legacy voucher whose redemption billing "
+                               "has not received: its remote-proctoring coverage is "
+                               "unknown".format(result_id))
+    return exam_amount(schedule.exam_fee_cents, schedule.remote_proctoring_fee_cents,
+                       bool(covers), delivery_mode)
+
+
 def record_exam(session, event, now):
     """`exam_recorded`: the billable item of a voucher-funded exam; None for any other.
 
@@ -55,6 +77,10 @@ def record_exam(session, event, now):
         organization_id = registration.organization_id if registration else None
         if organization_id is None:
             raise MalformedEvent("a voucher-funded exam without 'organization_id'")
+    if registration is not None and registration.organization_id not in (None,
+                                                                          organization_id):
+        raise MalformedEvent("registration {} is organization {}'s, not {}'s".format(
+            registration_id, registration.organization_id, organization_id))
     test_date = field(event, "test_date", "date")
     delivery_mode = field(event, "delivery_mode", "str")
     if delivery_mode not in DELIVERY_MODES:
@@ -81,11 +107,7 @@ def record_exam(session, event, now):
         fees = exam_amount(order.exam_fee_cents, order.remote_proctoring_fee_cents,
                            order.covers_remote_proctoring, delivery_mode)
     else:
-        schedule = session.get(BillingFeeSchedule, year)
-        if schedule is None:
-            raise UnknownReference("no fees known for {} (legacy voucher of exam {})".format(
-                year, result_id))
-        fees = exam_amount(schedule.exam_fee_cents, 0, False, delivery_mode)
+        fees = legacy_amount(session, year, registration, delivery_mode, result_id)
 
     organization_row(session, organization_id, now)
     values = {

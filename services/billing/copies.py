@@ -130,16 +130,24 @@ def keep_po_number(session, event, now):
 
 
 def keep_registration(session, event, now):
-    """`voucher_redeemed`: a registration ticket, to tell a cancelled one later."""
+    """`voucher_redeemed`: a registration ticket, to tell a cancelled one later, and its
+    code's remote-proctoring coverage, which a legacy code's exam is charged by."""
     registration_id = field(event, "registration_id", "key")
-    insert_ignoring_duplicates(session, BillingRegistration.__table__, [{
-        "registration_id": registration_id,
-        "voucher_code": field(event, "voucher_code", "str"),
-        "order_id": field(event, "order_id", "int", nullable=True),
-        "organization_id": field(event, "organization_id", "int"),
-        "academic_year": field(event, "academic_year", "str", required=False),
-        "legacy": bool(field(event, "legacy", "bool", required=False)),
-        "status": "redeemed", "updated_at": now}])  # a ticket cancelled first stays cancelled
+    code = {"legacy": bool(field(event, "legacy", "bool", required=False)),
+            "covers_remote_proctoring": field(event, "covers_remote_proctoring", "bool",
+                                              required=False)}
+    insert_ignoring_duplicates(session, BillingRegistration.__table__, [dict(
+        code, registration_id=registration_id,
+        voucher_code=field(event, "voucher_code", "str"),
+        order_id=field(event, "order_id", "int", nullable=True),
+        organization_id=field(event, "organization_id", "int"),
+        academic_year=field(event, "academic_year", "str", required=False),
+        status="redeemed", updated_at=now)])  # a ticket cancelled first stays cancelled
+    # ... but learns here what its code is: `registration_cancelled` does not say
+    tickets = BillingRegistration.__table__
+    session.execute(update(tickets).where(
+        tickets.c.registration_id == registration_id,
+        tickets.c.covers_remote_proctoring.is_(None)).values(code))
 
 
 def ticket_valid_until(academic_year, fallback_day):

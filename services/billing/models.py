@@ -57,7 +57,11 @@ class BillingOrder(Base):
 
 
 class BillingRegistration(Base):
-    """A registration ticket (a redeemed code); `cancelled` tickets are never billed."""
+    """A registration ticket (a redeemed code); `cancelled` tickets are never billed.
+
+    `covers_remote_proctoring` is the code's coverage as `voucher_redeemed` announced it
+    (None until it arrives): what a legacy code's remote exam is charged by, since a legacy
+    code has no order to say it."""
     __tablename__ = "billing_registrations"
     registration_id = Column(String(64), primary_key=True)
     voucher_code = Column(String(40))
@@ -65,6 +69,7 @@ class BillingRegistration(Base):
     organization_id = Column(Integer)
     academic_year = Column(String(7))
     legacy = Column(Boolean, nullable=False, default=False)
+    covers_remote_proctoring = Column(Boolean)
     status = Column(String(10), nullable=False)  # redeemed | cancelled
     updated_at = Column(DateTime(timezone=True), nullable=False)
 

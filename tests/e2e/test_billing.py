@@ -8,6 +8,7 @@ month from July to December 2026 can be billed and exams can be dated in them.
 import concurrent.futures
 import csv
 import io
+import uuid
 
 import pytest
 
@@ -105,6 +106,33 @@ def test_an_exam_taken_with_a_voucher_is_billed_once_never_the_unused_codes(port
     wait_until(lambda: usage()["used"] == 3, "three codes used")
     assert usage()["unused"] == 2  # the two unused codes were never billed
 
+
+
+def test_legacy_codes_covering_remote_proctoring_are_charged_it_like_an_order(portal):
+    """Operations import legacy codes for a school, some covering remote proctoring: an exam
+    taken remotely with one of those is charged the year's remote-proctoring fee on the
+    school's invoice, as an exam on a covered order is; the others only the exam fee."""
+    account, school = portal.coordinator_of()
+    prefix = "RP" + uuid.uuid4().hex[:6].upper()
+    covered = portal.import_legacy_vouchers(school["id"], [f"{prefix}-C1", f"{prefix}-C2"],
+                                            covers_remote_proctoring=True)
+    plain = portal.import_legacy_vouchers(school["id"], [f"{prefix}-P1"])
+    assert covered.status_code == plain.status_code == 201, (covered.text, plain.text)
+    take_exam(portal, f"{prefix}C1", "2026-08-10", "remote")
+    take_exam(portal, f"{prefix}C2", "2026-08-11", "test_center")
+    take_exam(portal, f"{prefix}P1", "2026-08-12", "remote")  # remote, not covered
+    wait_billable(portal, "2026-08", school["id"], 3)
+
+    result = run_billing(portal, "2026-08")
+
+    [invoice] = result["invoices"]  # nobody else is billed for these codes
+    assert invoice["organization_id"] == school["id"]
+    assert invoice["lines"] == [{"order_id": None, "po_number": None, "exams": 3,
+                                 "amount_cents": 3 * EXAM_FEE + REMOTE_FEE}]
+    assert invoice["total_cents"] == 3 * EXAM_FEE + REMOTE_FEE
+    [shown] = portal.get(f"/api/organizations/{school['id']}/invoices", account.headers,
+                         params={"academic_year": YEAR}).json()["invoices"]
+    assert shown["id"] == invoice["id"] and shown["lines"] == invoice["lines"]
 
 def test_a_state_funded_organization_is_billed_in_december_for_july_to_december(portal):
     account, school = portal.coordinator_of(state="OH")

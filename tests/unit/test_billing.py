@@ -12,6 +12,7 @@ from services.billing.billable import VoucherAlreadyBilled
 from services.billing.event_fields import MalformedEvent, UnknownReference
 from services.billing.models import BillableExam, Invoice
 from services.billing.periods import Period
+from services.common.events import record_failed_event
 from services.common.messaging_tables import outbox
 from tests.unit.conftest import _fresh_store
 
@@ -129,17 +130,6 @@ def test_self_paid_exams_are_not_billed(billing):
     assert billing.items() == []
 
 
-def test_legacy_voucher_is_billed_the_years_exam_fee_without_remote_proctoring(billing):
-    billing.organization(1)
-    billing.apply("keep_fees", academic_year="2026-27", exam_fee_cents=8900,
-                  remote_proctoring_fee_cents=2500)
-    billing.exam(1, None, "2026-11-03", "remote", voucher_code="LEGACY0001")
-
-    [invoice] = billing.run("2026-11")["invoices"]
-    assert invoice["lines"] == [{"order_id": None, "po_number": None, "exams": 1,
-                                 "amount_cents": 8900}]
-
-
 def test_legacy_voucher_without_the_years_fees_is_refused(billing):
     with pytest.raises(UnknownReference, match="no fees known for 2026-27"):
         billing.exam(1, None, "2026-11-03", voucher_code="LEGACY0001")
@@ -175,18 +165,81 @@ def test_exam_with_a_malformed_field_is_refused(billing, field, value):
             "delivery_mode": "remote", "academic_year": "2026-27", field: value})
 
 
-def redeem(billing, registration_id, order):
+def redeem(billing, registration_id, order, covers_remote_proctoring=False):
     billing.apply("keep_registration", registration_id=registration_id,
                   voucher_code=registration_id.upper(), order_id=order, organization_id=1,
-                  academic_year="2026-27", covers_remote_proctoring=False, legacy=False,
-                  student={"id": "s"}, exam="X", redeemed_at="2026-10-01T12:00:00Z",
-                  complete_by="2027-04-01")
+                  academic_year="2026-27", covers_remote_proctoring=covers_remote_proctoring,
+                  legacy=order is None, student={"id": "s"}, exam="X",
+                  redeemed_at="2026-10-01T12:00:00Z", complete_by="2027-04-01")
 
 
 def cancel(billing, registration_id, order):
     billing.apply("cancel_registration", registration_id=registration_id,
                   voucher_code=registration_id.upper(), order_id=order, organization_id=1,
                   academic_year="2026-27")
+
+
+def legacy_exam(billing, registration_id, test_date, delivery_mode):
+    return billing.exam(1, None, test_date, delivery_mode, registration_id=registration_id,
+                        voucher_code=registration_id.upper())
+
+
+@pytest.fixture
+def legacy_fees(billing):
+    billing.organization(1)
+    billing.apply("keep_fees", academic_year="2026-27", exam_fee_cents=8900,
+                  remote_proctoring_fee_cents=2500)
+
+
+def test_legacy_voucher_is_billed_the_years_fees_with_remote_proctoring_when_covered(
+        billing, legacy_fees):
+    redeem(billing, "covered-remote", None, covers_remote_proctoring=True)
+    redeem(billing, "covered-center", None, covers_remote_proctoring=True)
+    redeem(billing, "plain-remote", None, covers_remote_proctoring=False)
+    legacy_exam(billing, "covered-remote", "2026-11-03", "remote")
+    legacy_exam(billing, "covered-center", "2026-11-04", "test_center")
+    legacy_exam(billing, "plain-remote", "2026-11-05", "remote")
+
+    assert [(item.exam_fee_cents, item.remote_proctoring_fee_cents, item.amount_cents)
+            for item in billing.items()] == [(8900, 2500, 11400), (8900, 0, 8900),
+                                             (8900, 0, 8900)]
+    [invoice] = billing.run("2026-11")["invoices"]
+    assert invoice["lines"] == [{"order_id": None, "po_number": None, "exams": 3,
+                                 "amount_cents": 3 * 8900 + 2500}]
+
+
+def test_a_remote_legacy_exam_waits_for_its_redemption(billing, legacy_fees):
+    """Another queue may bring the exam before its ticket: it is kept, then replayed."""
+    event = dict(event_id=str(uuid.uuid4()), result_id="r-early", voucher_code="EARLY",
+                 registration_id="early", order_id=None, organization_id=1, exam="X",
+                 test_date="2026-11-03", delivery_mode="remote", academic_year="2026-27")
+    with pytest.raises(UnknownReference, match="remote-proctoring coverage is unknown"):
+        billing.apply("record_exam", **event)
+    record_failed_event(billing.store, "record_exam", "scores", "exam_recorded", event)
+    assert billing.items() == []
+
+    redeem(billing, "early", None, covers_remote_proctoring=True)
+    replayed = handlers.replay_failed(billing.store, lambda consumer, kept: handlers.apply_once(
+        billing.store, billing.clock, consumer, kept))
+    assert len(replayed["replayed"]) == 1 and replayed["still_failing"] == []
+    assert [item.amount_cents for item in billing.items()] == [8900 + 2500]
+
+
+def test_a_legacy_ticket_cancelled_before_its_redemption_arrived_keeps_its_coverage(
+        billing, legacy_fees):
+    cancel(billing, "late-legacy", None)  # the June 30 close; the redemption comes after
+    redeem(billing, "late-legacy", None, covers_remote_proctoring=True)
+    legacy_exam(billing, "late-legacy", "2027-06-29", "remote")  # taken before the close
+    [item] = billing.items()
+    assert (item.amount_cents, item.void_reason) == (8900 + 2500, None)
+
+
+def test_an_exam_on_another_organizations_ticket_is_refused(billing, legacy_fees):
+    redeem(billing, "theirs", None, covers_remote_proctoring=True)  # organization 1's
+    with pytest.raises(MalformedEvent, match="organization 1's, not 2's"):
+        billing.exam(2, None, "2026-11-03", "remote", registration_id="theirs",
+                     voucher_code="THEIRS")
+    assert billing.items() == []
 
 
 def test_cancelled_tickets_and_unused_codes_are_never_billed(billing, clock):
