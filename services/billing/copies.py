@@ -136,15 +136,17 @@ def keep_registration(session, event, now):
     code = {"legacy": bool(field(event, "legacy", "bool", required=False)),
             "covers_remote_proctoring": field(event, "covers_remote_proctoring", "bool",
                                               required=False)}
-    insert_ignoring_duplicates(session, BillingRegistration.__table__, [dict(
-        code, registration_id=registration_id,
-        voucher_code=field(event, "voucher_code", "str"),
-        order_id=field(event, "order_id", "int", nullable=True),
-        organization_id=field(event, "organization_id", "int"),
-        academic_year=field(event, "academic_year", "str", required=False),
-        status="redeemed", updated_at=now)])  # a ticket cancelled first stays cancelled
-    # ... but learns here what its code is: `registration_cancelled` does not say
     tickets = BillingRegistration.__table__
+    if insert_ignoring_duplicates(session, tickets, [dict(
+            code, registration_id=registration_id,
+            voucher_code=field(event, "voucher_code", "str"),
+            order_id=field(event, "order_id", "int", nullable=True),
+            organization_id=field(event, "organization_id", "int"),
+            academic_year=field(event, "academic_year", "str", required=False),
+            status="redeemed", updated_at=now)]):
+        return
+    # a ticket cancelled first stays cancelled, but learns here what its code is (the
+    # cancellation does not say)
     session.execute(update(tickets).where(
         tickets.c.registration_id == registration_id,
         tickets.c.covers_remote_proctoring.is_(None)).values(code))
