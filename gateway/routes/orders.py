@@ -139,7 +139,8 @@ class OrderRoutes:
         pages = prefetched_pages(first, lambda after: vouchers.csv_page(
             org_id, order_id, after, CSV_PAGE))
         return csv_response(VOUCHER_CSV_HEADER, map(csv_rows, pages),
-                            "clep-vouchers-order-{}.csv".format(order_id))
+                            "clep-vouchers-order-{}.csv".format(order_id),
+                            text_columns=("voucher_code",))
 
     @route("GET", "/api/organizations/<int:org_id>/orders/<int:order_id>/vouchers",
            auth="session", tag="orders", query=s.VoucherUsageQuery, response=s.VoucherUsageOut,

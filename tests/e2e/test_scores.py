@@ -13,6 +13,7 @@ from services.common.academic_year import AcademicYear
 from services.common.clock import Clock
 from gateway.routes.scores import SCORES_CSV_PAGE
 from tests.e2e.checks import error_of, wait_for
+from tests.spreadsheet import as_dicts, open_in_calc
 
 FORMULA = '=HYPERLINK("http://x","y")'
 
@@ -233,6 +234,23 @@ def test_the_csv_export_neutralises_formulas(portal):
     # the table view shows the name as it is: it is data, not a formula, there
     assert listed(portal.scores(coordinator, college["id"]))["scores"][0]["student"][
         "first_name"] == FORMULA
+
+
+def test_identifiers_stay_text_when_the_export_is_opened_in_a_spreadsheet(portal, tmp_path):
+    coordinator, college = portal.coordinator_of(kind="college")
+    result_id = "00{:010d}".format(uuid.uuid4().int % 10**10)
+    result = exam_result(result_id, first_name=FORMULA, attending_institution_id=college["id"])
+    result["student"]["id"] = "00123"
+    assert portal.record_exam_results([result])["accepted"] == 1
+
+    export = portal.scores_csv(coordinator, college["id"])
+    assert export.status_code == 200
+    [row] = as_dicts(open_in_calc(export.content, tmp_path))
+    # text, with every digit: the text marker shows, the number 123 never does
+    assert row["student_id"] == ("'00123", "string")
+    assert row["result_id"] == ("'" + result_id, "string")
+    assert row["first_name"] == ("'" + FORMULA, "string")  # still no formula
+    assert row["score"] == ("63", "float") and row["test_date"][1] == "date"
 
 
 def test_each_view_and_export_is_recorded_for_operations(portal):
