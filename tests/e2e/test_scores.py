@@ -1,6 +1,6 @@
 """Scores end to end: the testing system reports results over HTTP, coordinators read and
 export the scores of their own organizations, and every look is on the record
-(issue 5; DESIGN.md, "Scores"; API.md, "Partner systems" and "Scores and invoices")."""
+(the rules: services/scores/README.md)."""
 import csv
 import io
 import uuid

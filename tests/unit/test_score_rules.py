@@ -1,5 +1,5 @@
-"""The rules of a reported exam result, one row at a time (DESIGN.md, "Scores"; API.md,
-`POST /api/exam-results`): no database, no broker."""
+"""The rules of a reported exam result, one row at a time, as `POST /api/exam-results`
+applies them (services/scores/README.md, "Rules worth knowing"): no database, no broker."""
 from datetime import date
 from zoneinfo import ZoneInfo
 

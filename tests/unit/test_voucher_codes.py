@@ -1,4 +1,5 @@
-"""Voucher code rules (DESIGN.md, "Voucher codes" and "Legacy vouchers")."""
+"""Voucher code rules (services/vouchers/codes.py): portal codes with their check symbol,
+how codes are shown, and reading what people type, portal and legacy codes alike."""
 
 import random
 import re
