@@ -1,7 +1,8 @@
 """Operations' command line for scores, over RPC to a running scores service.
 
     .venv/bin/python -m services.scores.cli load-results results.csv [--batch-size 1000]
-    .venv/bin/python -m services.scores.cli access-log [--organization-id 12] [--academic-year 2026-27]
+    .venv/bin/python -m services.scores.cli access-log [--organization-id 12]
+                                                       [--academic-year 2026-27]
 
 `load-results` reads a results file (CSV, UTF-8, a header row naming the columns of
 `COLUMNS`; the optional ones may be left out or empty) and sends it in batches of up to

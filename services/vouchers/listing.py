@@ -62,7 +62,7 @@ def csv_page(session, organization_id, order_id, after_code, limit, today=None):
             "statuses": statuses, "next_after": found[-1][0] if more else None}
 
 
-def check_status(status):
+def _check_status(status):
     if status is not None and status not in STATUSES:
         raise InvalidInput(fields={"status": ["Must be one of {}.".format(", ".join(STATUSES))]})
 
@@ -89,7 +89,7 @@ def _counts_by_status(rows, today):
 def codes_usage(session, batches, status=None, page=1, per_page=100, today=None):
     """Counts of the batches' codes by status, and one page of the codes (optionally of one
     status) in code order, each with its status and expiration date."""
-    check_status(status)
+    _check_status(status)
     ids = [batch.id for batch in batches]
 
     def of_batches(*columns):

@@ -1,8 +1,8 @@
 """The vouchers service: voucher codes, their generation, and their life.
 
 Scale it by running more processes: every process consumes the same chunk queue.
-RPC: `csv_page`, `usage`, `legacy_usage`, `usage_summary`, `redeem_voucher`, `import_legacy_vouchers`,
-`close_academic_year`.
+RPC: `csv_page`, `usage`, `legacy_usage`, `usage_summary`, `redeem_voucher`,
+`import_legacy_vouchers`, `close_academic_year`.
 Consumes `order_placed` (orders), `exam_recorded` (scores) and its own
 `generation_chunk_queued`; emits `generation_chunk_queued`, `voucher_chunk_generated`,
 `vouchers_generated`, `voucher_redeemed`, `registration_cancelled`.
