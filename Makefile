@@ -1,7 +1,7 @@
 # make venv | run | test | bench | api-docs | clean
 # run/test/bench install and start what is missing (RabbitMQ with its management plugin,
-# PostgreSQL, and for the browser tests Chromium) through scripts/ensure_*.sh, which say
-# what they did.
+# PostgreSQL, for the browser tests Chromium, for the CSV-in-a-spreadsheet tests LibreOffice
+# Calc) through scripts/ensure_*.sh, which say what they did.
 SHELL := /bin/bash
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
@@ -28,6 +28,7 @@ test: venv
 	@bash scripts/ensure_rabbitmq.sh
 	@bash scripts/ensure_postgres.sh
 	@bash scripts/ensure_package.sh $${CLEP_CHROMIUM:-/usr/bin/chromium} chromium
+	@bash scripts/ensure_package.sh $${CLEP_LIBREOFFICE:-/usr/bin/libreoffice} libreoffice-calc
 	$(VENV)/bin/pytest -q $(PYTEST_ARGS)
 
 bench: venv

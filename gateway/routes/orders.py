@@ -9,7 +9,7 @@ from gateway.routing import load, read_json, route
 from gateway.schemas import orders as s
 from gateway.schemas.accounts import TermsOut
 from gateway.schemas.common import AcademicYearIn, AcademicYearQuery
-from services.common.errors import Conflict, InvalidInput
+from services.common.errors import Conflict, InvalidInput, NotFound
 
 CSV_PAGE = 5000
 GENERATING_RETRY_SECONDS = 2  # an order of 10,000 codes takes about a second to make
@@ -139,7 +139,8 @@ class OrderRoutes:
         pages = prefetched_pages(first, lambda after: vouchers.csv_page(
             org_id, order_id, after, CSV_PAGE))
         return csv_response(VOUCHER_CSV_HEADER, map(csv_rows, pages),
-                            "clep-vouchers-order-{}.csv".format(order_id))
+                            "clep-vouchers-order-{}.csv".format(order_id),
+                            text_columns=("voucher_code",))
 
     @route("GET", "/api/organizations/<int:org_id>/orders/<int:order_id>/vouchers",
            auth="session", tag="orders", query=s.VoucherUsageQuery, response=s.VoucherUsageOut,
@@ -150,6 +151,18 @@ class OrderRoutes:
         query = call.query
         return json_response(self.vouchers.usage(org_id, order_id, query["status"],
                                                  query["page"], query["per_page"]))
+
+    @route("GET", "/api/organizations/<int:org_id>/legacy-vouchers", auth="session",
+           tag="orders", query=s.LegacyVoucherUsageQuery, response=s.LegacyVoucherUsageOut,
+           errors=(400, 401, 403, 404, 409),
+           summary="Which of the organization's legacy (pre-portal) codes of one academic "
+                   "year (default: the current one) are unused, redeemed, used, cancelled, "
+                   "expired.")
+    def legacy_voucher_usage(self, call, org_id):
+        self._authorize(call, org_id)
+        query = call.query
+        return json_response(self.vouchers.legacy_usage(
+            org_id, query["academic_year"], query["status"], query["page"], query["per_page"]))
 
     @route("GET", "/api/organizations/<int:org_id>/voucher-summary", auth="session",
            tag="orders", query=AcademicYearQuery, response=s.VoucherSummaryOut,
@@ -169,12 +182,21 @@ class OrderRoutes:
         return json_response(self.orders.set_fees(academic_year, call.body["exam_fee_cents"],
                                                   call.body["remote_proctoring_fee_cents"]))
 
+    def _check_organization_exists(self, org_id):
+        """The vouchers service knows no organizations: access, which registers them, says."""
+        try:
+            self.access.get_organization(org_id)
+        except NotFound:
+            raise InvalidInput("unknown_organization", "No organization has this id.",
+                               fields={"organization_id": ["No organization has this id."]})
+
     @route("POST", "/api/admin/legacy-vouchers", auth="operations", tag="operations",
            body=s.LegacyVouchersIn, response=s.LegacyVouchersOut, status=201,
            errors=(400, 401, 403, 409),
            summary="Import pre-portal voucher codes of an organization for an academic year.")
     def import_legacy_vouchers(self, call):
         body = call.body
+        self._check_organization_exists(body["organization_id"])
         return json_response(self.vouchers.import_legacy_vouchers(
             body["organization_id"], body["academic_year"], body["voucher_codes"],
             body["covers_remote_proctoring"]), 201)

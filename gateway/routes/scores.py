@@ -6,6 +6,8 @@ from gateway.routing import route
 from gateway.schemas import scores as s
 
 SCORES_CSV_PAGE = 3500  # rows per RPC: about 2.8 MB of objects in the gateway per page
+# identifiers: a student id 00123 stays 00123 in a spreadsheet, not the number 123
+SCORES_CSV_TEXT_COLUMNS = ("result_id", "student_id", "voucher_code")
 
 
 class ScoreRoutes:
@@ -48,7 +50,8 @@ class ScoreRoutes:
         pages = prefetched_pages(first, lambda after: scores.export_page(
             org_id, year, exam, after, SCORES_CSV_PAGE))
         return csv_response(first["columns"], (page["rows"] for page in pages),
-                            "clep-scores-{}-{}.csv".format(org_id, year))
+                            "clep-scores-{}-{}.csv".format(org_id, year),
+                            text_columns=SCORES_CSV_TEXT_COLUMNS)
 
     @route("GET", "/api/admin/score-access-log", auth="operations", tag="operations",
            query=s.ScoreAccessLogQuery, response=s.ScoreAccessLogOut, errors=(400, 401, 403),

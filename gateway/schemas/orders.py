@@ -71,6 +71,14 @@ class VoucherUsageOut(Schema):
     total = fields.Integer()
 
 
+class LegacyVoucherUsageQuery(VoucherUsageQuery):
+    academic_year = fields.String(load_default=None, validate=academic_year_text)
+
+
+class LegacyVoucherUsageOut(VoucherUsageOut):
+    academic_year = fields.String()
+
+
 class VoucherCountsOut(Schema):
     unused = fields.Integer()
     redeemed = fields.Integer()

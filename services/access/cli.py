@@ -1,8 +1,8 @@
 """Operations' command line for the access service, over RPC (the same config.yaml and
 environment as the services: AMQP_URI, ...).
 
-    python -m services.access.cli import-organizations organizations.csv
-    python -m services.access.cli access-code-run 2027-28 [--no-wait]
+    .venv/bin/python -m services.access.cli import-organizations organizations.csv
+    .venv/bin/python -m services.access.cli access-code-run 2027-28 [--no-wait]
 
 `import-organizations` imports a CSV file of organizations (columns in
 services/access/org_import.py); importing the same file again adds nothing. Bad rows are
@@ -14,9 +14,7 @@ vouchers in the two academic years before it and mails each code to the coordina
 file; it waits for the run to finish and prints what it did (exit status 1 if it failed).
 Running it again for the same year mails only those not reached yet.
 """
-import eventlet
-
-eventlet.monkey_patch()  # noqa: E402 - before anything else opens a socket
+import services.common.cli_start  # noqa: F401 - first: eventlet patched, quietly
 
 import argparse  # noqa: E402
 import sys  # noqa: E402

@@ -229,7 +229,9 @@ def redeem_access_code(work, clock, account, zip_code, organization_name, typed_
     """
     session = work.session
     year = str(clock.academic_year())
+    # what was typed, for the audit of a failed attempt
     typed = {"zip": (zip_code or "")[:20], "organization_name": (organization_name or "")[:200],
+             "access_code": typed_code[:40] if isinstance(typed_code, str) else "",
              "academic_year": year}
     org = session.scalar(select(Organization).where(
         Organization.zip == (zip_code or "").strip()[:5],

@@ -1,10 +1,10 @@
 """Operations' command line for the billing service, over RPC (the same config.yaml and
 environment as the services: AMQP_URI, ...).
 
-    python -m services.billing.cli run 2026-11      bill a month (default: last month)
-    python -m services.billing.cli invoices 2026-11 the invoices issued for a month
-    python -m services.billing.cli failed           events billing could not apply
-    python -m services.billing.cli replay-failed [id ...]
+    .venv/bin/python -m services.billing.cli run 2026-11      bill a month (default: last month)
+    .venv/bin/python -m services.billing.cli invoices 2026-11 the invoices issued for a month
+    .venv/bin/python -m services.billing.cli failed           events billing could not apply
+    .venv/bin/python -m services.billing.cli replay-failed [id ...]
 
 `run` bills every organization due in the period (monthly ones for that month's exams;
 state-funded ones only in the December and June runs, for their half-year) for what was
@@ -15,9 +15,7 @@ scheduler too: `run` without a period bills last month (program time zone).
 Exit status: 0 done, 1 some failed events still fail (replay-failed), 2 refused or the
 service could not be reached.
 """
-import eventlet
-
-eventlet.monkey_patch()  # noqa: E402 - before anything else opens a socket
+import services.common.cli_start  # noqa: F401 - first: eventlet patched, quietly
 
 import argparse  # noqa: E402
 import sys  # noqa: E402

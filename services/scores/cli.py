@@ -1,7 +1,8 @@
 """Operations' command line for scores, over RPC to a running scores service.
 
-    python -m services.scores.cli load-results results.csv [--batch-size 1000]
-    python -m services.scores.cli access-log [--organization-id 12] [--academic-year 2026-27]
+    .venv/bin/python -m services.scores.cli load-results results.csv [--batch-size 1000]
+    .venv/bin/python -m services.scores.cli access-log [--organization-id 12]
+                                                       [--academic-year 2026-27]
 
 `load-results` reads a results file (CSV, UTF-8, a header row naming the columns of
 `COLUMNS`; the optional ones may be left out or empty) and sends it in batches of up to
@@ -12,9 +13,7 @@ just run it again. Exit status: 0 all rows accepted, 1 some rejected, 2 unusable
 
 The config is config.yaml (or CLEP_CONFIG), read like every process reads it.
 """
-import eventlet
-
-eventlet.monkey_patch()
+import services.common.cli_start  # noqa: F401 - first: eventlet patched, quietly
 
 import argparse  # noqa: E402
 import csv  # noqa: E402

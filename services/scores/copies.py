@@ -27,6 +27,7 @@ def keep_redemption(session, clock, event):
     session.add(VoucherRedemption(
         registration_id=registration_id,
         voucher_code=str(event["voucher_code"]).replace("-", "").upper(),
+        voucher_code_shown=str(event.get("voucher_code_shown") or event["voucher_code"]),
         order_id=event.get("order_id"),
         organization_id=int(event["organization_id"]),
         academic_year=event.get("academic_year"),

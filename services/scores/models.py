@@ -26,6 +26,8 @@ class VoucherRedemption(Base):
     __tablename__ = "voucher_redemptions"
     registration_id = Column(String(64), primary_key=True)
     voucher_code = Column(String(40), nullable=False, index=True)  # canonical form
+    # the code as people see it, made by the vouchers service (which owns the code format)
+    voucher_code_shown = Column(String(40))
     order_id = Column(Integer)  # None for a legacy code
     organization_id = Column(Integer, nullable=False)
     academic_year = Column(String(7))
@@ -54,6 +56,7 @@ class ExamResult(Base):
     delivery_mode = Column(String(20), nullable=False)
     # a voucher pays for one exam: unique (NULLs, the self-paid exams, never clash)
     voucher_code = Column(String(40), unique=True)
+    voucher_code_shown = Column(String(40))  # as the buyer sees it, from the redemption
     registration_id = Column(String(64))
     order_id = Column(Integer)
     paid_by_organization_id = Column(Integer)

@@ -12,7 +12,6 @@ from sqlalchemy import and_, asc, desc, func, or_, select
 from services.common.clock import as_utc
 from services.common.errors import InvalidInput, NotFound
 from services.scores.models import ExamResult, ScoreViewer
-from services.scores.results import format_voucher_code
 
 MAX_PER_PAGE = 500
 MAX_EXPORT_PAGE = 5000
@@ -24,7 +23,7 @@ EXPORT_COLUMNS = ["result_id", "student_id", "first_name", "last_name", "email",
 _R, _V = ExamResult.__table__.c, ScoreViewer.__table__.c
 _COLUMNS = (_R.result_id, _R.student_id, _R.first_name, _R.last_name, _R.email, _R.exam,
             _R.test_date, _R.academic_year, _R.score, _R.passed, _R.delivery_mode,
-            _R.voucher_code, _R.paid_by_organization_id, _V.as_buyer,
+            _R.voucher_code_shown, _R.paid_by_organization_id, _V.as_buyer,
             _V.as_attending_institution)
 
 
@@ -64,7 +63,7 @@ def score_view(row):
         "academic_year": row.academic_year, "score": row.score, "passed": row.passed,
         "delivery_mode": row.delivery_mode,
         "funding": "voucher" if row.paid_by_organization_id is not None else "other",
-        "voucher_code": format_voucher_code(row.voucher_code) if row.as_buyer else None,
+        "voucher_code": row.voucher_code_shown if row.as_buyer else None,
         "seen_as": seen_as(row),
     }
 
@@ -78,8 +77,7 @@ def list_scores(session, organization_id, academic_year, exam=None, sort="-test_
     rows = session.execute(_visible(organization_id, academic_year, exam)
                            .order_by(*_order_by(sort))
                            .offset((page - 1) * per_page).limit(per_page)).all()
-    total = session.scalar(_visible(organization_id, academic_year, exam,
-                                    columns=(func.count(),)))
+    total = count_scores(session, organization_id, academic_year, exam)
     exams = session.scalars(_visible(organization_id, academic_year, columns=(_R.exam,))
                             .distinct().order_by(_R.exam)).all()
     return {"organization_id": organization_id, "academic_year": academic_year,
@@ -116,6 +114,13 @@ class _Flat:
         self.as_attending_institution = as_attending_institution
 
 
+def count_scores(session, organization_id, academic_year, exam=None):
+    """How many results of the year (of one exam, if given) the organization sees: the
+    table's total and the size of an export."""
+    return session.scalar(_visible(organization_id, academic_year, exam,
+                                   columns=(func.count(),)))
+
+
 def export_page(session, organization_id, academic_year, exam=None, after=None,
                 limit=MAX_EXPORT_PAGE):
     """Rows for the CSV export (columns `EXPORT_COLUMNS`) in test date order, after the
@@ -130,7 +135,7 @@ def export_page(session, organization_id, academic_year, exam=None, after=None,
                                 and_(_V.test_date == after_date, _V.result_id > after_id)))
     rows = [[result_id, student_id, first_name, last_name, email, exam, test_date.isoformat(),
              year, score, passed, delivery_mode, "other" if paid_by is None else "voucher",
-             format_voucher_code(voucher_code) if as_buyer and voucher_code else None]
+             voucher_code if as_buyer else None]
             for (result_id, student_id, first_name, last_name, email, exam, test_date, year,
                  score, passed, delivery_mode, voucher_code, paid_by, as_buyer, _attending)
             in session.execute(query.limit(limit))]  # tuples: this loop runs for every row

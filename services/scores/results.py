@@ -1,4 +1,4 @@
-"""Exam results coming in from the testing system (DESIGN.md, "Scores").
+"""Exam results coming in from the testing system.
 
 `check_result` is the rule book for one reported row: plain, no I/O. `record_results`
 stores a whole batch in one unit of work with a handful of statements, whatever its size:
@@ -92,13 +92,6 @@ def voucher_candidates(value):
         return ()
     crockford = stripped.translate(_CROCKFORD_CONFUSIONS)
     return (stripped,) if len(stripped) != 16 or crockford == stripped else (stripped, crockford)
-
-
-def format_voucher_code(code):
-    """Portal codes are shown as XXXX-XXXX-XXXX-XXXX; legacy codes as they are."""
-    if code and len(code) == 16 and not any(s in code for s in "ILOU"):
-        return "{}-{}-{}-{}".format(code[:4], code[4:8], code[8:12], code[12:])
-    return code
 
 
 def check_result(row, today, zone):
@@ -346,6 +339,7 @@ def _result_row(result, redemption, now):
         "academic_year": academic_year_of(result["test_date"]), "score": result["score"],
         "passed": passed(result["score"]), "delivery_mode": result["delivery_mode"],
         "voucher_code": redemption.voucher_code if redemption else None,
+        "voucher_code_shown": redemption.voucher_code_shown if redemption else None,
         "registration_id": redemption.registration_id if redemption else
         result["registration_id"],
         "order_id": redemption.order_id if redemption else None,

@@ -89,8 +89,12 @@ class ScoresService:
         organization_id, year = principal["organization"]["id"], self._year(academic_year)
         with self.db.transaction() as work:
             page = reports.export_page(work.session, organization_id, year, exam, None, limit)
+            # the rows the export holds as it starts (results are only ever added, and
+            # pages follow test dates: one reported meanwhile may come along too)
             access_log.record_access(work.session, self.clock, principal, organization_id,
-                                     year, "export", detail=_describe(exam=exam))
+                                     year, "export", detail=_describe(exam=exam),
+                                     row_count=reports.count_scores(work.session,
+                                                                   organization_id, year, exam))
         return page
 
     @rpc

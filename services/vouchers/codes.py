@@ -1,10 +1,16 @@
-"""Voucher code rules: generation, check symbol, formatting, input normalisation.
+"""Voucher code rules: generation, check symbol, how a code is shown, input normalisation.
+The one owner of the code format: every other module (and, through the `voucher_redeemed`
+event, every other service) takes codes in the forms made here.
 
-Pure functions, no I/O. See DESIGN.md, "Voucher codes" and "Legacy vouchers".
+Pure functions, no I/O.
 
-A code is 16 Crockford base32 symbols: 15 random (75 bits) and a check symbol.
-The check works in GF(32): position i has weight alpha**i, and the check symbol
-makes sum(weight_i * value_i) == 0 over all 16 positions.
+A portal code is 16 Crockford base32 symbols: 15 random (75 bits) and a check symbol,
+shown in groups of four. The check works in GF(32): position i has weight alpha**i, and
+the check symbol makes sum(weight_i * value_i) == 0 over all 16 positions.
+
+A legacy code (sold before the portal) is 4 to 40 letters and digits of its own format:
+any letters, no check symbol, shown as stored. Only its batch says which kind a stored
+code is: a 16-symbol legacy code can look like a portal code.
 """
 
 import re
@@ -126,6 +132,12 @@ def format_code(canonical):
     if not isinstance(canonical, str) or not _CANONICAL.fullmatch(canonical):
         raise ValueError("not a canonical voucher code")
     return "{}-{}-{}-{}".format(canonical[:4], canonical[4:8], canonical[8:12], canonical[12:])
+
+
+def display_code(code, legacy):
+    """A stored code as people see it (screens, CSV, tickets): a portal code in groups of
+    four, a legacy code as stored (its own format: regrouping it would show another code)."""
+    return code if legacy else format_code(code)
 
 
 # People type O for 0 and I or L for 1; Crockford excludes those letters so the

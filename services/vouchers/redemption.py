@@ -2,8 +2,8 @@
 registration ticket; the code's life after that (used, cancelled); and the throttle on
 clients that keep sending codes we do not know.
 
-DESIGN.md, "Redemption": the ticket must be used within six months or by June 30 of the
-academic year, whichever comes first; two registrations racing for one code: one wins.
+The ticket must be used within six months or by June 30 of the academic year, whichever
+comes first; of two registrations racing for one code, one wins.
 """
 import calendar
 import math
@@ -15,8 +15,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from services.common.academic_year import AcademicYear
 from services.common.clock import as_utc
 from services.common.errors import Conflict, Gone, NotFound, TooManyAttempts
-from services.vouchers.codes import normalize, normalize_legacy
-from services.vouchers.listing import display_code
+from services.vouchers.codes import display_code, normalize, normalize_legacy
 from services.vouchers.models import Registration, RedemptionThrottle, Voucher, VoucherBatch
 
 TICKET_MONTHS = 6
@@ -177,14 +176,16 @@ def redeem(work, clock, client, typed_code, student, exam):
         "student_id": student["id"], "student_name": student["name"],
         "student_email": student["email"], "exam": exam, "client": client,
         "redeemed_at": now, "complete_by": due, "status": "redeemed"}).scalar_one()
+    shown = display_code(found.code, found.legacy)
     work.emit("voucher_redeemed", {
         "registration_id": registration_id, "voucher_code": found.code,
+        "voucher_code_shown": shown,
         "order_id": found.order_id, "organization_id": found.organization_id,
         "academic_year": found.academic_year,
         "covers_remote_proctoring": found.covers_remote_proctoring, "legacy": found.legacy,
         "student": dict(student), "exam": exam, "redeemed_at": now.isoformat(),
         "complete_by": due.isoformat()})
-    return {"registration_id": registration_id, "voucher_code": display_code(found.code),
+    return {"registration_id": registration_id, "voucher_code": shown,
             "organization_id": found.organization_id, "academic_year": found.academic_year,
             "complete_by": due.isoformat(), "exam": exam,
             "redeemed_at": now.isoformat()}, None

@@ -1,8 +1,8 @@
 """The vouchers service: voucher codes, their generation, and their life.
 
 Scale it by running more processes: every process consumes the same chunk queue.
-RPC: `csv_page`, `usage`, `usage_summary`, `redeem_voucher`, `import_legacy_vouchers`,
-`close_academic_year`.
+RPC: `csv_page`, `usage`, `legacy_usage`, `usage_summary`, `redeem_voucher`,
+`import_legacy_vouchers`, `close_academic_year`.
 Consumes `order_placed` (orders), `exam_recorded` (scores) and its own
 `generation_chunk_queued`; emits `generation_chunk_queued`, `voucher_chunk_generated`,
 `vouchers_generated`, `voucher_redeemed`, `registration_cancelled`.
@@ -79,6 +79,17 @@ class VouchersService:
         with self.db.reader() as session:
             return listing.usage(session, organization_id, order_id, status, page, per_page,
                                  self.clock.today())
+
+    @rpc
+    def legacy_usage(self, organization_id, academic_year=None, status=None, page=1,
+                     per_page=100):
+        """The organization's legacy codes of one academic year (default: the current one):
+        how many are unused, redeemed, used, cancelled, expired, and one page of them."""
+        year = (academic_year_from_input(academic_year) if academic_year
+                else self.clock.academic_year())
+        with self.db.reader() as session:
+            return listing.legacy_usage(session, organization_id, year, status, page, per_page,
+                                        self.clock.today())
 
     @rpc
     def usage_summary(self, organization_id, academic_year=None):

@@ -147,6 +147,7 @@ def test_operations_see_who_redeemed_which_code_and_every_failure(portal, two_sc
                                   "access_code": school["code"]}
     assert rejected["account"]["email"] == account.email
     assert rejected["detail"]["organization_name"] == school["name"]
+    assert rejected["detail"]["access_code"] == "0000-0000-0000"  # what was typed
     assert profile["account"]["email"] == account.email
     assert "coordinator.email" in profile["detail"]["changed"]
     nowhere = portal.new_account()

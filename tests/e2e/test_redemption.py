@@ -289,6 +289,72 @@ def test_bad_legacy_imports_are_refused_and_store_nothing(portal, system_env):
     assert service_db.scalar(system_env, "vouchers", "SELECT count(*) FROM vouchers") == before
 
 
+def legacy_usage(portal, account, organization_id, **params):
+    response = portal.get(f"/api/organizations/{organization_id}/legacy-vouchers",
+                          account.headers, params=params)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def test_sixteen_symbol_legacy_codes_redeem_as_they_were_imported(portal, system_env):
+    """Legacy codes take any letters: 16 of them, with letters portal codes never use (I,
+    L, O, U) or without, are still legacy codes, shown as imported, never regrouped."""
+    account, school = portal.coordinator_of()
+    unusual = "LOUI" + uuid.uuid4().hex[:12].upper()
+    plain = "ABCD" + uuid.uuid4().hex[:12].upper()
+    imported = portal.import_legacy_vouchers(school["id"], [unusual, plain])
+    assert imported.status_code == 201 and imported.json()["imported"] == 2, imported.text
+
+    for code in (unusual, plain):
+        ticket = portal.redeem_voucher(code.lower())
+        assert ticket.status_code == 201, ticket.text
+        assert ticket.json()["voucher_code"] == code
+        assert ticket.json()["organization_id"] == school["id"]
+    usage = legacy_usage(portal, account, school["id"], status="redeemed")
+    assert sorted(v["voucher_code"] for v in usage["vouchers"]) == sorted([unusual, plain])
+
+
+def test_legacy_codes_have_a_usage_view(portal):
+    account, school = portal.coordinator_of()
+    stranger, _ = portal.coordinator_of()
+    prefix = uuid.uuid4().hex[:6].upper()
+    codes = [f"{prefix}{n:04d}" for n in range(3)]
+    assert portal.import_legacy_vouchers(school["id"], codes[:2]).status_code == 201
+    assert portal.import_legacy_vouchers(school["id"], codes[2:],
+                                         covers_remote_proctoring=True).status_code == 201
+    assert portal.redeem_voucher(codes[1]).status_code == 201
+
+    usage = legacy_usage(portal, account, school["id"])
+    assert usage["academic_year"] == portal.academic_year
+    assert usage["counts"] == {"unused": 2, "redeemed": 1, "used": 0, "cancelled": 0,
+                               "expired": 0}
+    assert usage["total"] == 3
+    assert [(v["voucher_code"], v["status"]) for v in usage["vouchers"]] == [
+        (codes[0], "unused"), (codes[1], "redeemed"), (codes[2], "unused")]
+    assert {v["expiration_date"] for v in usage["vouchers"]} == {
+        AcademicYear.parse(portal.academic_year).last_day.isoformat()}
+    unused = legacy_usage(portal, account, school["id"], status="unused", per_page=1, page=2)
+    assert [v["voucher_code"] for v in unused["vouchers"]] == [codes[2]]
+    assert unused["total"] == 2
+    last_year = str(AcademicYear.parse(portal.academic_year).previous())
+    assert legacy_usage(portal, account, school["id"], academic_year=last_year)["total"] == 0
+
+    path = f"/api/organizations/{school['id']}/legacy-vouchers"
+    assert error_of(portal.get(path, stranger.headers), 404)["code"] == "organization_not_found"
+    assert "status" in error_of(portal.get(path, account.headers,
+                                           params={"status": "lost"}), 400)["fields"]
+    assert portal.has_route("get", "/api/organizations/{org_id}/legacy-vouchers")
+
+
+def test_legacy_codes_of_an_organization_that_does_not_exist_are_refused(portal, system_env):
+    before = service_db.scalar(system_env, "vouchers", "SELECT count(*) FROM vouchers")
+    answer = portal.import_legacy_vouchers(2_000_000_000, ["OLD-UNKNOWN-ORG"])
+    error = error_of(answer, 400)
+    assert error["code"] == "unknown_organization"
+    assert "organization_id" in error["fields"]
+    assert service_db.scalar(system_env, "vouchers", "SELECT count(*) FROM vouchers") == before
+
+
 @pytest.mark.parametrize("path", ["/api/voucher-redemptions", "/api/admin/legacy-vouchers"])
 def test_new_routes_are_published_in_openapi(portal, path):
     assert portal.has_route("post", path)

@@ -11,6 +11,8 @@ from tests.e2e.test_redemption import (  # noqa: F401
     order_with_codes, test_a_code_becomes_a_registration_ticket,
     test_conflicts_do_not_count_toward_the_throttle,
     test_legacy_codes_import_once_and_redeem_like_any_other,
+    test_legacy_codes_have_a_usage_view,
+    test_sixteen_symbol_legacy_codes_redeem_as_they_were_imported,
     test_twenty_concurrent_redemptions_of_one_code_one_wins)
 
 DATABASE = "postgresql"

@@ -1,6 +1,6 @@
 """Scores end to end: the testing system reports results over HTTP, coordinators read and
 export the scores of their own organizations, and every look is on the record
-(issue 5; DESIGN.md, "Scores"; API.md, "Partner systems" and "Scores and invoices")."""
+(the rules: services/scores/README.md)."""
 import csv
 import io
 import uuid
@@ -13,6 +13,7 @@ from services.common.academic_year import AcademicYear
 from services.common.clock import Clock
 from gateway.routes.scores import SCORES_CSV_PAGE
 from tests.e2e.checks import error_of, wait_for
+from tests.spreadsheet import as_dicts, open_in_calc
 
 FORMULA = '=HYPERLINK("http://x","y")'
 
@@ -67,7 +68,8 @@ def announce_redemption(system_env):
     def announce(code, order, registration_id):
         dispatch("vouchers", "voucher_redeemed", {
             "event_id": str(uuid.uuid4()), "registration_id": registration_id,
-            "voucher_code": code.replace("-", ""), "order_id": order["id"],
+            "voucher_code": code.replace("-", ""), "voucher_code_shown": code,
+            "order_id": order["id"],
             "organization_id": order["organization_id"], "academic_year": order["academic_year"],
             "covers_remote_proctoring": order["covers_remote_proctoring"], "legacy": False,
             "student": {"id": "S-1", "name": "Ada Lovelace", "email": "ada@example.org"},
@@ -122,6 +124,24 @@ def test_a_voucher_funded_result_is_seen_by_the_buyer_and_nobody_else(
     assert error_code(portal.score(stranger, elsewhere["id"], result["result_id"]), 404) == \
         "score_not_found"
     assert result_ids(portal.scores(stranger, elsewhere["id"])) == []
+
+
+def test_the_buyer_sees_a_legacy_code_as_it_was_imported(portal):
+    """16 letters and digits of a legacy code look like a portal code but are not one."""
+    buyer, school = portal.coordinator_of()
+    code = "ABCD" + uuid.uuid4().hex[:12].upper()
+    assert portal.import_legacy_vouchers(school["id"], [code]).status_code == 201
+    redeemed = portal.redeem_voucher(code)
+    assert redeemed.status_code == 201, redeemed.text
+    result = exam_result(voucher_code=code.lower(),
+                         registration_id=redeemed.json()["registration_id"])
+    answer = portal.record_exam_results([result])
+    assert (answer["accepted"], answer["rejected"]) == (1, []), answer
+
+    [score] = listed(portal.scores(buyer, school["id"]))["scores"]
+    assert score["voucher_code"] == code
+    rows = list(csv.DictReader(io.StringIO(portal.scores_csv(buyer, school["id"]).text)))
+    assert [row["voucher_code"] for row in rows] == [code]
 
 
 def test_a_self_paid_result_is_seen_by_the_attending_institution(portal):
@@ -216,6 +236,23 @@ def test_the_csv_export_neutralises_formulas(portal):
         "first_name"] == FORMULA
 
 
+def test_identifiers_stay_text_when_the_export_is_opened_in_a_spreadsheet(portal, tmp_path):
+    coordinator, college = portal.coordinator_of(kind="college")
+    result_id = "00{:010d}".format(uuid.uuid4().int % 10**10)
+    result = exam_result(result_id, first_name=FORMULA, attending_institution_id=college["id"])
+    result["student"]["id"] = "00123"
+    assert portal.record_exam_results([result])["accepted"] == 1
+
+    export = portal.scores_csv(coordinator, college["id"])
+    assert export.status_code == 200
+    [row] = as_dicts(open_in_calc(export.content, tmp_path))
+    # text, with every digit: the text marker shows, the number 123 never does
+    assert row["student_id"] == ("'00123", "string")
+    assert row["result_id"] == ("'" + result_id, "string")
+    assert row["first_name"] == ("'" + FORMULA, "string")  # still no formula
+    assert row["score"] == ("63", "float") and row["test_date"][1] == "date"
+
+
 def test_each_view_and_export_is_recorded_for_operations(portal):
     coordinator, college = portal.coordinator_of(kind="college")
     result = exam_result(attending_institution_id=college["id"])
@@ -239,6 +276,8 @@ def test_each_view_and_export_is_recorded_for_operations(portal):
     assert all(timedelta(0) <= now - datetime.fromisoformat(e["at"]) < timedelta(minutes=2)
                for e in entries)
     assert entries[1]["detail"] == "result_id={}".format(result["result_id"])
+    # how many rows each look showed: the export's too
+    assert [e["row_count"] for e in entries] == [1, 1, 0, 1]
     # a coordinator cannot read the record
     assert portal.get("/api/admin/score-access-log", coordinator.headers).status_code == 401
 
@@ -334,4 +373,4 @@ def test_the_export_streams_every_row_across_pages(portal):
     assert len(rows) == 4170 and len({row["result_id"] for row in rows}) == 4170
     assert [row["test_date"] for row in rows] == sorted(row["test_date"] for row in rows)
     log = portal.score_access_log(organization_id=college["id"])["entries"]
-    assert [entry["action"] for entry in log] == ["export"]
+    assert [(entry["action"], entry["row_count"]) for entry in log] == [("export", 4170)]

@@ -12,6 +12,7 @@ from services.common.messaging_tables import failed_events, processed_events
 from services.scores.models import (ExamResult, Organization, ScoreAccess, ScoreViewer,
                                     VoucherRedemption)
 from services.scores.service import ScoresService
+from services.vouchers.codes import format_code
 
 SCHOOL, COLLEGE, STRANGER = 101, 102, 103
 CODE = "ABCDEFGHJKMNPQR0"
@@ -25,7 +26,8 @@ def organization_event(organization_id, kind="school", name=None, event_id=None)
 
 def voucher_redeemed(code=CODE, registration_id=9001, organization_id=SCHOOL, event_id=None):
     return {"event_id": event_id or str(uuid.uuid4()), "registration_id": registration_id,
-            "voucher_code": code, "order_id": 44, "organization_id": organization_id,
+            "voucher_code": code, "voucher_code_shown": format_code(code) if code == CODE
+            else code, "order_id": 44, "organization_id": organization_id,
             "academic_year": "2026-27", "covers_remote_proctoring": True, "legacy": False,
             "student": {"id": "S-1", "name": "Ada Lovelace", "email": "ada@example.org"},
             "exam": "College Algebra", "redeemed_at": "2026-10-01T14:00:00Z",

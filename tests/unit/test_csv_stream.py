@@ -1,10 +1,12 @@
-"""CSV downloads are safe to open in a spreadsheet: no cell can start a formula."""
+"""CSV downloads are safe to open in a spreadsheet: no cell runs as a formula, and no
+identifier turns into a number."""
 import csv
 import io
 
 import pytest
 
 from gateway.csv_stream import csv_lines, safe_cell
+from tests.spreadsheet import as_dicts, open_in_calc
 
 
 @pytest.mark.parametrize("text", ["=1+1", "+1", "-1", "@SUM(A1)", "\tTAB", "\rCR", "\nLF",
@@ -19,6 +21,37 @@ def test_text_that_a_spreadsheet_would_run_as_a_formula_is_neutralised(text):
                                   " =not first"])
 def test_ordinary_text_is_left_alone(text):
     assert safe_cell(text) == text
+
+
+@pytest.mark.parametrize("text", ["00123", "0123-4567-8901-2345", "1E5", "12:30", "1/2",
+                                  "5%", "$5", "(12)", "1,234", "2026-10-15", "-7"])
+def test_an_identifier_a_spreadsheet_would_read_as_a_number_is_marked_text(text):
+    assert safe_cell(text, identifier=True) == "'" + text
+
+
+@pytest.mark.parametrize("text", ["S-00123", "ABCD-EFGH-JKMN-PQRS", "R.1", "", "LEGACY"])
+def test_an_identifier_with_letters_is_left_alone(text):
+    assert safe_cell(text, identifier=True) == text
+
+
+def test_only_identifiers_are_marked():
+    assert safe_cell("00123") == "00123"
+    assert safe_cell(123, identifier=True) == "123"  # a number the service sent as one
+
+
+def test_a_spreadsheet_keeps_identifiers_text_and_numbers_numbers(tmp_path):
+    header = ["voucher_code", "student_id", "first_name", "score", "test_date"]
+    rows = [["00001234", "00123", "=1+1", 63, "2026-10-15"],
+            ["0123-4567-8901-2345", "12:30", "Ada", 48, "2026-10-16"]]
+    sheet = as_dicts(open_in_calc(b"".join(csv_lines(header, [rows], text_columns=(
+        "voucher_code", "student_id"))), tmp_path))
+    assert sheet == [
+        {"voucher_code": ("'00001234", "string"), "student_id": ("'00123", "string"),
+         "first_name": ("'=1+1", "string"), "score": ("63", "float"),
+         "test_date": (sheet[0]["test_date"][0], "date")},
+        {"voucher_code": ("'0123-4567-8901-2345", "string"), "student_id": ("'12:30", "string"),
+         "first_name": ("Ada", "string"), "score": ("48", "float"),
+         "test_date": (sheet[1]["test_date"][0], "date")}]
 
 
 def test_none_is_an_empty_cell():

@@ -1,5 +1,5 @@
-"""Importing legacy (pre-portal) vouchers: DESIGN.md, "Legacy vouchers"; API.md's
-`POST /api/admin/legacy-vouchers`.
+"""Importing legacy (pre-portal) vouchers, as `POST /api/admin/legacy-vouchers` does (the
+rules: services/vouchers/README.md, "Legacy codes").
 """
 import pytest
 from sqlalchemy import func, select

@@ -1,5 +1,6 @@
-"""Redemption rules on a real (SQLite) vouchers database: DESIGN.md, "Redemption"; API.md,
-"Partner systems". A redemption is one unit of work; its event goes to the outbox with it.
+"""Redemption rules on a real (SQLite) vouchers database, as the registration system's
+`POST /api/voucher-redemptions` meets them (services/vouchers/README.md, "Redemption"). A
+redemption is one unit of work; its event goes to the outbox with it.
 """
 import json
 from datetime import date, timedelta

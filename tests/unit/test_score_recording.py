@@ -11,6 +11,7 @@ from services.common.messaging_tables import outbox
 from services.scores import access_log, copies, reports
 from services.scores.models import ExamResult, ScoreAccess, ScoreViewer
 from services.scores.results import record_results
+from services.vouchers.codes import format_code
 from tests.unit.conftest import _fresh_store
 
 BUYER, COLLEGE, OTHER = 10, 20, 30
@@ -31,7 +32,8 @@ def store(migrated_templates, sqlite_databases, clock):
 
 
 def redemption(code, registration_id, organization_id=BUYER):
-    return {"registration_id": registration_id, "voucher_code": code, "order_id": 7,
+    return {"registration_id": registration_id, "voucher_code": code,
+            "voucher_code_shown": format_code(code), "order_id": 7,
             "organization_id": organization_id, "academic_year": "2026-27",
             "covers_remote_proctoring": True, "legacy": False,
             "student": {"id": "S-1", "name": "Ada Lovelace", "email": "ada@example.org"},

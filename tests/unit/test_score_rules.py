@@ -1,12 +1,12 @@
-"""The rules of a reported exam result, one row at a time (DESIGN.md, "Scores"; API.md,
-`POST /api/exam-results`): no database, no broker."""
+"""The rules of a reported exam result, one row at a time, as `POST /api/exam-results`
+applies them (services/scores/README.md, "Rules worth knowing"): no database, no broker."""
 from datetime import date
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from services.scores.results import (Rejected, academic_year_of, check_result, exam_recorded,
-                                     format_voucher_code, passed, registration_id_out,
+                                     passed, registration_id_out,
                                      viewers_of, voucher_candidates)
 
 NEW_YORK = ZoneInfo("America/New_York")
@@ -115,12 +115,6 @@ def test_voucher_codes_are_normalised_like_the_registration_system_does():
     assert voucher_candidates("no!") == () and voucher_candidates(17) == ()
     assert rejected_code(row(voucher_code="??")) == "unknown_voucher"
     assert check_result(row(voucher_code=""), TODAY, NEW_YORK)["voucher_candidates"] == ()
-
-
-def test_voucher_codes_are_shown_in_groups_of_four_legacy_ones_as_they_are():
-    assert format_voucher_code("ABCDEFGHJKMNPQR0") == "ABCD-EFGH-JKMN-PQR0"
-    assert format_voucher_code("LEGACY123") == "LEGACY123"
-    assert format_voucher_code(None) is None
 
 
 def test_a_row_that_is_not_an_object_is_rejected():

@@ -1,4 +1,5 @@
-"""Voucher code rules (DESIGN.md, "Voucher codes" and "Legacy vouchers")."""
+"""Voucher code rules (services/vouchers/codes.py): portal codes with their check symbol,
+how codes are shown, and reading what people type, portal and legacy codes alike."""
 
 import random
 import re
@@ -10,6 +11,7 @@ from services.vouchers import codes
 from services.vouchers.codes import (
     ALPHABET,
     check_symbol,
+    display_code,
     format_code,
     generate_codes,
     is_valid,
@@ -182,6 +184,13 @@ def test_format_code_rejects_non_canonical(sample):
     for bad in [sample[0][:15], sample[0].lower(), format_code(sample[0]), None, "O" * 16]:
         with pytest.raises(ValueError):
             format_code(bad)
+
+
+def test_portal_codes_show_in_groups_of_four_legacy_codes_as_stored(sample):
+    assert display_code(sample[0], legacy=False) == format_code(sample[0])
+    # a legacy code of 16 symbols is still a legacy code, whatever its letters
+    for legacy in ("LOUI0123456789AB", "ABCDEF0123456789", "OLD1"):
+        assert display_code(legacy, legacy=True) == legacy
 
 
 def test_normalize_accepts_case_spaces_dashes_and_whitespace(sample):
