@@ -116,4 +116,5 @@ class BillingRoutes:
         self.access.authorize(call.token, org_id, "read")
         invoice = self.billing.get_invoice(org_id, invoice_id)
         return csv_response(INVOICE_CSV_HEADER, [invoice_csv_rows(invoice)],
-                            "clep-invoice-{}.csv".format(invoice_id))
+                            "clep-invoice-{}.csv".format(invoice_id),
+                            text_columns=("po_number",))

@@ -44,10 +44,6 @@ def test_links_in_the_readme_and_docs_stay_inside_the_repository():
 
 # Files whose citations their owners were rewriting when this test was written (issue 10);
 # remove each from here once it no longer cites.
-PENDING = {"services/vouchers/codes.py", "services/vouchers/redemption.py",
-           "services/scores/results.py", "tests/unit/test_voucher_codes.py",
-           "tests/unit/test_legacy_vouchers.py", "tests/unit/test_redemption.py",
-           "tests/unit/test_score_rules.py", "tests/e2e/test_scores.py"}
 CITATION = re.compile(r"DESIGN[.]md|shared[/]docs")
 
 
@@ -57,5 +53,5 @@ def test_nothing_cites_documents_outside_the_repository():
     files = [*PAGES, *(path for path in ROOT.rglob("*.py")
                        if not {".venv", "var", "node_modules"} & set(path.parts))]
     citing = sorted(name for name in (str(path.relative_to(ROOT)) for path in files)
-                    if name not in PENDING and CITATION.search((ROOT / name).read_text()))
+                    if CITATION.search((ROOT / name).read_text()))
     assert not citing, "these cite documents the repository does not hold: {}".format(citing)
