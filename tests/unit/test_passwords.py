@@ -1,5 +1,8 @@
 """Password hashing: Argon2id, and a wrong or unusable hash is just "no"."""
-from services.access.passwords import hash_password, verify_password
+from services.access.passwords import DEFAULT_PASSWORDS
+
+hash_password = DEFAULT_PASSWORDS.hash
+verify_password = DEFAULT_PASSWORDS.verify
 
 
 def test_hash_is_argon2id():
