@@ -4,6 +4,8 @@ Each hash takes 19 MiB and a core for a while. A flood of sign-ins must neither 
 process by 19 MiB per request in flight nor hold every worker of the service (every
 authenticated request asks the access service): at most `slots` hashes run at once, at
 most `slots` more wait for a turn, and anything beyond that is answered 503 at once.
+The hashes run on eventlet's pool of OS threads, sized to `slots` too: each thread that
+ever hashes keeps its own malloc arena holding the 19 MiB (20 threads kept ~300 MiB).
 """
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -60,8 +62,10 @@ class PasswordsProvider(DependencyProvider):
     """One `Passwords` per process, sized by PASSWORD_HASHING_SLOTS."""
 
     def setup(self):
-        self.passwords = Passwords(
-            int(self.container.config.get("PASSWORD_HASHING_SLOTS") or DEFAULT_SLOTS))
+        slots = int(self.container.config.get("PASSWORD_HASHING_SLOTS") or DEFAULT_SLOTS)
+        if not tpool._setup_already:  # the pool starts on first use; nothing else uses it
+            tpool._nthreads = slots   # (what EVENTLET_THREADPOOL_SIZE sets at import)
+        self.passwords = Passwords(slots)
 
     def get_dependency(self, worker_ctx):
         return self.passwords
