@@ -10,6 +10,7 @@ import uuid
 
 import pytest
 
+from bench.process_memory import status_kb
 from scripts.system import PROJECT_ROOT
 from services.access.sign_in_limits import BackOff; ACCESS_CODE_PER_CLIENT = BackOff(50, None)
 from services.access.sign_in_limits import SIGN_IN_PER_CLIENT
@@ -78,12 +79,6 @@ def test_a_flood_of_unknown_emails_from_one_client_is_held_off(portal):
     assert sign_in_from(portal, OWNER, account.email, account.password).status_code == 201
 
 
-def peak_memory_mib(pid):
-    with open(f"/proc/{pid}/status") as status:
-        line = next(line for line in status if line.startswith("VmHWM:"))
-    return int(line.split()[1]) // 1024
-
-
 def test_a_sign_in_flood_from_many_clients_bounds_hashing_and_reads_answer(portal, system):
     """Argon2 takes 19 MiB a hash: unbounded, such a flood took the access service past
     500 MiB. A few hashes at a time, the rest answered 503 at once; reads go on."""
@@ -99,7 +94,7 @@ def test_a_sign_in_flood_from_many_clients_bounds_hashing_and_reads_answer(porta
         statuses = set(flood)
     assert reads == [200] * 20
     assert statuses <= {401, 503}, statuses
-    peak = peak_memory_mib(system.processes["access"].pid)
+    peak = status_kb(system.processes["access"].pid, "VmHWM") // 1024
     assert peak < 256, f"the access service took {peak} MiB"
 
 
