@@ -15,8 +15,8 @@ from nameko.rpc import rpc
 from services.access import (accounts, audit, code_requests, notifications, org_import,
                              organizations, sign_in_limits, yearly_run)
 from services.access.accounts import current_account
-from services.access.passwords import PasswordsProvider
 from services.access.models import Profile
+from services.access.passwords import PasswordsProvider
 from services.access.profiles import profile_view, update_profile
 from services.access.terms import PORTAL_TERMS
 from services.common.academic_year import AcademicYear
