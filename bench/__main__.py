@@ -4,7 +4,7 @@ its own (vhost, data directory, databases) and drives it over HTTP, as a user wo
 """
 import sys
 
-from bench import billing, orders, portal, redemptions, scores, vouchers
+from bench import billing, orders, portal, redemptions, scores, sign_in_flood, vouchers
 
 BENCHMARKS = {
     "orders": orders.run,
@@ -13,6 +13,7 @@ BENCHMARKS = {
     "scores": scores.run,
     "billing": billing.run,
     "portal": portal.run,
+    "sign_in_flood": sign_in_flood.run,
 }
 
 

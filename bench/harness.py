@@ -10,8 +10,10 @@ from tests.e2e.portal import Portal
 
 
 @contextlib.contextmanager
-def running_system(database="sqlite", voucher_workers=1):
+def running_system(database="sqlite", voucher_workers=1, settings=None):
+    """The system started in a sandbox; `settings` adds environment variables."""
     with Sandbox(database) as env:
+        env.update(settings or {})
         system = System(env=env, voucher_workers=voucher_workers,
                         log_dir=os.path.join(env["CLEP_DATA_DIR"], "log"))
         system.start()

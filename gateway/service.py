@@ -7,6 +7,7 @@ the services.
 """
 from nameko.dependency_providers import Config
 
+from gateway.client_address import ClientAddress
 from gateway.portal.account_pages import AccountPages
 from gateway.portal.order_pages import OrderPages
 from gateway.portal.organization_pages import OrganizationPages
@@ -27,6 +28,7 @@ class GatewayService(SystemRoutes, AccountRoutes, AccessRoutes, OrderRoutes, Sco
     name = "gateway"
 
     config = Config()
+    client_address = ClientAddress()
     access = TimedRpc("access")
     orders = TimedRpc("orders")
     vouchers = TimedRpc("vouchers")

@@ -61,9 +61,10 @@ class AccountPages:
         try:
             credentials = checked(account_schemas.SessionIn(), dict(
                 values, password=visit.form.get("password", "")), ACCOUNT_LABELS)
-            session = self.access.sign_in(credentials["email"], credentials["password"])
+            session = self.access.sign_in(credentials["email"], credentials["password"],
+                                          self.client_address(visit.request))
         except TooManyAttempts as refusal:
-            errors = {"email": too_many("failed sign-ins for this email", refusal)}
+            errors = {"email": too_many("failed sign-ins", refusal)}
         except NotAuthenticated:
             errors = {"email": "Enter the email address and password of your account. "
                                "One of them is not right."}
@@ -103,7 +104,8 @@ class AccountPages:
             account = checked(account_schemas.AccountIn(), dict(values, password=password),
                               ACCOUNT_LABELS)
             self.access.create_account(account["email"], account["name"], password)
-            session = self.access.sign_in(account["email"], password)
+            session = self.access.sign_in(account["email"], password,
+                                          self.client_address(visit.request))
         except ClepError as refusal:
             return render("create_account.html", status=400,
                           title="Create a professional account", values=values,
@@ -148,7 +150,8 @@ class AccountPages:
         try:
             found = checked(access_schemas.RedemptionIn(), values, ACCESS_LABELS)
             granted = self.access.redeem_access_code(
-                visit.token, found["zip"], found["organization_name"], found["access_code"])
+                visit.token, found["zip"], found["organization_name"], found["access_code"],
+                self.client_address(visit.request))
         except TooManyAttempts as refusal:
             errors = {"access_code": too_many("wrong access codes", refusal)}
         except InvalidInput as refusal:

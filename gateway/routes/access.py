@@ -24,7 +24,8 @@ class AccessRoutes:
     def redeem_access_code(self, call):
         body = call.body
         return json_response(self.access.redeem_access_code(
-            call.token, body["zip"], body["organization_name"], body["access_code"]), 201)
+            call.token, body["zip"], body["organization_name"], body["access_code"],
+            self.client_address(call.request)), 201)
 
     @route("POST", "/api/access-code-requests", auth="session", tag="access",
            body=s.AccessCodeRequestIn, response=s.AccessCodeRequestAccepted, status=202,

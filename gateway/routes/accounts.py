@@ -8,17 +8,20 @@ from gateway.schemas import accounts as s
 
 class AccountRoutes:
     @route("POST", "/api/accounts", auth="none", tag="accounts", body=s.AccountIn,
-           response=s.AccountOut, status=201, errors=(400, 409), summary="Create an account.")
+           response=s.AccountOut, status=201, errors=(400, 409, 503),
+           summary="Create an account.")
     def create_account(self, call):
         body = call.body
         return json_response(self.access.create_account(body["email"], body["name"],
                                                         body["password"]), 201)
 
     @route("POST", "/api/sessions", auth="none", tag="accounts", body=s.SessionIn,
-           response=s.SessionOut, status=201, errors=(400, 401, 429),
-           summary="Sign in; 429 with Retry-After after 5 failures in a row for the email.")
+           response=s.SessionOut, status=201, errors=(400, 401, 429, 503),
+           summary="Sign in; 429 with Retry-After while this client is held off for failing "
+                   "(5 failures in a row for the email, then longer waits).")
     def sign_in(self, call):
-        return json_response(self.access.sign_in(call.body["email"], call.body["password"]), 201)
+        return json_response(self.access.sign_in(
+            call.body["email"], call.body["password"], self.client_address(call.request)), 201)
 
     @route("DELETE", "/api/sessions/current", auth="session", tag="accounts", status=204,
            errors=(401,), summary="Sign out: the token stops working.")

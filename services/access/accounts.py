@@ -3,18 +3,17 @@ import hashlib
 import secrets
 from datetime import timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 
+from services.access.attempt_limits import client_key
 from services.access.models import Account, Session, SignInAttempt, TermsAcceptance
-from services.access.passwords import hash_password, verify_password
+from services.access.passwords import DEFAULT_PASSWORDS
+from services.access.sign_in_limits import check_sign_in_limits
 from services.access.terms import PORTAL_TERMS
 from services.common.clock import as_utc
-from services.common.errors import (Conflict, Forbidden, InvalidInput, NotAuthenticated,
-                                    TooManyAttempts)
+from services.common.errors import Conflict, Forbidden, InvalidInput, NotAuthenticated
 
 SESSION_LIFETIME = timedelta(hours=12)
-SIGN_IN_FAILURE_LIMIT = 5          # failed sign-ins in a row for one email ...
-SIGN_IN_HOLD = timedelta(minutes=15)  # ... hold it off this long after the last of them
 
 
 def token_hash(token):
@@ -25,11 +24,11 @@ def account_view(account):
     return {"id": account.id, "email": account.email, "name": account.name}
 
 
-def create_account(store, clock, email, name, password):
+def create_account(store, clock, email, name, password, passwords=DEFAULT_PASSWORDS):
     email = email.strip().lower()
     if len(password) < 10:
         raise InvalidInput(fields={"password": ["Use at least 10 characters."]})
-    password_hash = hash_password(password)  # before the transaction: it takes a while
+    password_hash = passwords.hash(password)  # before the transaction: it takes a while
     with store.transaction() as work:
         if work.session.scalar(select(Account.id).where(Account.email == email)):
             raise Conflict("email_taken", "An account with this email already exists.")
@@ -40,46 +39,32 @@ def create_account(store, clock, email, name, password):
         return account_view(account)
 
 
-def sign_in(store, clock, email, password):
-    """A session token; 401 on bad credentials; 429 while the email is held off.
+def sign_in(store, clock, email, password, client=None, passwords=DEFAULT_PASSWORDS):
+    """A session token; 401 on bad credentials; 429 while this client is held off for
+    this email (or at all), checked before any hashing so a held-off flood costs little.
 
-    The hold is checked before the password, so while it lasts even the right password
-    gets 429 (a guesser learns nothing); unknown emails are counted the same way.
+    During a hold even the right password gets 429 from that client (a guesser learns
+    nothing); another client that has not been failing still gets in. Unknown emails are
+    counted the same way.
     """
     email = email.strip().lower()
+    client = client_key(client)
     with store.reader() as session:
-        check_sign_in_limit(session, clock, email)
+        check_sign_in_limits(session, clock, email, client)
         account = session.scalar(select(Account).where(Account.email == email))
-    matched = verify_password(account.password_hash if account else None, password)
+    matched = passwords.verify(account.password_hash if account else None, password)
     matched = bool(matched and account)
     now = clock.now()
     token = secrets.token_urlsafe(32)
     with store.transaction() as work:
-        if matched:  # what came before a success no longer counts: keep the table small
-            work.session.execute(delete(SignInAttempt).where(SignInAttempt.email == email))
-        work.session.add(SignInAttempt(email=email[:254], succeeded=matched, attempted_at=now))
+        work.session.add(SignInAttempt(email=email[:254], client=client, succeeded=matched,
+                                       attempted_at=now))
         if matched:
             work.session.add(Session(token_hash=token_hash(token), account_id=account.id,
                                      created_at=now, expires_at=now + SESSION_LIFETIME))
     if not matched:
         raise NotAuthenticated("invalid_credentials", "The email or password is not right.")
     return {"token": token, "expires_at": (now + SESSION_LIFETIME).isoformat()}
-
-
-def check_sign_in_limit(session, clock, email):
-    """429 (with Retry-After) after SIGN_IN_FAILURE_LIMIT failures in a row, for a while."""
-    recent = session.execute(
-        select(SignInAttempt.succeeded, SignInAttempt.attempted_at)
-        .where(SignInAttempt.email == email)
-        .order_by(SignInAttempt.id.desc()).limit(SIGN_IN_FAILURE_LIMIT)).all()
-    if len(recent) < SIGN_IN_FAILURE_LIMIT or any(ok for ok, _ in recent):
-        return
-    held_until = as_utc(recent[0].attempted_at) + SIGN_IN_HOLD
-    now = clock.now()
-    if held_until > now:
-        raise TooManyAttempts("too_many_sign_in_attempts",
-                              "Too many failed sign-ins for this email; try again later.",
-                              retry_after=max(1, int((held_until - now).total_seconds() + 0.999)))
 
 
 def sign_out(store, clock, token):

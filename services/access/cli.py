@@ -3,6 +3,7 @@ environment as the services: AMQP_URI, ...).
 
     .venv/bin/python -m services.access.cli import-organizations organizations.csv
     .venv/bin/python -m services.access.cli access-code-run 2027-28 [--no-wait]
+    .venv/bin/python -m services.access.cli prune-sign-in-attempts
 
 `import-organizations` imports a CSV file of organizations (columns in
 services/access/org_import.py); importing the same file again adds nothing. Bad rows are
@@ -13,6 +14,9 @@ any row was rejected, 2 when the file cannot be read at all.
 vouchers in the two academic years before it and mails each code to the coordinator on
 file; it waits for the run to finish and prints what it did (exit status 1 if it failed).
 Running it again for the same year mails only those not reached yet.
+
+`prune-sign-in-attempts` deletes the sign-in attempts no limit reads any more, as the
+access service's timer does once a day; a second run the same day does nothing.
 """
 import services.common.cli_start  # noqa: F401 - first: eventlet patched, quietly
 
@@ -77,6 +81,16 @@ def access_code_run(access, academic_year, wait, out):
     return 0
 
 
+def prune_sign_in_attempts(access, out):
+    run = access.prune_sign_in_attempts()
+    if run["already_done"]:
+        print("already pruned on {day} (by the {ran_by}): {deleted} attempts deleted".format(
+            **run), file=out)
+    else:
+        print("pruned {deleted} sign-in attempts".format(**run), file=out)
+    return 0
+
+
 def parser():
     commands = argparse.ArgumentParser(prog="python -m services.access.cli",
                                        description="Operations' access-service commands.")
@@ -86,6 +100,8 @@ def parser():
     run = sub.add_parser("access-code-run", help="issue and mail a year's access codes")
     run.add_argument("academic_year", help="e.g. 2027-28")
     run.add_argument("--no-wait", action="store_true", help="start it and return")
+    sub.add_parser("prune-sign-in-attempts",
+                   help="delete sign-in attempts older than the limits read (once a day)")
     return commands
 
 
@@ -94,6 +110,9 @@ def main(argv, out=sys.stdout):
     if args.command == "import-organizations":
         return call_service("access", lambda access: import_organizations(
             access, args.file, out), timeout=RPC_TIMEOUT)
+    if args.command == "prune-sign-in-attempts":
+        return call_service("access", lambda access: prune_sign_in_attempts(access, out),
+                            timeout=RPC_TIMEOUT)
     return call_service("access", lambda access: access_code_run(
         access, args.academic_year, not args.no_wait, out), timeout=RPC_TIMEOUT)
 

@@ -91,12 +91,14 @@ class Profile(Base):
 
 
 class RedemptionAttempt(Base):
-    """Every access-code redemption try: the rate limits and the audit read it."""
+    """Every access-code redemption try: the limits on the guesser read it."""
     __tablename__ = "redemption_attempts"
     __table_args__ = (Index("ix_attempts_account_at", "account_id", "attempted_at"),
-                      Index("ix_attempts_org_at", "organization_id", "attempted_at"))
+                      Index("ix_attempts_org_at", "organization_id", "attempted_at"),
+                      Index("ix_attempts_client_at", "client", "attempted_at"))
     id = Column(Integer, primary_key=True)
     account_id = Column(Integer, ForeignKey("accounts.id"), nullable=False)
+    client = Column(String(64))  # the caller's address, as the gateway saw it
     organization_id = Column(Integer, ForeignKey("organizations.id"))
     zip = Column(String(20))
     organization_name = Column(String(200))
@@ -115,11 +117,15 @@ class AuditEntry(Base):
 
 
 class SignInAttempt(Base):
-    """Every sign-in try per email (known or not): the failed sign-in limit reads it."""
+    """Every sign-in try (known email or not): the sign-in limits read it; rows older than
+    the longest limit's window are pruned daily."""
     __tablename__ = "sign_in_attempts"
-    __table_args__ = (Index("ix_sign_in_attempts_email_at", "email", "attempted_at"),)
+    __table_args__ = (Index("ix_sign_in_attempts_email_at", "email", "attempted_at"),
+                      Index("ix_sign_in_attempts_client_at", "client", "attempted_at"),
+                      Index("ix_sign_in_attempts_at", "attempted_at"))
     id = Column(Integer, primary_key=True)
     email = Column(String(254), nullable=False)  # as typed, lower-cased
+    client = Column(String(64))  # the caller's address, as the gateway saw it
     succeeded = Column(Boolean, nullable=False)
     attempted_at = Column(DateTime(timezone=True), nullable=False)
 
@@ -180,3 +186,14 @@ class AccessCodeRequest(Base):
     decided_at = Column(DateTime(timezone=True))
     academic_year = Column(String(7))  # of the code issued on approval
     decline_reason = Column(Text)
+
+
+class ScheduledRun(Base):
+    """One run of a scheduled job for one slot (a day): whoever inserts the row, in the same
+    transaction as the work, does it, so replicas never run a slot twice."""
+    __tablename__ = "scheduled_runs"
+    job = Column(String(40), primary_key=True)
+    slot = Column(String(40), primary_key=True)
+    ran_at = Column(DateTime(timezone=True), nullable=False)
+    ran_by = Column(String(20), nullable=False)  # "timer" or "operations"
+    rows = Column(Integer, nullable=False, default=0)

@@ -3,23 +3,24 @@ import re
 import secrets
 from datetime import timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from services.access import audit
 from services.access.access_codes import (format_access_code, name_key, new_access_code,
                                           normalize_access_code)
+from services.access.attempt_limits import BackOff, client_key, failures, longest_wait
 from services.access.models import (AccessCode, Membership, Organization, Profile,
                                     RedemptionAttempt)
 from services.access.profiles import is_complete
-from services.common.clock import as_utc
 from services.common.errors import (Conflict, Forbidden, InvalidInput, NotFound,
                                     TooManyAttempts)
 
 KINDS = ("school", "district", "college", "other")
-ACCOUNT_FAILURE_LIMIT = 5           # failures in a row before an account is held off
-ACCOUNT_HOLD = timedelta(minutes=15)
-ORGANIZATION_FAILURE_LIMIT = 20     # failures from any accounts, per organization ...
-ORGANIZATION_WINDOW = timedelta(hours=1)  # ... within this window
+# The limits on wrong access codes hold off the guesser, never the organization it aims
+# at (docs/DECISIONS.md, "Throttles"): an account, 5 failures in a row, then 1, 2, 4 ...
+# minutes up to an hour; a client (many accounts from one address), the same past 50.
+ACCESS_CODE_PER_ACCOUNT = BackOff(allowed=5, window=timedelta(hours=24))
+ACCESS_CODE_PER_CLIENT = BackOff(allowed=50, window=timedelta(hours=1))
 INVALID_CODE = ("invalid_access_code",
                 "The zip code, organization name and access code do not match our records.")
 
@@ -196,32 +197,25 @@ def issue_access_code(work, clock, organization_id, academic_year):
             "organization": {"id": org.id, "name": org.name}, "created": created}, contact
 
 
-def redemption_hold(session, clock, account_id):
-    """The 429 to answer while the account has failed too often in a row, else None."""
+def redemption_hold(session, clock, account_id, client):
+    """The 429 to answer while the account or its client has failed too often, else None."""
     now = clock.now()
-    recent = session.execute(
-        select(RedemptionAttempt.succeeded, RedemptionAttempt.attempted_at)
-        .where(RedemptionAttempt.account_id == account_id)
-        .order_by(RedemptionAttempt.id.desc()).limit(ACCOUNT_FAILURE_LIMIT)).all()
-    if len(recent) == ACCOUNT_FAILURE_LIMIT and not any(ok for ok, _ in recent):
-        held_until = as_utc(recent[0].attempted_at) + ACCOUNT_HOLD
-        if held_until > now:
-            return TooManyAttempts(
-                "too_many_attempts", "Too many wrong access codes; try again later.",
-                retry_after=int((held_until - now).total_seconds()) + 1)
-    return None
+    attempts = RedemptionAttempt
+    in_a_row, last = failures(session, attempts, now - ACCESS_CODE_PER_ACCOUNT.window,
+                              attempts.account_id == account_id, after_last_success=True)
+    from_client, last_from_client = failures(session, attempts,
+                                             now - ACCESS_CODE_PER_CLIENT.window,
+                                             attempts.client == client)
+    wait = longest_wait(ACCESS_CODE_PER_ACCOUNT.retry_after(in_a_row, last, now),
+                        ACCESS_CODE_PER_CLIENT.retry_after(from_client, last_from_client, now))
+    if wait is None:
+        return None
+    return TooManyAttempts("too_many_attempts", "Too many wrong access codes; try again later.",
+                           retry_after=wait)
 
 
-def _organization_under_attack(session, clock, organization_id):
-    since = clock.now() - ORGANIZATION_WINDOW
-    failures = session.scalar(select(func.count()).select_from(RedemptionAttempt).where(
-        RedemptionAttempt.organization_id == organization_id,
-        RedemptionAttempt.succeeded.is_(False),
-        RedemptionAttempt.attempted_at >= since))
-    return failures >= ORGANIZATION_FAILURE_LIMIT
-
-
-def redeem_access_code(work, clock, account, zip_code, organization_name, typed_code):
+def redeem_access_code(work, clock, account, zip_code, organization_name, typed_code,
+                       client=None):
     """Grant access for the current academic year when zip, name and code all match.
 
     Returns (result, None) on success or (None, error) on failure: the failed attempt must
@@ -236,11 +230,8 @@ def redeem_access_code(work, clock, account, zip_code, organization_name, typed_
     org = session.scalar(select(Organization).where(
         Organization.zip == (zip_code or "").strip()[:5],
         Organization.name_key == name_key(organization_name or "")))
-    held = redemption_hold(session, clock, account.id)
-    if held is None and org is not None and _organization_under_attack(session, clock, org.id):
-        held = TooManyAttempts("too_many_attempts",
-                               "Too many wrong access codes for this organization; try later.",
-                               retry_after=int(ORGANIZATION_WINDOW.total_seconds()))
+    client = client_key(client)
+    held = redemption_hold(session, clock, account.id, client)
     if held is not None:  # not counted as an attempt: waiting it out must end the hold
         audit.record(session, clock, "access_code_held_off", account_id=account.id,
                      organization_id=org.id if org else None, **typed)
@@ -252,7 +243,8 @@ def redeem_access_code(work, clock, account, zip_code, organization_name, typed_
             AccessCode.organization_id == org.id, AccessCode.academic_year == year))
     matched = stored is not None and secrets.compare_digest(stored, code)
     now = clock.now()
-    session.add(RedemptionAttempt(account_id=account.id, organization_id=org.id if org else None,
+    session.add(RedemptionAttempt(account_id=account.id, client=client,
+                                  organization_id=org.id if org else None,
                                   zip=typed["zip"], organization_name=typed["organization_name"],
                                   succeeded=matched, attempted_at=now))
     if not matched:

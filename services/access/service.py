@@ -6,15 +6,17 @@ RPC for the gateway and the CLI (`python -m services.access.cli`); emits
 Every method that acts for a person takes their session token. Rules live in the domain
 modules; these methods only open the unit of work and send the mail after it commits.
 """
+import logging
 import traceback
 
 from nameko.dependency_providers import Config
 from nameko.rpc import rpc
 
 from services.access import (accounts, audit, code_requests, notifications, org_import,
-                             organizations, yearly_run)
+                             organizations, sign_in_limits, yearly_run)
 from services.access.accounts import current_account
 from services.access.models import Profile
+from services.access.passwords import PasswordsProvider
 from services.access.profiles import profile_view, update_profile
 from services.access.terms import PORTAL_TERMS
 from services.common.academic_year import AcademicYear
@@ -25,6 +27,11 @@ from services.common.errors import InvalidInput
 from services.common.events import consumes
 from services.common.mailer import MailerProvider
 from services.common.service_health import check_database
+from services.common.timers import ConfiguredTimer
+
+log = logging.getLogger(__name__)
+
+SIGN_IN_PRUNE_CHECK_SECONDS = 3600
 
 
 class AccessService:
@@ -34,6 +41,7 @@ class AccessService:
     clock = ClockProvider()
     mailer = MailerProvider()
     config = Config()
+    passwords = PasswordsProvider()
 
     @rpc
     def health(self):
@@ -45,13 +53,34 @@ class AccessService:
     @rpc
     def create_account(self, email, name, password):
         """A new professional account; `email_taken` when the email has one."""
-        return accounts.create_account(self.db, self.clock, email, name, password)
+        return accounts.create_account(self.db, self.clock, email, name, password,
+                                       self.passwords)
 
     @rpc
-    def sign_in(self, email, password):
+    def sign_in(self, email, password, client=None):
         """A session token, valid for 12 hours; `invalid_credentials` otherwise; 429
-        `too_many_sign_in_attempts` (with retry_after) after 5 failures in a row."""
-        return accounts.sign_in(self.db, self.clock, email, password)
+        `too_many_sign_in_attempts` (with retry_after) while `client` (the caller's
+        address) is held off for failing; 503 `sign_in_busy` when too many hash at once."""
+        return accounts.sign_in(self.db, self.clock, email, password, client, self.passwords)
+
+    @rpc
+    def prune_sign_in_attempts(self):
+        """Operations' run of the daily pruning of sign-in attempts no limit reads any more
+        (the timer does it too); once a day, `already_done` after that."""
+        with self.db.transaction() as work:
+            return sign_in_limits.prune_sign_in_attempts(work, self.clock, "operations")
+
+    @ConfiguredTimer.decorator("SIGN_IN_PRUNE_CHECK_SECONDS", SIGN_IN_PRUNE_CHECK_SECONDS)
+    def prune_sign_in_attempts_daily(self):
+        """Every hour or so on every replica: prune once a day (the day's scheduled_runs
+        row makes it happen once)."""
+        with self.db.reader() as session:
+            if sign_in_limits.pruned_today(session, self.clock):
+                return
+        with self.db.transaction() as work:
+            run = sign_in_limits.prune_sign_in_attempts(work, self.clock, "timer")
+        if not run["already_done"]:
+            log.info("pruned %s sign-in attempts", run["deleted"])
 
     @rpc
     def sign_out(self, token):
@@ -143,13 +172,14 @@ class AccessService:
         return dict(issued, emailed_to=contact if sent else None)
 
     @rpc
-    def redeem_access_code(self, token, zip_code, organization_name, access_code):
+    def redeem_access_code(self, token, zip_code, organization_name, access_code, client=None):
         """Access to an organization for the current year, when zip, name and code match
-        (before the portal terms too: the code comes first, then the terms)."""
+        (before the portal terms too: the code comes first, then the terms); 429 while the
+        account or `client` (the caller's address) is held off for wrong codes."""
         with self.db.transaction() as work:
             account = current_account(work.session, self.clock, token, require_terms=False)
             result, error = organizations.redeem_access_code(
-                work, self.clock, account, zip_code, organization_name, access_code)
+                work, self.clock, account, zip_code, organization_name, access_code, client)
         if error is not None:  # raised after the commit: the attempt and audit are kept
             raise error
         return result

@@ -86,7 +86,7 @@ class YearClosure(Base):
 
 
 class RedemptionThrottle(Base):
-    """Unknown-code answers per partner client in the current window (rate limiting)."""
+    """Unknown-code answers per partner in the current window (rate limiting)."""
     __tablename__ = "redemption_throttles"
     client = Column(String(64), primary_key=True)
     window_started_at = Column(DateTime(timezone=True), nullable=False)

@@ -1,6 +1,6 @@
 """Redemption by the registration system: a valid, unused, unexpired code becomes a
 registration ticket; the code's life after that (used, cancelled); and the throttle on
-clients that keep sending codes we do not know.
+partners that keep sending codes we do not know.
 
 The ticket must be used within six months or by June 30 of the academic year, whichever
 comes first; of two registrations racing for one code, one wins.
@@ -19,8 +19,11 @@ from services.vouchers.codes import display_code, normalize, normalize_legacy
 from services.vouchers.models import Registration, RedemptionThrottle, Voucher, VoucherBatch
 
 TICKET_MONTHS = 6
-# Unknown-code answers a client may get within one window before it is held off. Conflicts
-# (already redeemed) and expired codes do not count: they were real codes.
+# Unknown-code answers a partner may get within one window before its unknown codes are
+# answered 429. Only guesses are slowed: a code we know is always looked at, so a valid,
+# unused code is redeemed even while its partner is held off (one registration system
+# serves every student; some students' typos must not stop the others). Conflicts (already
+# redeemed) and expired codes do not count: they were real codes.
 FAILURE_LIMIT = 20
 FAILURE_WINDOW = timedelta(minutes=5)
 
@@ -141,20 +144,21 @@ def redeem(work, clock, client, typed_code, student, exam):
     """Turn a code into a registration ticket; emits `voucher_redeemed`.
 
     Returns (ticket, None), or (None, error) when the answer is an error: an unknown code
-    is counted against the client, and that count must commit before the error is raised.
+    is counted against the client (the partner), and that count must commit before the
+    error is raised. A held-off client's unknown codes get 429 and are not counted
+    (waiting it out ends the hold); its known codes are answered as always.
     """
     session = work.session
     now = clock.now()
-    wait = held_off_for(session, client, now)
-    if wait is not None:
-        return None, held_off(wait)
     keys = lookup_keys(typed_code)
     found = None
     if keys:
         rows = session.execute(_LOOKUP, {"keys": keys}).all()
         found = min(rows, key=lambda row: keys.index(row.code), default=None)
     if found is None:
-        wait = record_unknown(session, client, now)
+        wait = held_off_for(session, client, now)
+        if wait is None:
+            wait = record_unknown(session, client, now)
         return None, unknown_voucher() if wait is None else held_off(wait)
     today = clock.today()
     if found.status == "expired" or (found.status == "unused" and

@@ -11,31 +11,19 @@ A timer closes each academic year once its June 30 is over.
 import logging
 
 from nameko.rpc import rpc
-from nameko.timer import Timer
 
 from services.common.academic_year import academic_year_from_input
 from services.common.clock import ClockProvider
 from services.common.database import Database
 from services.common.events import consumes
 from services.common.service_health import check_database
+from services.common.timers import ConfiguredTimer
 from services.vouchers import closing, generation, legacy, listing, redemption
 from services.vouchers.work_queue import chunk_handler
 
 log = logging.getLogger(__name__)
 
 YEAR_CLOSE_CHECK_SECONDS = 300
-
-
-class ConfiguredTimer(Timer):
-    """A nameko timer whose interval is read from the config (YEAR_CLOSE_CHECK_SECONDS)."""
-
-    def __init__(self, config_key, default, **kwargs):
-        self.config_key = config_key
-        self.default = default
-        super().__init__(interval=default, **kwargs)
-
-    def setup(self):
-        self.interval = float(self.container.config.get(self.config_key) or self.default)
 
 
 class VouchersService:
@@ -106,8 +94,9 @@ class VouchersService:
     def redeem_voucher(self, client, voucher_code, student, exam):
         """The registration system redeems a code: a registration ticket, `voucher_redeemed`.
 
-        404 unknown_voucher (counted against `client`: 429 after too many), 409
-        voucher_already_redeemed, 410 voucher_expired.
+        404 unknown_voucher (counted against `client`, the partner: its unknown codes get
+        429 after too many; its valid codes never do), 409 voucher_already_redeemed, 410
+        voucher_expired.
         """
         with self.db.transaction() as work:
             ticket, error = redemption.redeem(work, self.clock, client, voucher_code, student,

@@ -1,5 +1,12 @@
 """Password hashing: Argon2id, and a wrong or unusable hash is just "no"."""
-from services.access.passwords import hash_password, verify_password
+import eventlet
+import pytest
+
+from services.access.passwords import DEFAULT_PASSWORDS, Passwords
+from services.common.errors import ServiceUnavailable
+
+hash_password = DEFAULT_PASSWORDS.hash
+verify_password = DEFAULT_PASSWORDS.verify
 
 
 def test_hash_is_argon2id():
@@ -41,3 +48,14 @@ def test_unknown_account_path_returns_false_even_for_the_dummy_password():
 def test_an_unreadable_hash_returns_false():
     assert verify_password("not-a-hash", "correct horse battery") is False
     assert verify_password("$argon2id$v=19$m=19456,t=2,p=1$broken", "x") is False
+
+
+def test_beyond_the_slots_and_as_many_waiting_a_hash_is_refused_at_once():
+    passwords = Passwords(slots=1)
+    running = [eventlet.spawn(passwords.hash, "correct horse battery") for _ in range(2)]
+    eventlet.sleep(0)  # one hashes, one waits for its turn
+    with pytest.raises(ServiceUnavailable) as busy:
+        passwords.verify(None, "correct horse battery")
+    assert (busy.value.code, busy.value.retry_after) == ("sign_in_busy", 1)
+    assert all(thread.wait().startswith("$argon2id$") for thread in running)
+    assert passwords.verify(None, "correct horse battery") is False  # free again

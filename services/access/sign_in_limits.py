@@ -1,0 +1,67 @@
+"""The limits on failed sign-ins, and pruning the attempts they no longer read.
+
+docs/DECISIONS.md, "Throttles": slow the guesser (a client failing on an email, a client
+failing on many), never lock the owner out.
+"""
+from datetime import timedelta
+
+from sqlalchemy import delete
+
+from services.access.attempt_limits import BackOff, failures, longest_wait
+from services.access.models import ScheduledRun, SignInAttempt
+from services.common.clock import as_utc
+from services.common.database import insert_ignoring_duplicates
+from services.common.errors import TooManyAttempts
+
+# An email from one client: 5 failures in a row, then 1, 2, 4 ... minutes up to an hour.
+SIGN_IN_PER_EMAIL_AND_CLIENT = BackOff(allowed=5, window=timedelta(hours=24))
+# One client, any emails (a flood of unknown emails, or one guess at many accounts).
+SIGN_IN_PER_CLIENT = BackOff(allowed=50, window=timedelta(hours=1))
+# One email from many clients: past 10 failures, each client that failed on it waits; a
+# client that has not been failing (the owner) still gets in.
+SIGN_IN_PER_EMAIL = BackOff(allowed=10, window=timedelta(hours=24))
+SIGN_IN_ATTEMPTS_KEPT = max(SIGN_IN_PER_EMAIL_AND_CLIENT.window, SIGN_IN_PER_CLIENT.window,
+                            SIGN_IN_PER_EMAIL.window)
+PRUNE_JOB = "prune_sign_in_attempts"
+
+
+def check_sign_in_limits(session, clock, email, client):
+    """429 (with Retry-After) while any limit holds this client off for this email."""
+    now = clock.now()
+    attempts = SignInAttempt
+    in_a_row, last = failures(session, attempts, now - SIGN_IN_PER_EMAIL_AND_CLIENT.window,
+                              attempts.email == email, attempts.client == client,
+                              after_last_success=True)
+    from_client, last_from_client = failures(session, attempts,
+                                             now - SIGN_IN_PER_CLIENT.window,
+                                             attempts.client == client)
+    waits = [SIGN_IN_PER_EMAIL_AND_CLIENT.retry_after(in_a_row, last, now),
+             SIGN_IN_PER_CLIENT.retry_after(from_client, last_from_client, now)]
+    if in_a_row:  # an email under attack holds off only the clients failing on it
+        for_email, _ = failures(session, attempts, now - SIGN_IN_PER_EMAIL.window,
+                                attempts.email == email)
+        waits.append(SIGN_IN_PER_EMAIL.retry_after(for_email, last, now))
+    wait = longest_wait(*waits)
+    if wait is not None:
+        raise TooManyAttempts("too_many_sign_in_attempts",
+                              "Too many failed sign-ins; try again later.", retry_after=wait)
+
+
+def prune_sign_in_attempts(work, clock, ran_by):
+    """Delete the sign-in attempts no limit reads any more (older than the longest
+    window), once a day: the day's `scheduled_runs` row, inserted in the same transaction,
+    makes replicas and operations never do it twice. Returns the run."""
+    now = clock.now()
+    day = clock.today().isoformat()
+    claimed = insert_ignoring_duplicates(work.session, ScheduledRun.__table__, [{
+        "job": PRUNE_JOB, "slot": day, "ran_at": now, "ran_by": ran_by, "rows": 0}])
+    run = work.session.get(ScheduledRun, (PRUNE_JOB, day))
+    if claimed:  # else pruned today already (by a replica that got there first)
+        run.rows = work.session.execute(delete(SignInAttempt).where(
+            SignInAttempt.attempted_at < now - SIGN_IN_ATTEMPTS_KEPT)).rowcount
+    return {"day": day, "ran_at": as_utc(run.ran_at).isoformat(), "ran_by": run.ran_by,
+            "deleted": run.rows, "already_done": not claimed}
+
+
+def pruned_today(session, clock):
+    return session.get(ScheduledRun, (PRUNE_JOB, clock.today().isoformat())) is not None
