@@ -9,7 +9,6 @@ program clock is frozen on January 15, 2027 (academic year 2026-27), so that Nov
 """
 import concurrent.futures
 import csv
-import os
 import subprocess
 import sys
 import uuid
@@ -19,8 +18,8 @@ import pytest
 from scripts.sandbox import Sandbox
 from tests.e2e.billing_flow import order_codes, take_exam, wait_billable
 from tests.e2e.checks import wait_for
-from tests.e2e.service_db import (count_codes_of_order, held, rows, scalar,
-                                  waiting_on_a_lock)
+from tests.e2e.fault_points import order_half_made, wait_until_blocked
+from tests.e2e.service_db import count_codes_of_order, events, held, rows, scalar
 from tests.e2e.settled import assert_settled
 from tests.mail import mail_files
 
@@ -43,11 +42,10 @@ def portal(portal):
     return portal
 
 
-def kill_while_blocked(system, system_env, service, process=None):
+def kill_while_blocked(system, system_env, service):
     """Wait until the service waits on the test's lock, then SIGKILL it."""
-    wait_for(lambda: waiting_on_a_lock(system_env, service), timeout=60,
-             message=f"{service} never reached the held row")
-    system.kill_process(process or service)
+    wait_until_blocked(system_env, service)
+    system.kill_process(service)
 
 
 def restart(system, process):
@@ -57,20 +55,8 @@ def restart(system, process):
 
 def test_vouchers_killed_mid_order_make_exactly_the_quantity(system, system_env, portal):
     account, school = portal.coordinator_of()
-    for _attempt in range(5):  # until the test holds a chunk before the order is made
-        order = portal.place_order(account, school["id"], quantity=10000).json()
-        batch_id = wait_for(lambda: scalar(
-            system_env, "vouchers", "SELECT id FROM voucher_batches WHERE order_id = :o"
-            " AND chunks_done >= 1", o=order["id"]), interval=0.005)
-        with held(system_env, "vouchers",
-                  "SELECT chunk_no FROM generation_chunks WHERE batch_id = :b"
-                  " AND generated_at IS NULL FOR UPDATE SKIP LOCKED", b=batch_id) as pending:
-            if not pending.all():
-                continue  # every chunk was made or being made already: another order
-            kill_while_blocked(system, system_env, "vouchers", "vouchers-1")
-        break
-    else:
-        pytest.fail("could not hold a chunk of a 10,000-voucher order before it was made")
+    with order_half_made(portal, system_env, account, school["id"]) as (order, batch_id):
+        system.kill_process("vouchers-1")
     at_kill = count_codes_of_order(system_env, order["id"])
     assert 0 < at_kill < 10000
 
@@ -82,16 +68,10 @@ def test_vouchers_killed_mid_order_make_exactly_the_quantity(system, system_env,
     chunks = rows(system_env, "vouchers", "SELECT count(*), sum(size) FROM generation_chunks"
                   " WHERE batch_id = :b AND generated_at IS NOT NULL", b=batch_id)
     assert tuple(chunks[0]) == (4, 10000)
-    announced = [payload for payload in _outbox(system_env, "vouchers", "vouchers_generated")
+    announced = [payload for payload in events(system_env, "vouchers", "vouchers_generated")
                  if payload["order_id"] == order["id"]]
     assert len(announced) == 1
     assert_settled(system_env)
-
-
-def _outbox(system_env, service, event_type):
-    import json
-    return [json.loads(payload) for (payload,) in rows(
-        system_env, service, "SELECT payload FROM outbox WHERE event_type = :t", t=event_type)]
 
 
 def test_scores_killed_mid_ingestion_store_each_result_once(system, system_env, portal,
@@ -133,7 +113,7 @@ def test_scores_killed_mid_ingestion_store_each_result_once(system, system_env, 
     assert "1,000 rows, 1,000 accepted" in output
 
     assert stored() == 1000
-    recorded = [payload for payload in _outbox(system_env, "scores", "exam_recorded")
+    recorded = [payload for payload in events(system_env, "scores", "exam_recorded")
                 if payload["result_id"].startswith(prefix)]
     assert len(recorded) == len({payload["result_id"] for payload in recorded}) == 1000
     listed = portal.scores(account, school["id"], academic_year=YEAR)
@@ -175,7 +155,7 @@ def test_billing_killed_mid_run_bills_each_exam_once(system, system_env, portal)
         assert listed.status_code == 200, listed.text
         [invoice] = listed.json()["invoices"]
         assert invoice["exams"] == 2
-        issued = [payload for payload in _outbox(system_env, "billing", "invoice_issued")
+        issued = [payload for payload in events(system_env, "billing", "invoice_issued")
                   if payload["organization_id"] == school["id"]]
         assert len(issued) == 1
     again = portal.post("/api/admin/billing-runs", portal.ops, json={"period": "2026-11"})
