@@ -9,7 +9,6 @@ modules; these methods only open the unit of work and send the mail after it com
 import traceback
 
 from nameko.dependency_providers import Config
-from nameko.rpc import rpc
 
 from services.access import (accounts, audit, code_requests, notifications, org_import,
                              organizations, yearly_run)
@@ -24,6 +23,7 @@ from services.common.database import Database
 from services.common.errors import InvalidInput
 from services.common.events import consumes
 from services.common.mailer import MailerProvider
+from services.common.rpc import rpc
 from services.common.service_health import check_database
 
 
