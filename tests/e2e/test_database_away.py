@@ -1,9 +1,12 @@
 """A service's database goes away: what needs it answers 503 with Retry-After (never 500),
 what does not keeps working, and the work resumes by itself when the database is back.
 
-The vouchers service runs on a PostgreSQL server of this module's own (the machine's is
-never stopped), which the test stops and starts; the other services on SQLite.
+The vouchers and access services each run on a PostgreSQL server of this module's own
+(the machine's is never stopped), which a test stops and starts; the other services on
+SQLite.
 """
+import contextlib
+
 import pytest
 
 from scripts.sandbox import Sandbox
@@ -13,18 +16,31 @@ from tests.e2e.service_db import engine_of
 from tests.e2e.settled import assert_settled
 
 
+AWAY = ("vouchers", "access")
+
+
 @pytest.fixture(scope="module")
 def postgres():
-    with PrivatePostgres() as server:
-        yield server
+    with contextlib.ExitStack() as servers:
+        yield {service: servers.enter_context(PrivatePostgres()) for service in AWAY}
 
 
 @pytest.fixture(scope="module")
 def system_env(postgres, tmp_path_factory):
-    url = postgres.create_database("clep_vouchers")
-    with Sandbox("sqlite", data_dir=tmp_path_factory.mktemp("system"),
-                 env={"VOUCHERS_DATABASE_URL": url}) as env:
+    urls = {f"{service.upper()}_DATABASE_URL": postgres[service].create_database(
+        f"clep_{service}") for service in AWAY}
+    with Sandbox("sqlite", data_dir=tmp_path_factory.mktemp("system"), env=urls) as env:
         yield env
+
+
+@contextlib.contextmanager
+def database_away(postgres, system_env, service):
+    postgres[service].stop()
+    try:
+        yield
+    finally:
+        postgres[service].start()
+        engine_of(system_env, service).dispose()  # the test's own connections died with it
 
 
 def unavailable(response):
@@ -43,8 +59,7 @@ def test_vouchers_database_away_answers_503_and_the_work_resumes(system, system_
     [code, *_] = portal.voucher_codes(account, school["id"], first["id"])
     orders = f"/api/organizations/{school['id']}/orders"
 
-    postgres.stop()
-    try:
+    with database_away(postgres, system_env, "vouchers"):
         unavailable(portal.get(f"{orders}/{first['id']}/vouchers.csv", account.headers))
         unavailable(portal.get(f"{orders}/{first['id']}/vouchers", account.headers))
         unavailable(portal.get(f"/api/organizations/{school['id']}/voucher-summary",
@@ -56,13 +71,38 @@ def test_vouchers_database_away_answers_503_and_the_work_resumes(system, system_
         placed = portal.place_order(account, school["id"], quantity=2600)
         assert placed.status_code == 201, placed.text
         assert portal.get("/api/me", account.headers).status_code == 200
-    finally:
-        postgres.start()
-    engine_of(system_env, "vouchers").dispose()  # the test's own connections died with it
 
     portal.wait_until_fulfilled(account, school["id"], placed.json()["id"], timeout=90)
     assert len(set(portal.voucher_codes(account, school["id"], placed.json()["id"]))) == 2600
     redeemed = portal.redeem_voucher(code)
     assert redeemed.status_code == 201, redeemed.text
     wait_for(lambda: portal.get("/health").status_code == 200)
+    assert_settled(system_env)
+
+
+def test_access_database_away_answers_503_and_access_returns_with_it(system, system_env,
+                                                                     portal, postgres):
+    portal.set_fees()
+    account, school = portal.coordinator_of()
+    order = portal.place_order(account, school["id"], quantity=3).json()
+    portal.wait_until_fulfilled(account, school["id"], order["id"])
+    [code, *_] = portal.voucher_codes(account, school["id"], order["id"])
+
+    with database_away(postgres, system_env, "access"):
+        unavailable(portal.get("/api/me", account.headers))
+        unavailable(portal.sign_in(account.email, account.password))
+        unavailable(portal.get(f"/api/organizations/{school['id']}/orders", account.headers))
+        unavailable(portal.post("/api/admin/organizations", portal.ops, json={
+            "name": "Away High", "kind": "school", "zip": "48201", "city": "Detroit",
+            "state": "MI"}))
+        page = portal.get(f"/organizations/{school['id']}",
+                          cookies={"clep_session": account.token}, allow_redirects=False)
+        assert page.status_code == 503 and "Retry-After" in page.headers, page.status_code
+        # the registration system does not need access: its redemptions go on
+        redeemed = portal.redeem_voucher(code)
+        assert redeemed.status_code == 201, redeemed.text
+
+    wait_for(lambda: portal.get("/api/me", account.headers).status_code == 200)
+    assert portal.sign_in(account.email, account.password).status_code == 201
+    assert portal.register_organization()["id"]
     assert_settled(system_env)
