@@ -8,6 +8,7 @@ takes the broker or a database away starts its own on free ports in a temporary 
     with PrivatePostgres() as postgres:     # postgres.create_database("clep_vouchers")
         postgres.stop(); postgres.start()
 """
+import glob
 import os
 import pwd
 import shutil
@@ -21,6 +22,15 @@ import requests
 from scripts.sandbox import free_port
 
 RABBITMQ_BIN = Path(os.environ.get("CLEP_RABBITMQ_BIN", "/usr/lib/rabbitmq/bin"))
+
+
+def postgres_program(name):
+    """initdb and pg_ctl: on the PATH, else where Debian's postgresql package puts them."""
+    found = shutil.which(name) or sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"),
+                                         key=lambda path: int(path.split("/")[4]))
+    if not found:
+        raise RuntimeError(f"{name} not found: is PostgreSQL installed?")
+    return found if isinstance(found, str) else found[-1]
 
 
 def _wait(condition, timeout, what):
@@ -111,8 +121,11 @@ class PrivatePostgres(_PrivateServer):
             self._as_user = ["runuser", "-u", "postgres", "--"]
 
     def _run(self, *argv, check=True):
-        return subprocess.run(self._as_user + [shutil.which(argv[0]) or argv[0], *argv[1:]],
-                              check=check, capture_output=True, text=True, timeout=120)
+        done = subprocess.run(self._as_user + [postgres_program(argv[0]), *argv[1:]],
+                              capture_output=True, text=True, timeout=120)
+        if check and done.returncode != 0:
+            raise RuntimeError(f"{' '.join(argv[:1])} failed: {done.stdout}{done.stderr}")
+        return done
 
     def url(self, database):
         return f"postgresql://postgres@127.0.0.1:{self.port}/{database}"
