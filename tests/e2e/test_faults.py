@@ -184,8 +184,11 @@ def test_access_killed_mid_code_run_issues_and_mails_each_code_once(system, syst
                             f" WHERE organization_id IN ({ids})") == 3)
 
     # the run issues the codes, then mails them: the mail server takes the first of these
-    # three and holds the second, and access is killed there
+    # three and holds the second, and access is killed there (their order confirmations
+    # are in first, so that only the run's mail meets the gate)
     emails = [account.email for account, _ in coordinators]
+    for email in emails:
+        smtp.wait_for(lambda mail, email=email: email in mail["To"])
     smtp.hold(emails, passing=1)
     started = portal.start_access_code_run(NEXT_YEAR)
     assert started.status_code == 202, started.text
