@@ -1,7 +1,7 @@
 """A service's database goes away: what needs it answers 503 with Retry-After (never 500),
 what does not keeps working, and the work resumes by itself when the database is back.
 
-The vouchers and access services each run on a PostgreSQL server of this module's own
+The vouchers, access and orders services each run on a PostgreSQL server of this module's own
 (the machine's is never stopped), which a test stops and starts; the other services on
 SQLite.
 """
@@ -16,7 +16,7 @@ from tests.e2e.service_db import engine_of
 from tests.e2e.settled import assert_settled
 
 
-AWAY = ("vouchers", "access")
+AWAY = ("vouchers", "access", "orders")
 
 
 @pytest.fixture(scope="module")
@@ -105,4 +105,27 @@ def test_access_database_away_answers_503_and_access_returns_with_it(system, sys
     wait_for(lambda: portal.get("/api/me", account.headers).status_code == 200)
     assert portal.sign_in(account.email, account.password).status_code == 201
     assert portal.register_organization()["id"]
+    assert_settled(system_env)
+
+
+def test_orders_database_away_an_order_refused_with_503_is_placed_once_when_sent_again(
+        system, system_env, portal, postgres):
+    portal.set_fees()
+    account, school = portal.coordinator_of()
+    orders = f"/api/organizations/{school['id']}/orders"
+
+    with database_away(postgres, system_env, "orders"):
+        unavailable(portal.place_order(account, school["id"], quantity=4, key="away-1"))
+        unavailable(portal.get(orders, account.headers))
+        unavailable(portal.get(f"/api/organizations/{school['id']}/order-quote",
+                               account.headers))
+
+    # the client sends the same order again, as Retry-After invites it to: placed once
+    placed = portal.place_order(account, school["id"], quantity=4, key="away-1")
+    assert placed.status_code == 201, placed.text
+    again = portal.place_order(account, school["id"], quantity=4, key="away-1")
+    assert again.status_code in (200, 201) and again.json()["id"] == placed.json()["id"]
+    portal.wait_until_fulfilled(account, school["id"], placed.json()["id"])
+    listed = portal.get(orders, account.headers)
+    assert [order["id"] for order in listed.json()["orders"]] == [placed.json()["id"]]
     assert_settled(system_env)
