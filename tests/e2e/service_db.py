@@ -5,6 +5,7 @@ import contextlib
 import json
 
 from sqlalchemy import create_engine, text
+from sqlalchemy.exc import DBAPIError
 
 from services.common.config import database_url
 
@@ -54,7 +55,10 @@ def held(system_env, service, sql, **params):
         try:
             yield connection.execute(text(sql), params)
         finally:
-            transaction.rollback()
+            try:
+                transaction.rollback()
+            except DBAPIError:
+                pass  # the database went away meanwhile, and the transaction with it
 
 
 def waiting_on_a_lock(system_env, service):

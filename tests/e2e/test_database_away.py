@@ -12,7 +12,8 @@ import pytest
 from scripts.sandbox import Sandbox
 from tests.e2e.checks import error_of, wait_for
 from tests.e2e.private_servers import PrivatePostgres
-from tests.e2e.service_db import engine_of
+from tests.e2e.fault_points import order_half_made
+from tests.e2e.service_db import count_codes_of_order, engine_of
 from tests.e2e.settled import assert_settled
 
 
@@ -29,7 +30,9 @@ def postgres():
 def system_env(postgres, tmp_path_factory):
     urls = {f"{service.upper()}_DATABASE_URL": postgres[service].create_database(
         f"clep_{service}") for service in AWAY}
-    with Sandbox("sqlite", data_dir=tmp_path_factory.mktemp("system"), env=urls) as env:
+    # one chunk at a time, so that an order is still half made when the test holds a chunk
+    with Sandbox("sqlite", data_dir=tmp_path_factory.mktemp("system"),
+                 env=dict(urls, VOUCHER_CHUNK_PREFETCH="1")) as env:
         yield env
 
 
@@ -59,7 +62,9 @@ def test_vouchers_database_away_answers_503_and_the_work_resumes(system, system_
     [code, *_] = portal.voucher_codes(account, school["id"], first["id"])
     orders = f"/api/organizations/{school['id']}/orders"
 
-    with database_away(postgres, system_env, "vouchers"):
+    # the database goes away in the middle of a 10,000-voucher order
+    with order_half_made(portal, system_env, account, school["id"]) as (half_made, _batch), \
+            database_away(postgres, system_env, "vouchers"):
         unavailable(portal.get(f"{orders}/{first['id']}/vouchers.csv", account.headers))
         unavailable(portal.get(f"{orders}/{first['id']}/vouchers", account.headers))
         unavailable(portal.get(f"/api/organizations/{school['id']}/voucher-summary",
@@ -72,8 +77,11 @@ def test_vouchers_database_away_answers_503_and_the_work_resumes(system, system_
         assert placed.status_code == 201, placed.text
         assert portal.get("/api/me", account.headers).status_code == 200
 
-    portal.wait_until_fulfilled(account, school["id"], placed.json()["id"], timeout=90)
-    assert len(set(portal.voucher_codes(account, school["id"], placed.json()["id"]))) == 2600
+    for order, quantity in ((half_made, 10000), (placed.json(), 2600)):
+        portal.wait_until_fulfilled(account, school["id"], order["id"], timeout=90)
+        codes = portal.voucher_codes(account, school["id"], order["id"])
+        assert len(codes) == len(set(codes)) == quantity
+        assert count_codes_of_order(system_env, order["id"]) == quantity
     redeemed = portal.redeem_voucher(code)
     assert redeemed.status_code == 201, redeemed.text
     wait_for(lambda: portal.get("/health").status_code == 200)
