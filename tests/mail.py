@@ -1,7 +1,8 @@
 """Mail in tests: a real SMTP server on loopback, and the mail files of the default mailer.
 
 `SmtpServer` is aiosmtpd in a process of its own (its asyncio thread does not mix with the
-eventlet monkey patching of the test process), storing what it receives in a Maildir (with a gate to hold mail mid-run: `hold`):
+eventlet monkey patching of the test process), storing what it receives in a Maildir,
+with a gate to hold mail in the middle of a run (`hold`, tests/smtp_gate.py):
 
     with SmtpServer() as smtp:
         mailer = Mailer({"SMTP_HOST": smtp.host, "SMTP_PORT": smtp.port, ...})

@@ -67,11 +67,12 @@ class PrivateRabbitMQ(_PrivateServer):
         self.node = f"clep_faults_{self.port}@localhost"
         self.amqp_base = f"amqp://guest:guest@127.0.0.1:{self.port}/"
         self.api = f"http://guest:guest@127.0.0.1:{self.api_port}/api"
+        self.statistics_interval = 1.0  # seconds
         (self.dir / "rabbitmq.conf").write_text(
             f"listeners.tcp.default = 127.0.0.1:{self.port}\n"
             f"management.tcp.ip = 127.0.0.1\nmanagement.tcp.port = {self.api_port}\n"
             # queue counts in the management API at most a second old
-            "collect_statistics_interval = 1000\n")
+            f"collect_statistics_interval = {int(self.statistics_interval * 1000)}\n")
         (self.dir / "enabled_plugins").write_text("[rabbitmq_management].\n")
         self.env = dict(
             os.environ, HOME=str(self.dir), RABBITMQ_NODENAME=self.node,

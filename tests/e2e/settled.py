@@ -1,8 +1,9 @@
 """After a fault, the system settles: nothing waits in a queue or unacknowledged, nothing is
 left unsent in an outbox, and no event was given up on (`failed_events`).
 
-The queue counts come from RabbitMQ's management API for the sandbox's vhost; they are
-sampled by the broker every few seconds, hence the wait.
+The queue counts come from RabbitMQ's management API for the sandbox's vhost. The broker
+samples them every `collect_statistics_interval` (5 s by default): only counts read at
+least that long after the check began say anything about the state the test left.
 """
 import time
 from urllib.parse import quote
@@ -10,6 +11,8 @@ from urllib.parse import quote
 import requests
 
 from scripts.sandbox import RABBIT_API, SERVICE_NAMES
+
+STATISTICS_INTERVAL = 5.0  # seconds: RabbitMQ's default collect_statistics_interval
 from tests.e2e.service_db import scalar
 
 
@@ -42,13 +45,16 @@ def failed_events(system_env):
     return {service: count for service, count in found.items() if count}
 
 
-def assert_settled(system_env, rabbit_api=RABBIT_API, timeout=60):
+def assert_settled(system_env, rabbit_api=RABBIT_API, timeout=60,
+                   statistics_interval=STATISTICS_INTERVAL):
     """Wait until no queue of the vhost holds a message (ready or unacknowledged) and every
-    outbox is sent; then no event may have been given up on."""
-    deadline = time.monotonic() + timeout
+    outbox is sent, in counts sampled after this call began; then no event may have been
+    given up on."""
+    fresh_from = time.monotonic() + statistics_interval + 0.5
+    deadline = fresh_from + timeout
     while True:
         queues, outboxes = busy_queues(system_env, rabbit_api), unsent_events(system_env)
-        if not queues and not outboxes:
+        if not queues and not outboxes and time.monotonic() >= fresh_from:
             break
         assert time.monotonic() < deadline, \
             f"not settled after {timeout}s: queues {queues}, unsent events {outboxes}"

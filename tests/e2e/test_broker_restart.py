@@ -52,4 +52,4 @@ def test_broker_restarted_mid_order_every_process_reconnects_and_the_order_is_fu
     portal.wait_until_fulfilled(account, school["id"], after.json()["id"])
     assert portal.get("/api/me", account.headers).status_code == 200
     assert not system.unexpected_exits()
-    assert_settled(system_env, broker.api)
+    assert_settled(system_env, broker.api, statistics_interval=broker.statistics_interval)
