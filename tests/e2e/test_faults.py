@@ -75,6 +75,11 @@ def test_vouchers_killed_mid_order_make_exactly_the_quantity(system, system_env,
     chunks = rows(system_env, "vouchers", "SELECT count(*), sum(size) FROM generation_chunks"
                   " WHERE batch_id = :b AND generated_at IS NOT NULL", b=batch_id)
     assert tuple(chunks[0]) == (4, 10000)
+    chunk_events = [payload for payload in events(system_env, "vouchers",
+                                                  "voucher_chunk_generated")
+                    if payload["order_id"] == order["id"]]
+    assert sorted(payload["chunk_no"] for payload in chunk_events) == [0, 1, 2, 3]
+    assert sum(payload["count"] for payload in chunk_events) == 10000
     announced = [payload for payload in events(system_env, "vouchers", "vouchers_generated")
                  if payload["order_id"] == order["id"]]
     assert len(announced) == 1
