@@ -56,9 +56,15 @@ def drop_postgres_database(name):
 
 
 class Sandbox:
-    def __init__(self, database="sqlite", data_dir=None):
+    def __init__(self, database="sqlite", data_dir=None, *, amqp_base=AMQP_BASE,
+                 rabbit_api=RABBIT_API, env=None):
+        """`amqp_base`, `rabbit_api`: another broker (e.g. a private one a test restarts);
+        `env`: variables set before the migrations (e.g. one service's own database URL)."""
         assert database in ("sqlite", "postgresql")
         self.database = database
+        self.amqp_base = amqp_base
+        self.rabbit_api = rabbit_api
+        self._extra_env = dict(env or {})
         self.vhost = f"clep_{uuid.uuid4().hex[:10]}"
         self._own_dir = data_dir is None
         self.data_dir = str(data_dir or tempfile.mkdtemp(prefix="clep-"))
@@ -71,7 +77,7 @@ class Sandbox:
                      json={"configure": ".*", "write": ".*", "read": ".*"})
         address = f"127.0.0.1:{free_port()}"
         self.env = {
-            "AMQP_URI": AMQP_BASE + self.vhost,
+            "AMQP_URI": self.amqp_base + self.vhost,
             "WEB_SERVER_ADDRESS": address,
             "CLEP_PUBLIC_URL": f"http://{address}",  # the links in the mail it sends
             "CLEP_DATA_DIR": self.data_dir,
@@ -80,6 +86,7 @@ class Sandbox:
             "CLEP_RPC_TIMEOUT": "3",
             "PYTHONWARNINGS": "ignore",
         }
+        self.env.update(self._extra_env)
         try:
             if self.database == "postgresql":
                 for service in SERVICE_NAMES:
@@ -101,9 +108,8 @@ class Sandbox:
         if self._own_dir:
             shutil.rmtree(self.data_dir, ignore_errors=True)
 
-    @staticmethod
-    def _rabbit(method, path, missing_ok=False, **kwargs):
-        response = requests.request(method, RABBIT_API + path,
+    def _rabbit(self, method, path, missing_ok=False, **kwargs):
+        response = requests.request(method, self.rabbit_api + path,
                                     timeout=10, **kwargs)
         if not (response.ok or (missing_ok and response.status_code == 404)):
             response.raise_for_status()

@@ -1,7 +1,8 @@
 """Mail in tests: a real SMTP server on loopback, and the mail files of the default mailer.
 
 `SmtpServer` is aiosmtpd in a process of its own (its asyncio thread does not mix with the
-eventlet monkey patching of the test process), storing what it receives in a Maildir:
+eventlet monkey patching of the test process), storing what it receives in a Maildir,
+with a gate to hold mail in the middle of a run (`hold`, tests/smtp_gate.py):
 
     with SmtpServer() as smtp:
         mailer = Mailer({"SMTP_HOST": smtp.host, "SMTP_PORT": smtp.port, ...})
@@ -33,7 +34,8 @@ class SmtpServer:
         Path(self.maildir).parent.mkdir(parents=True, exist_ok=True)
         self._process = subprocess.Popen(
             [sys.executable, "-m", "aiosmtpd", "-n", "-l", "{}:{}".format(self.host, self.port),
-             "-c", "aiosmtpd.handlers.Mailbox", self.maildir],
+             "-c", "tests.smtp_gate.GatedMailbox", self.maildir],
+            cwd=str(Path(__file__).resolve().parents[1]),
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 15
         while True:
@@ -67,6 +69,20 @@ class SmtpServer:
 
     def wait_for(self, predicate, count=1, timeout=20):
         return _wait_for(self.messages, predicate, count, timeout)
+
+    def hold(self, addresses, passing=0):
+        """Let `passing` more mails to these addresses through, then hold the next one (at
+        RCPT TO, not taken) until `release`."""
+        Path(self.maildir).parent.joinpath("hold").write_text(
+            "\n".join([str(passing), *addresses]))
+
+    def holding(self):
+        """Whether a mail is being held."""
+        return Path(self.maildir).parent.joinpath("held").exists()
+
+    def release(self):
+        Path(self.maildir).parent.joinpath("hold").unlink(missing_ok=True)
+        Path(self.maildir).parent.joinpath("held").unlink(missing_ok=True)
 
 
 def mail_files(data_dir):

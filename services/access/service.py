@@ -10,7 +10,6 @@ import logging
 import traceback
 
 from nameko.dependency_providers import Config
-from nameko.rpc import rpc
 
 from services.access import (accounts, audit, code_requests, notifications, org_import,
                              organizations, sign_in_limits, yearly_run)
@@ -26,6 +25,7 @@ from services.common.database import Database
 from services.common.errors import InvalidInput
 from services.common.events import consumes
 from services.common.mailer import MailerProvider
+from services.common.rpc import rpc
 from services.common.service_health import check_database
 from services.common.timers import ConfiguredTimer
 

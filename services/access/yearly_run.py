@@ -124,8 +124,9 @@ def carry_out(store, clock, mailer, run_id, portal_url):
         year = AcademicYear.parse(run.academic_year)
         due = _due(session, year)
     with store.transaction() as work:
-        work.session.execute(update(AccessCodeRun).where(AccessCodeRun.id == run_id)
-                             .values(organizations=len(due)))
+        # a run that goes on after a crash covers what it mailed before, and what is left
+        work.session.execute(update(AccessCodeRun).where(AccessCodeRun.id == run_id).values(
+            organizations=_mailed_by(work.session, run_id) + len(due)))
     for start in range(0, len(due), BATCH):
         issued_batch = []
         with store.transaction() as work:
@@ -136,23 +137,27 @@ def carry_out(store, clock, mailer, run_id, portal_url):
             created = sum(1 for _, issued, _ in issued_batch if issued["created"])
             work.session.execute(update(AccessCodeRun).where(AccessCodeRun.id == run_id)
                                  .values(codes_issued=AccessCodeRun.codes_issued + created))
-        outcomes = []
         for organization_id, issued, contact in issued_batch:
             if not contact:
-                outcomes.append((organization_id, "no_contact", None))
+                status = "no_contact"
             else:
                 sent = send_access_code(mailer, contact, issued, portal_url)
-                outcomes.append((organization_id, "sent" if sent else "failed", contact))
-        with store.transaction() as work:
-            for organization_id, status, contact in outcomes:
+                status = "sent" if sent else "failed"
+            # recorded as soon as it is sent: after a crash, only the mail in flight can
+            # go out again, not every mail of the batch
+            with store.transaction() as work:
                 _record_mailing(work.session, clock, run_id, organization_id, str(year),
                                 status, contact)
         eventlet.sleep(0)  # a long run never keeps the hub from the service's other work
     with store.transaction() as work:
-        mailed = work.session.scalar(select(func.count()).select_from(AccessCodeMailing).where(
-            AccessCodeMailing.run_id == run_id, AccessCodeMailing.status == "sent"))
         work.session.execute(update(AccessCodeRun).where(AccessCodeRun.id == run_id).values(
-            status="finished", active_year=None, finished_at=clock.now(), mailed=mailed))
+            status="finished", active_year=None, finished_at=clock.now(),
+            mailed=_mailed_by(work.session, run_id)))
+
+
+def _mailed_by(session, run_id):
+    return session.scalar(select(func.count()).select_from(AccessCodeMailing).where(
+        AccessCodeMailing.run_id == run_id, AccessCodeMailing.status == "sent"))
 
 
 def is_transient(error):

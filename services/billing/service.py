@@ -10,7 +10,6 @@ Consumes `organization_registered`, `organization_updated`, `profile_updated` (a
 import logging
 
 from nameko.dependency_providers import Config
-from nameko.rpc import rpc
 
 from services.billing import handlers, invoices, runs
 from services.billing.periods import Period, PeriodError, previous_period, runnable_period
@@ -21,6 +20,7 @@ from services.common.database import Database
 from services.common.errors import InvalidInput
 from services.common.events import consumes
 from services.common.mailer import MailerProvider
+from services.common.rpc import rpc
 from services.common.service_health import check_database
 
 log = logging.getLogger(__name__)

@@ -8,6 +8,7 @@ stall the hub). Rule for callers: do the slow or yielding work (RPC, CPU loops w
 """
 import contextlib
 import json
+import sqlite3
 import uuid
 from pathlib import Path
 
@@ -15,6 +16,7 @@ import eventlet.semaphore
 from nameko.extensions import DependencyProvider
 from sqlalchemy import create_engine, event, insert
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DBAPIError, OperationalError, TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session
 
 from services.common import messaging_tables as tables
@@ -54,6 +56,28 @@ def _sqlite_engine(url):
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
     return engine
+
+
+# SQLite reports a missing table or a bad statement as an OperationalError too: only these
+# say that the file could not be used for now
+_SQLITE_UNAVAILABLE = ("database is locked", "unable to open database file", "disk i/o error")
+
+
+def is_database_unavailable(error):
+    """Whether `error` says the database could not be reached or used for now (down,
+    restarting, out of connections, a SQLite file locked for too long), so that the same
+    request can work shortly, rather than that the request or the schema is wrong."""
+    if isinstance(error, PoolTimeout):
+        return True
+    if not isinstance(error, DBAPIError):
+        return False
+    if error.connection_invalidated:
+        return True
+    if not isinstance(error, OperationalError):
+        return False
+    if isinstance(error.orig, sqlite3.Error):
+        return str(error.orig).lower().startswith(_SQLITE_UNAVAILABLE)
+    return True  # PostgreSQL: connection refused or lost, server shutting down
 
 
 def insert_ignoring_duplicates(session, table, rows):

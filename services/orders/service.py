@@ -7,7 +7,6 @@ consumes `vouchers_generated` and `voucher_chunk_generated` (vouchers), `profile
 import logging
 
 from nameko.dependency_providers import Config
-from nameko.rpc import rpc
 from sqlalchemy.exc import IntegrityError
 
 from services.common.academic_year import AcademicYear
@@ -16,6 +15,7 @@ from services.common.config import public_url
 from services.common.database import Database
 from services.common.events import consumes
 from services.common.mailer import MailerProvider
+from services.common.rpc import rpc
 from services.common.service_health import check_database
 from services.orders import ordering
 from services.orders.models import Order, OrganizationContact

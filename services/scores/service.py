@@ -7,13 +7,13 @@ show scores take the `principal` the access service's `authorize` returned (the 
 asks it first): the organization, the account and its access are read from it, and the
 look is recorded in the same transaction that answers it.
 """
-from nameko.rpc import rpc
 
 from services.common.academic_year import academic_year_from_input
 from services.common.clock import ClockProvider
 from services.common.database import Database
 from services.common.errors import InvalidInput
 from services.common.events import consumes
+from services.common.rpc import rpc
 from services.common.service_health import check_database
 from services.scores import access_log, copies, reports, results
 

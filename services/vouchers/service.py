@@ -10,12 +10,12 @@ A timer closes each academic year once its June 30 is over.
 """
 import logging
 
-from nameko.rpc import rpc
 
 from services.common.academic_year import academic_year_from_input
 from services.common.clock import ClockProvider
 from services.common.database import Database
 from services.common.events import consumes
+from services.common.rpc import rpc
 from services.common.service_health import check_database
 from services.common.timers import ConfiguredTimer
 from services.vouchers import closing, generation, legacy, listing, redemption

@@ -1,9 +1,11 @@
 """Reading a service's own database from an end-to-end test: what it wrote to its outbox,
 how its rows look. Only tests do this; services never read each other's data.
 """
+import contextlib
 import json
 
 from sqlalchemy import create_engine, text
+from sqlalchemy.exc import DBAPIError
 
 from services.common.config import database_url
 
@@ -40,3 +42,28 @@ def count_codes_of_order(system_env, order_id):
     return scalar(system_env, "vouchers",
                   "SELECT count(*) FROM vouchers JOIN voucher_batches b ON b.id = vouchers.batch_id"
                   " WHERE b.order_id = :order_id", order_id=order_id)
+
+
+@contextlib.contextmanager
+def held(system_env, service, sql, **params):
+    """Run `sql` in a transaction of the test's own and keep it open, holding its locks
+    (rows locked, a key inserted), until the block ends; then roll it back. On PostgreSQL,
+    a service's transaction that needs those rows waits meanwhile: a fault can be made to
+    land in the middle of its work, exactly there."""
+    with engine_of(system_env, service).connect() as connection:
+        transaction = connection.begin()
+        try:
+            yield connection.execute(text(sql), params)
+        finally:
+            try:
+                transaction.rollback()
+            except DBAPIError:
+                pass  # the database went away meanwhile, and the transaction with it
+
+
+def waiting_on_a_lock(system_env, service):
+    """How many of the service's PostgreSQL sessions wait for a lock right now."""
+    database = engine_of(system_env, service).url.database
+    return scalar(system_env, service,
+                  "SELECT count(*) FROM pg_stat_activity WHERE datname = :database"
+                  " AND wait_event_type = 'Lock'", database=database)
