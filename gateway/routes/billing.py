@@ -98,7 +98,7 @@ class BillingRoutes:
            summary="The organization's invoices of one academic year (default: the current "
                    "one), newest first, with their lines.")
     def list_invoices(self, call, org_id):
-        self.access.authorize(call.token, org_id, "read")
+        self.access.authorize(call.token, org_id, "read", True, call.query["academic_year"])
         found = self.billing.list_invoices(org_id, call.query["academic_year"])
         return json_response({"invoices": [with_csv_link(invoice) for invoice in found]})
 

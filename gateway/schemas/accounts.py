@@ -1,13 +1,8 @@
 """Schemas of accounts, sessions and terms."""
 from marshmallow import Schema, fields, validate
 
-from gateway.schemas.common import text
-
-class AccountIn(Schema):
-    email = fields.Email(required=True, validate=validate.Length(max=254))
-    name = text(200)
-    password = fields.String(required=True, validate=validate.Length(
-        min=10, max=200, error="Use 10 to 200 characters."))
+from services.access.schemas import AccountIn  # noqa: F401 (what the access service takes)
+from services.common.validation import text
 
 
 class AccountOut(Schema):

@@ -1,10 +1,9 @@
 """Schemas of fees, orders and vouchers."""
 from marshmallow import Schema, fields, validate
 
-from gateway.schemas.common import (StrictBoolean, StrictInteger, academic_year_text,
-                                    printable, text)
-
-PO_LENGTH = validate.Length(max=50, error="At most 50 characters.")
+from gateway.schemas.common import StrictBoolean, StrictInteger, academic_year_text
+from services.orders.schemas import (  # noqa: F401 (the routes' and the portal's inputs)
+    FeesIn, OrderIn, PoNumberIn)
 
 
 class QuoteOut(Schema):
@@ -19,16 +18,6 @@ class QuoteOut(Schema):
     terms = fields.Dict()
 
 
-class OrderIn(Schema):
-    quantity = StrictInteger(required=True, validate=validate.Range(
-        min=1, max=10_000, error="From 1 to 10,000 vouchers."))
-    covers_remote_proctoring = StrictBoolean(required=True)
-    expiration_date = fields.Date(load_default=None, allow_none=True)
-    po_number = fields.String(load_default=None, allow_none=True,
-                              validate=[PO_LENGTH, printable])
-    terms_version = text(40)
-
-
 class OrderOut(Schema):
     id = fields.Integer()
     organization_id = fields.Integer()
@@ -40,7 +29,9 @@ class OrderOut(Schema):
     expiration_date = fields.String()
     po_number = fields.String(allow_none=True)
     exam_fee_cents = fields.Integer()
-    remote_proctoring_fee_cents = fields.Integer()
+    remote_proctoring_fee_cents = fields.Integer(allow_none=True, metadata={
+        "description": "per exam taken remotely; null when the order does not cover remote "
+                       "proctoring"})
     terms_version = fields.String()
     status = fields.String(metadata={"enum": ["generating_vouchers", "fulfilled"]})
     vouchers_generated = fields.Integer()
@@ -49,11 +40,6 @@ class OrderOut(Schema):
 
 class OrdersOut(Schema):
     orders = fields.List(fields.Nested(OrderOut))
-
-
-class PoNumberIn(Schema):
-    po_number = fields.String(required=True, allow_none=True,
-                              validate=[PO_LENGTH, printable])
 
 
 class VoucherUsageQuery(Schema):
@@ -85,12 +71,6 @@ class VoucherSummaryOut(Schema):
     ordered = fields.Integer(metadata={"description": "codes of those orders and of legacy "
                                                       "imports"})
     counts = fields.Nested(VoucherCountsOut)
-
-
-class FeesIn(Schema):
-    exam_fee_cents = StrictInteger(required=True, validate=validate.Range(min=0, max=1_000_000))
-    remote_proctoring_fee_cents = StrictInteger(required=True,
-                                                validate=validate.Range(min=0, max=1_000_000))
 
 
 class FeesOut(FeesIn):

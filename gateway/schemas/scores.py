@@ -75,6 +75,11 @@ class ScoresQuery(Schema):
     per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
 
 
+class ScoreDetailQuery(Schema):
+    academic_year = fields.String(load_default=None, validate=academic_year_text, metadata={
+        "description": "the score's academic year: read with the access held that year"})
+
+
 class ScoresCsvQuery(Schema):
     academic_year = fields.String(load_default=None, validate=academic_year_text)
     exam = fields.String(load_default=None, validate=[validate.Length(min=1, max=120),

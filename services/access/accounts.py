@@ -7,10 +7,12 @@ from sqlalchemy import delete, select
 
 from services.access.models import Account, Session, SignInAttempt, TermsAcceptance
 from services.access.passwords import hash_password, verify_password
+from services.access.schemas import AccountIn
 from services.access.terms import PORTAL_TERMS
 from services.common.clock import as_utc
 from services.common.errors import (Conflict, Forbidden, InvalidInput, NotAuthenticated,
                                     TooManyAttempts)
+from services.common.validation import load
 
 SESSION_LIFETIME = timedelta(hours=12)
 SIGN_IN_FAILURE_LIMIT = 5          # failed sign-ins in a row for one email ...
@@ -26,14 +28,13 @@ def account_view(account):
 
 
 def create_account(store, clock, email, name, password):
-    email = email.strip().lower()
-    if len(password) < 10:
-        raise InvalidInput(fields={"password": ["Use at least 10 characters."]})
+    given = load(AccountIn(), {"email": email, "name": name, "password": password})
+    email, name, password = given["email"], given["name"], given["password"]
     password_hash = hash_password(password)  # before the transaction: it takes a while
     with store.transaction() as work:
         if work.session.scalar(select(Account.id).where(Account.email == email)):
             raise Conflict("email_taken", "An account with this email already exists.")
-        account = Account(email=email, name=name.strip(), password_hash=password_hash,
+        account = Account(email=email, name=name, password_hash=password_hash,
                           created_at=clock.now())
         work.session.add(account)
         work.session.flush()
