@@ -31,9 +31,19 @@ class MyOrganization(Schema):
         "description": "the profile access comes through (a district's for its schools)"})
 
 
+class PastAccess(Schema):
+    id = fields.Integer()
+    name = fields.String()
+    academic_year = fields.String()
+
+
 class MeOut(AccountOut):
     terms_accepted = fields.Boolean()
     organizations = fields.List(fields.Nested(MyOrganization))
+    previous_years = fields.List(fields.Nested(PastAccess), metadata={
+        "description": "organizations the account had access to in the four academic years "
+                       "before this one, newest first: their data of that year stays "
+                       "readable"})
 
 
 class TermsOut(Schema):

@@ -11,7 +11,7 @@ from services.access.models import (AccessCode, Membership, Organization, Profil
                                     RedemptionAttempt)
 from services.access.profiles import is_complete
 from services.access.schemas import OrganizationIn, OrganizationPatchIn, state_funding_problem
-from services.common.academic_year import academic_year_from_input
+from services.common.academic_year import AcademicYear, academic_year_from_input
 from services.common.clock import as_utc
 from services.common.errors import (Conflict, Forbidden, InvalidInput, NotFound,
                                     TooManyAttempts)
@@ -270,6 +270,19 @@ def past_years_held(session, account_id, org, current):
     return list(session.scalars(select(Membership.academic_year).distinct().where(
         Membership.account_id == account_id, Membership.organization_id.in_(ids),
         Membership.academic_year < current).order_by(Membership.academic_year.desc())))
+
+
+def past_access(session, account_id, current, years_back=4):
+    """What the account held in the academic years before `current` (the four the portal
+    shows), newest first: what stays readable without this year's code."""
+    oldest = str(AcademicYear.parse(current).previous(years_back))
+    rows = session.execute(
+        select(Organization.id, Organization.name, Membership.academic_year)
+        .join(Membership, Membership.organization_id == Organization.id)
+        .where(Membership.account_id == account_id, Membership.academic_year < current,
+               Membership.academic_year >= oldest)
+        .order_by(Membership.academic_year.desc(), Organization.name)).all()
+    return [{"id": org_id, "name": name, "academic_year": year} for org_id, name, year in rows]
 
 
 def _profile_incomplete(profile_org, org):

@@ -78,6 +78,8 @@ class AccessService:
         return dict(accounts.account_view(account),
                     terms_accepted=accounts.has_accepted_terms(session, account.id),
                     organizations=organizations.organizations_of(
+                        session, account.id, str(self.clock.academic_year())),
+                    previous_years=organizations.past_access(
                         session, account.id, str(self.clock.academic_year())))
 
     @rpc

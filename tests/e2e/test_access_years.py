@@ -310,3 +310,9 @@ def test_last_years_pages_open_in_the_portal_without_this_years_access(timeline)
     this_year = browser.get(f"/organizations/{school_id}/orders")
     assert this_year.status_code == 403
     assert "access code" in this_year.text and THIS_YEAR in this_year.text
+    # where to find it: /api/me and the welcome page list what was held before
+    me = timeline.portal.get("/api/me", timeline.last_years.headers).json()
+    assert me["previous_years"] == [{"id": school_id, "name": timeline.school["name"],
+                                     "academic_year": LAST_YEAR}]
+    welcome = browser.get("/welcome")
+    assert f"/organizations/{school_id}/orders?academic_year={LAST_YEAR}" in welcome.text
