@@ -9,7 +9,8 @@ import re
 from marshmallow import (Schema, ValidationError, fields, pre_load, validate,
                          validates_schema)
 
-from services.common.validation import StrictBoolean, StrictInteger, printable, text
+from services.common.validation import (StrictBoolean, StrictInteger, Trimmed, printable,
+                                        text)
 
 KINDS = ("school", "district", "college", "other")
 STATE_FUNDED_KINDS = ("school", "district")  # the FAQ: eligible schools and districts
@@ -48,13 +49,6 @@ def state_funding_problem(kind, state_funded):
     return None
 
 
-class Trimmed(fields.String):
-    """A string trimmed of surrounding spaces before it is checked."""
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        return super()._deserialize(value, attr, data, **kwargs).strip()
-
-
 class EmailAddress(fields.Email):
     """An email address, trimmed and in lower case (how accounts and contacts are kept)."""
 
@@ -62,7 +56,7 @@ class EmailAddress(fields.Email):
         super().__init__(validate=[validate.Length(max=254), mail_domain], **kwargs)
 
     def _deserialize(self, value, attr, data, **kwargs):
-        return super()._deserialize(value, attr, data, **kwargs).strip().lower()
+        return super()._deserialize(value, attr, data, **kwargs).strip(" ").lower()
 
 
 class Zip(Trimmed):

@@ -22,7 +22,15 @@ def printable(value):
         raise ValidationError("Only printable characters.")
 
 
-class Text(fields.String):
+class Trimmed(fields.String):
+    """A string trimmed of surrounding spaces before it is checked (spaces only: a control
+    character at either end is still refused, not quietly dropped)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        return super()._deserialize(value, attr, data, **kwargs).strip(" ")
+
+
+class Text(Trimmed):
     """One line of text, trimmed (with `collapse`, inner runs of spaces made one); blank
     is missing: "   " is not a name."""
 
@@ -33,7 +41,6 @@ class Text(fields.String):
 
     def _deserialize(self, value, attr, data, **kwargs):
         value = super()._deserialize(value, attr, data, **kwargs)
-        value = value.strip()
         return re.sub(" {2,}", " ", value) if self.collapse else value
 
 

@@ -7,7 +7,8 @@ bounds) are the service's (services.orders.rules).
 """
 from marshmallow import Schema, ValidationError, fields, validate
 
-from services.common.validation import StrictBoolean, StrictInteger, printable, text
+from services.common.validation import (StrictBoolean, StrictInteger, Trimmed, printable,
+                                        text)
 from services.orders.terms import BULK_PURCHASE_TERMS
 
 MAX_QUANTITY = 10_000
@@ -20,7 +21,7 @@ def current_terms(version):
             BULK_PURCHASE_TERMS["version"]))
 
 
-class PoNumber(fields.String):
+class PoNumber(Trimmed):
     """A purchase-order number, trimmed; blank is none."""
 
     def __init__(self, **kwargs):
@@ -29,8 +30,7 @@ class PoNumber(fields.String):
             printable], **kwargs)
 
     def deserialize(self, *args, **kwargs):
-        value = super().deserialize(*args, **kwargs)
-        return (value.strip() or None) if isinstance(value, str) else value
+        return super().deserialize(*args, **kwargs) or None
 
 
 class OrderIn(Schema):

@@ -180,3 +180,10 @@ def test_a_state_funded_college_in_an_import_file_is_rejected(rpc):
     [outcome] = outcomes
     assert outcome["status"] == "rejected"
     assert "schools and districts" in outcome["errors"]["state_funded"][0]
+
+
+@pytest.mark.parametrize("po_number", ["PO\u0085", "PO\x1f", "\x1cPO"])
+def test_a_control_character_at_either_end_is_refused_not_dropped(portal, orderer, po_number):
+    account, school = orderer
+    refused = error_of(portal.place_order(account, school["id"], po_number=po_number), 400)
+    assert refused["fields"] == {"po_number": ["Only printable characters."]}
