@@ -100,8 +100,12 @@ def review_order(session, clock, organization, request):
     """The quote for `request`, checked as place_order checks it (the terms aside): what the
     review step before placing shows."""
     request, expiration = checked_request(OrderReviewIn(), request, clock.today())
-    return dict(quote(session, clock, organization), expiration_date=expiration.isoformat(),
-                covers_remote_proctoring=request["covers_remote_proctoring"])
+    quoted = quote(session, clock, organization)
+    covered = request["covers_remote_proctoring"]
+    return dict(quoted, expiration_date=expiration.isoformat(),
+                covers_remote_proctoring=covered,  # the fee applies only then
+                remote_proctoring_fee_cents=quoted["remote_proctoring_fee_cents"]
+                if covered else None)
 
 
 def place_order(work, clock, principal, idempotency_key, request):

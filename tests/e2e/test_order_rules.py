@@ -81,10 +81,16 @@ def test_an_order_without_remote_proctoring_shows_no_remote_proctoring_fee(
     [announced] = [event for event in service_db.events(system_env, "orders", "order_placed")
                    if event["id"] == placed["id"]]
     assert announced["remote_proctoring_fee_cents"] == 3000
-    page = Browser(portal.base_url, account.token).get(
-        f"/organizations/{school['id']}/orders/{placed['id']}")
+    browser = Browser(portal.base_url, account.token)
+    page = browser.get(f"/organizations/{school['id']}/orders/{placed['id']}")
     assert page.status_code == 200
     assert "Not covered" in page.text and "$30.00" not in page.text
+    for covers, shown in (("", "Not covered"), ("yes", "Covered: $30.00")):
+        review = browser.post(f"/organizations/{school['id']}/orders/new/details", {
+            "key": "r" * 24, "quantity": "3", "covers_remote_proctoring": covers})
+        assert review.status_code == 200, review.text[:500]
+        assert shown in review.text
+        assert ("$30.00" in review.text) == bool(covers)
 
 
 # --- the order's limits -------------------------------------------------------------------
