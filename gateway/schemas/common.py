@@ -1,9 +1,8 @@
-"""Shared input rules of the HTTP API's schemas (the field types are the services')."""
+"""Shared parts of the HTTP API's schemas: the academic year, health, the error body.
+(The field types of input rules are the services': services.common.validation.)"""
 from marshmallow import Schema, ValidationError, fields
 
 from services.common.academic_year import AcademicYear
-from services.common.validation import (  # noqa: F401 (the schemas' shared field types)
-    StrictBoolean, StrictInteger, printable, text)
 
 
 def academic_year_text(value):

@@ -1,7 +1,8 @@
 """Schemas of fees, orders and vouchers."""
 from marshmallow import Schema, fields, validate
 
-from gateway.schemas.common import StrictBoolean, StrictInteger, academic_year_text
+from gateway.schemas.common import academic_year_text
+from services.common.validation import StrictBoolean, StrictInteger
 from services.orders.schemas import (  # noqa: F401 (the routes' and the portal's inputs)
     FeesIn, OrderIn, PoNumberIn)
 

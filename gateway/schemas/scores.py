@@ -1,7 +1,8 @@
 """Schemas of exam results, score reports and the score access record."""
 from marshmallow import Schema, fields, validate
 
-from gateway.schemas.common import academic_year_text, printable
+from gateway.schemas.common import academic_year_text
+from services.common.validation import printable
 
 MAX_RESULTS_PER_BATCH = 1000
 SORTS = ["test_date", "-test_date", "student", "-student"]
