@@ -85,8 +85,12 @@ class OrganizationPages:
         principal, me = allowed["principal"], allowed["me"]
         current = AcademicYear.parse(principal["academic_year"])
         year = chosen_year(visit, current)
-        return {"account": me, "csrf": visit.csrf, "organizations": me["organizations"],
-                "org": principal["organization"], "access": principal["access"],
+        org, organizations = principal["organization"], me["organizations"]
+        if not any(other["id"] == org["id"] for other in organizations):
+            # read with a past year's access: this year's list does not hold it
+            organizations = organizations + [dict(org, access=principal["access"])]
+        return {"account": me, "csrf": visit.csrf, "organizations": organizations,
+                "org": org, "access": principal["access"],
                 "principal": principal, "current_year": str(current), "year": year,
                 "years": academic_years(current), "is_current_year": year == str(current),
                 "tab_url": tab_url, "here": visit.here}

@@ -302,6 +302,7 @@ def test_last_years_pages_open_in_the_portal_without_this_years_access(timeline)
     school_id, june_order = timeline.school["id"], timeline.june_order
     history = browser.get(f"/organizations/{school_id}/orders?academic_year={LAST_YEAR}")
     assert history.status_code == 200, history.text[:500]
+    assert f'<option value="{school_id}" selected>' in history.text  # in the switcher
     assert f"/organizations/{school_id}/orders/{june_order['id']}" in history.text
     order = browser.get(f"/organizations/{school_id}/orders/{june_order['id']}")
     assert order.status_code == 200, order.text[:500]
