@@ -11,7 +11,8 @@ class QuoteOut(Schema):
     organization = fields.Dict()
     academic_year = fields.String()
     exam_fee_cents = fields.Integer()
-    remote_proctoring_fee_cents = fields.Integer()
+    remote_proctoring_fee_cents = fields.Integer(metadata={
+        "description": "per exam taken remotely, for an order that covers remote proctoring"})
     default_expiration_date = fields.Date()
     earliest_expiration_date = fields.Date()
     latest_expiration_date = fields.Date()
