@@ -25,8 +25,9 @@ def status_of(error):
     return 500
 
 
-def error_response(status, code, message, fields=None, retry_after=None, headers=None):
-    error = {"code": code, "message": message}
+def error_response(status, code, message, fields=None, retry_after=None, headers=None,
+                   details=None):
+    error = dict(details or {}, code=code, message=message)
     if fields:
         error["fields"] = fields
     headers = dict(headers or {})
@@ -40,4 +41,5 @@ def response_for(error):
     retry_after = error.retry_after
     if isinstance(error, errors.ServiceUnavailable) and retry_after is None:
         retry_after = 5
-    return error_response(status_of(error), error.code, error.message, error.fields, retry_after)
+    return error_response(status_of(error), error.code, error.message, error.fields, retry_after,
+                          details=error.details)

@@ -12,11 +12,10 @@ import re
 import secrets
 from dataclasses import dataclass, field
 
-from marshmallow import ValidationError
-
 from gateway.browser_session import SAFE_METHODS, check_csrf, session_cookie
 from gateway.http import api
 from services.common.errors import Forbidden, InvalidInput, NotAuthenticated
+from services.common.validation import load  # the services' own: one way to check input
 
 AUTH_KINDS = ("none", "session", "operations", "partner")
 
@@ -118,23 +117,3 @@ def read_json(request):
     if not isinstance(data, dict):
         raise InvalidInput("malformed_json", "The request body must be a JSON object.")
     return data
-
-
-def load(schema, data):
-    try:
-        return schema.load(data)
-    except ValidationError as invalid:
-        raise InvalidInput("invalid_input", "Some fields are invalid.",
-                           fields=_flatten(invalid.messages))
-
-
-def _flatten(messages, prefix=""):
-    """{"coordinator": {"email": [...]}} -> {"coordinator.email": [...]}"""
-    flat = {}
-    for name, value in (messages.items() if isinstance(messages, dict) else [("_", messages)]):
-        key = "{}{}".format(prefix, name)
-        if isinstance(value, dict):
-            flat.update(_flatten(value, key + "."))
-        else:
-            flat[key] = value if isinstance(value, list) else [value]
-    return flat

@@ -176,7 +176,8 @@ class OrderPages:
         return self._order_page(visit, org_id, order_id)
 
     def _order_page(self, visit, org_id, order_id, errors=None, values=None):
-        context = self._organization(visit, org_id)
+        context = self._organization(visit, org_id, year_of=lambda: self.orders.get_order(
+            org_id, order_id)["academic_year"])
         status = visit.query.get("status")
         status = status if status in USAGE_STATUSES else None
         try:

@@ -4,6 +4,7 @@ import re
 
 import eventlet
 
+from gateway.past_years import authorize_item
 from gateway.portal.forms import checked, errors_of, nested, typed
 from gateway.portal.pages import page, redirect
 from gateway.portal.render import render
@@ -69,15 +70,27 @@ def profile_from_form(form):
 
 class OrganizationPages:
 
-    def _organization(self, visit, org_id, need="read", require_profile=True):
-        """The menu bar's context: this organization as access's `authorize` allows it,
-        and the account with its organizations (`me`), in one call."""
-        allowed = self.access.authorize_page(visit.token, org_id, need, require_profile)
+    def _organization(self, visit, org_id, need="read", require_profile=True, year_of=None):
+        """The menu bar's context: this organization as access's `authorize` allows it for
+        the academic year asked for (a past year's data is open to who held access that
+        year), and the account with its organizations (`me`), in one call. `year_of`: the
+        year of the one thing the page shows (an order), asked for only without this
+        year's access."""
+        asked = visit.query.get("academic_year", "")
+        asked = asked if ACADEMIC_YEAR.fullmatch(asked) else None
+        allowed = authorize_item(
+            lambda year: self.access.authorize_page(visit.token, org_id, need,
+                                                    require_profile, year or asked),
+            year_of or (lambda: None))
         principal, me = allowed["principal"], allowed["me"]
         current = AcademicYear.parse(principal["academic_year"])
         year = chosen_year(visit, current)
-        return {"account": me, "csrf": visit.csrf, "organizations": me["organizations"],
-                "org": principal["organization"], "access": principal["access"],
+        org, organizations = principal["organization"], me["organizations"]
+        if not any(other["id"] == org["id"] for other in organizations):
+            # read with a past year's access: this year's list does not hold it
+            organizations = organizations + [dict(org, access=principal["access"])]
+        return {"account": me, "csrf": visit.csrf, "organizations": organizations,
+                "org": org, "access": principal["access"],
                 "principal": principal, "current_year": str(current), "year": year,
                 "years": academic_years(current), "is_current_year": year == str(current),
                 "tab_url": tab_url, "here": visit.here}
@@ -102,8 +115,10 @@ class OrganizationPages:
         if values is None:
             values = profile_values(profile)
             same = profile["billing_contact"].get("same_as_coordinator")
+        needed_for = next((other for other in context["organizations"]
+                           if str(other["id"]) == visit.query.get("needed_for")), None)
         return render("profile.html", status=400 if errors else 200, tab="profile",
-                      page_is_tab=True,
+                      page_is_tab=True, needed_for=needed_for,
                       title="Organization profile", profile=profile, values=values,
                       errors=errors or {}, same_as_coordinator=same,
                       saved=visit.query.get("saved") == "1", **context)

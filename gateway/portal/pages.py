@@ -124,7 +124,12 @@ def refused_page(config, visit, refusal, path_values):
     if refusal.code == "terms_not_accepted":
         return redirect(with_next("/terms", back))
     if refusal.code == "profile_incomplete" and "org_id" in path_values:
-        return redirect("/organizations/{}/profile".format(path_values["org_id"]))
+        # the profile to complete may be another's: a school's district, for its schools
+        owner = (refusal.details or {}).get("profile", {}).get("organization_id",
+                                                                path_values["org_id"])
+        return redirect("/organizations/{}/profile{}".format(
+            owner, "" if owner == path_values["org_id"] else
+            "?needed_for={}".format(path_values["org_id"])))
     log.info("portal %s %s refused: %s", visit.request.method, visit.request.path, refusal)
     status = status_of(refusal)
     retry_after = refusal.retry_after or (5 if isinstance(refusal, ServiceUnavailable) else None)

@@ -3,6 +3,7 @@ from nameko.rpc import ServiceProxy
 
 from gateway.csv_stream import csv_response
 from gateway.http import json_response
+from gateway.past_years import authorize_item
 from gateway.routing import route
 from gateway.rpc import TimedRpc, TimedServiceProxy
 from gateway.schemas import billing as s
@@ -98,22 +99,28 @@ class BillingRoutes:
            summary="The organization's invoices of one academic year (default: the current "
                    "one), newest first, with their lines.")
     def list_invoices(self, call, org_id):
-        self.access.authorize(call.token, org_id, "read")
+        self.access.authorize(call.token, org_id, "read", True, call.query["academic_year"])
         found = self.billing.list_invoices(org_id, call.query["academic_year"])
         return json_response({"invoices": [with_csv_link(invoice) for invoice in found]})
+
+    def _authorize_invoice(self, call, org_id, invoice_id):
+        """Read access to one invoice: this year's, or that held in the invoice's year."""
+        return authorize_item(
+            lambda year: self.access.authorize(call.token, org_id, "read", True, year),
+            lambda: self.billing.get_invoice(org_id, invoice_id)["academic_year"])
 
     @route("GET", "/api/organizations/<int:org_id>/invoices/<int:invoice_id>", auth="session",
            tag="billing", response=s.InvoiceOut, errors=(401, 403, 404, 409),
            summary="One invoice with its lines.")
     def get_invoice(self, call, org_id, invoice_id):
-        self.access.authorize(call.token, org_id, "read")
+        self._authorize_invoice(call, org_id, invoice_id)
         return json_response(with_csv_link(self.billing.get_invoice(org_id, invoice_id)))
 
     @route("GET", "/api/organizations/<int:org_id>/invoices/<int:invoice_id>.csv",
            auth="session", tag="billing", errors=(401, 403, 404, 409), content_type="text/csv",
            summary="One invoice as CSV: a row per order, then the total.")
     def invoice_csv(self, call, org_id, invoice_id):
-        self.access.authorize(call.token, org_id, "read")
+        self._authorize_invoice(call, org_id, invoice_id)
         invoice = self.billing.get_invoice(org_id, invoice_id)
         return csv_response(INVOICE_CSV_HEADER, [invoice_csv_rows(invoice)],
                             "clep-invoice-{}.csv".format(invoice_id),

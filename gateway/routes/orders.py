@@ -5,6 +5,7 @@ import eventlet
 from gateway.csv_stream import csv_response, prefetched_pages
 from gateway.errors import error_response
 from gateway.http import json_response
+from gateway.past_years import authorize_item
 from gateway.routing import load, read_json, route
 from gateway.schemas import orders as s
 from gateway.schemas.accounts import TermsOut
@@ -55,8 +56,14 @@ class OrderRoutes:
     def bulk_purchase_terms(self, call):
         return json_response(self.orders.bulk_purchase_terms())
 
-    def _authorize(self, call, org_id, need="read"):
-        return self.access.authorize(call.token, org_id, need)
+    def _authorize(self, call, org_id, need="read", academic_year=None):
+        return self.access.authorize(call.token, org_id, need, True, academic_year)
+
+    def _authorize_order(self, call, org_id, order_id):
+        """Read access to one order: this year's, or that held in the order's year."""
+        return authorize_item(
+            lambda year: self._authorize(call, org_id, academic_year=year),
+            lambda: self.orders.get_order(org_id, order_id)["academic_year"])
 
     @route("GET", "/api/organizations/<int:org_id>/order-quote", auth="session", tag="orders",
            response=s.QuoteOut, errors=(401, 403, 404, 409),
@@ -82,14 +89,14 @@ class OrderRoutes:
            query=AcademicYearQuery, response=s.OrdersOut, errors=(400, 401, 403, 404, 409),
            summary="Orders of one academic year (default: the current one), newest first.")
     def list_orders(self, call, org_id):
-        self._authorize(call, org_id)
+        self._authorize(call, org_id, academic_year=call.query["academic_year"])
         orders = self.orders.list_orders(org_id, call.query["academic_year"])
         return json_response({"orders": [with_links(order) for order in orders]})
 
     @route("GET", "/api/organizations/<int:org_id>/orders/<int:order_id>", auth="session",
            tag="orders", response=s.OrderOut, errors=(401, 403, 404, 409), summary="One order.")
     def get_order(self, call, org_id, order_id):
-        self._authorize(call, org_id)
+        self._authorize_order(call, org_id, order_id)
         return json_response(with_links(self.orders.get_order(org_id, order_id)))
 
     @route("PATCH", "/api/organizations/<int:org_id>/orders/<int:order_id>", auth="session",
@@ -120,7 +127,7 @@ class OrderRoutes:
            auth="session", tag="orders", errors=(401, 403, 404, 409), content_type="text/csv",
            summary="The order's voucher codes as CSV, streamed; 409 while generating.")
     def vouchers_csv(self, call, org_id, order_id):
-        self._authorize(call, org_id)
+        self._authorize_order(call, org_id, order_id)
         vouchers = self.vouchers
         # the first page is asked for while orders says whether the order is fulfilled;
         # the order's answer (not found, still generating) comes first
@@ -147,7 +154,7 @@ class OrderRoutes:
            errors=(400, 401, 403, 404, 409),
            summary="Which of the order's codes are unused, redeemed, used, cancelled, expired.")
     def voucher_usage(self, call, org_id, order_id):
-        self._authorize(call, org_id)
+        self._authorize_order(call, org_id, order_id)
         query = call.query
         return json_response(self.vouchers.usage(org_id, order_id, query["status"],
                                                  query["page"], query["per_page"]))
@@ -171,7 +178,7 @@ class OrderRoutes:
                    "one): orders, codes ordered, and how many are unused, redeemed, used, "
                    "cancelled, expired.")
     def voucher_summary(self, call, org_id):
-        self._authorize(call, org_id)
+        self._authorize(call, org_id, academic_year=call.query["academic_year"])
         return json_response(self.vouchers.usage_summary(org_id, call.query["academic_year"]))
 
     @route("PUT", "/api/admin/fees/<academic_year>", auth="operations", tag="operations",

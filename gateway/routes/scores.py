@@ -2,6 +2,7 @@
 
 from gateway.csv_stream import csv_response, prefetched_pages
 from gateway.http import json_response
+from gateway.past_years import authorize_item
 from gateway.routing import route
 from gateway.schemas import scores as s
 
@@ -23,26 +24,30 @@ class ScoreRoutes:
            summary="The organization's scores of one academic year (default: the current "
                    "one), paged; sorted by test date or student; one exam if asked.")
     def list_scores(self, call, org_id):
-        principal = self.access.authorize(call.token, org_id, "read")
         query = call.query
+        principal = self.access.authorize(call.token, org_id, "read", True,
+                                          query["academic_year"])
         return json_response(self.scores.list_scores(
             principal, query["academic_year"], query["exam"], query["sort"], query["page"],
             query["per_page"]))
 
     @route("GET", "/api/organizations/<int:org_id>/scores/<result_id>", auth="session",
-           tag="scores", response=s.ScoreDetailOut, errors=(401, 403, 404, 409),
-           summary="One score with its details.")
+           tag="scores", query=s.ScoreDetailQuery, response=s.ScoreDetailOut,
+           errors=(400, 401, 403, 404, 409),
+           summary="One score with its details (`academic_year`: the score's, to read it "
+                   "with the access held that year).")
     def score_detail(self, call, org_id, result_id):
-        principal = self.access.authorize(call.token, org_id, "read")
+        principal = authorize_item(
+            lambda year: self.access.authorize(call.token, org_id, "read", True, year),
+            lambda: call.query["academic_year"])
         return json_response(self.scores.score_detail(principal, result_id))
 
     @route("GET", "/api/organizations/<int:org_id>/scores.csv", auth="session", tag="scores",
            query=s.ScoresCsvQuery, errors=(400, 401, 403, 404, 409), content_type="text/csv",
            summary="The organization's scores of one academic year as CSV, streamed.")
     def scores_csv(self, call, org_id):
-        # authorize reads the current academic year: an export needs access this year
-        principal = self.access.authorize(call.token, org_id, "read")
         year, exam = call.query["academic_year"], call.query["exam"]
+        principal = self.access.authorize(call.token, org_id, "read", True, year)
         first = self.scores.begin_export(principal, year, exam, SCORES_CSV_PAGE)
         year, scores = first["academic_year"], self.scores
 

@@ -1,25 +1,12 @@
-"""Schemas of getting access, profiles and organizations."""
-import re
+"""Schemas of getting access, profiles and organizations: what the access service takes
+(its own schemas, loaded by it too) and what the API answers."""
+from marshmallow import Schema, fields, validate
 
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from services.access.schemas import (  # noqa: F401 (the routes' and the portal's inputs)
+    AccessCodeRequestIn, DeclineIn, OrganizationIn, OrganizationPatchIn, ProfileIn,
+    RedemptionIn, ZipQuery)
+from services.common.validation import StrictInteger
 
-from gateway.schemas.common import (PHONE, ZIP, StrictBoolean, StrictInteger, printable,
-                                    text)
-
-_CONTROL_BUT_NEWLINES = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
-
-
-def phone_number(value):
-    """The shared PHONE shape, with 7 to 15 actual digits (not "(---) ---")."""
-    PHONE(value)
-    if not 7 <= sum(symbol.isdigit() for symbol in value) <= 15:
-        raise ValidationError("A phone number of 7 to 15 digits, like 313-555-0100.")
-
-
-def letter(value):
-    """Free text of several lines: no control characters but line breaks and tabs."""
-    if _CONTROL_BUT_NEWLINES.search(value):
-        raise ValidationError("Only printable characters and line breaks.")
 
 class OrganizationSummary(Schema):
     id = fields.Integer()
@@ -31,17 +18,6 @@ class OrganizationSummary(Schema):
 
 class OrganizationsOut(Schema):
     organizations = fields.List(fields.Nested(OrganizationSummary))
-
-
-class ZipQuery(Schema):
-    zip = fields.String(required=True, validate=ZIP)
-
-
-class RedemptionIn(Schema):
-    zip = fields.String(required=True, validate=[validate.Length(min=1, max=20), printable])
-    organization_name = text(200)
-    access_code = fields.String(required=True,
-                                validate=[validate.Length(min=1, max=40), printable])
 
 
 class OrganizationRef(Schema):
@@ -56,55 +32,11 @@ class RedemptionOut(Schema):
     academic_year = fields.String()
 
 
-class Contact(Schema):
-    name = text(200)
-    email = fields.Email(required=True, validate=validate.Length(max=254))
-    phone = fields.String(required=True, validate=phone_number)
-
-
-class SecondContact(Contact):
-    role = fields.String(required=True, validate=validate.OneOf(["principal", "alternate"]))
-
-
-class BillingContact(Schema):
-    same_as_coordinator = StrictBoolean(load_default=False)  # absent: a contact of its own
-    name = text(200, required=False, allow_none=True)
-    email = fields.Email(allow_none=True, validate=validate.Length(max=254))
-    phone = fields.String(allow_none=True, validate=phone_number)
-
-    @validates_schema
-    def contact_unless_same(self, data, **kwargs):
-        if not data.get("same_as_coordinator"):
-            missing = {name: ["Required unless same_as_coordinator is true."]
-                       for name in ("name", "email", "phone") if not data.get(name)}
-            if missing:
-                raise ValidationError(missing)
-
-
-class ProfileIn(Schema):
-    coordinator = fields.Nested(Contact, required=True)
-    second_contact = fields.Nested(SecondContact, required=True)
-    billing_contact = fields.Nested(BillingContact, required=True)
-    complete = fields.Boolean(load_only=True)  # echoed back from a GET: ignored
-
-
 class ProfileOut(Schema):
     coordinator = fields.Dict()
     second_contact = fields.Dict()
     billing_contact = fields.Dict()
     complete = fields.Boolean()
-
-
-class OrganizationIn(Schema):
-    name = text(200)
-    kind = fields.String(required=True, validate=validate.OneOf(
-        ["school", "district", "college", "other"]))
-    zip = fields.String(required=True, validate=ZIP)
-    city = text(100)
-    state = fields.String(required=True, validate=validate.Regexp(
-        r"^[A-Za-z]{2}$", error="A two-letter state code."))
-    district_id = StrictInteger(load_default=None, allow_none=True)
-    state_funded = StrictBoolean(load_default=False)
 
 
 class OrganizationOut(Schema):
@@ -116,17 +48,6 @@ class OrganizationOut(Schema):
     state = fields.String()
     district_id = fields.Integer(allow_none=True)
     state_funded = fields.Boolean()
-
-
-class OrganizationPatchIn(Schema):
-    """Any of these; the kind of an organization cannot change."""
-    name = text(200, required=False)
-    zip = fields.String(validate=ZIP)
-    city = text(100, required=False)
-    state = fields.String(validate=validate.Regexp(r"^[A-Za-z]{2}$",
-                                                   error="A two-letter state code."))
-    district_id = StrictInteger(allow_none=True)
-    state_funded = StrictBoolean()
 
 
 class AccessCodeOut(Schema):
@@ -148,14 +69,6 @@ class AccessCodeRunOut(Schema):
     no_contact = fields.List(fields.Integer())
     mail_failed = fields.List(fields.Integer())
     error = fields.String(allow_none=True)
-
-
-class AccessCodeRequestIn(Schema):
-    organization_name = text(200)
-    zip = fields.String(required=True, validate=ZIP)
-    requester_role = fields.String(required=True, validate=validate.OneOf(
-        ["coordinator", "alternate", "other"]))
-    message = fields.String(required=True, validate=[validate.Length(min=1, max=2000), letter])
 
 
 class AccessCodeRequestAccepted(Schema):
@@ -192,10 +105,6 @@ class AccessCodeRequestsOut(Schema):
 
 class ApproveIn(Schema):
     organization_id = StrictInteger(load_default=None, allow_none=True)
-
-
-class DeclineIn(Schema):
-    reason = fields.String(required=True, validate=[validate.Length(min=1, max=2000), letter])
 
 
 class AuditQuery(Schema):

@@ -1,13 +1,8 @@
 """Schemas of accounts, sessions and terms."""
 from marshmallow import Schema, fields, validate
 
-from gateway.schemas.common import text
-
-class AccountIn(Schema):
-    email = fields.Email(required=True, validate=validate.Length(max=254))
-    name = text(200)
-    password = fields.String(required=True, validate=validate.Length(
-        min=10, max=200, error="Use 10 to 200 characters."))
+from services.access.schemas import AccountIn  # noqa: F401 (what the access service takes)
+from services.common.validation import text
 
 
 class AccountOut(Schema):
@@ -36,9 +31,19 @@ class MyOrganization(Schema):
         "description": "the profile access comes through (a district's for its schools)"})
 
 
+class PastAccess(Schema):
+    id = fields.Integer()
+    name = fields.String()
+    academic_year = fields.String()
+
+
 class MeOut(AccountOut):
     terms_accepted = fields.Boolean()
     organizations = fields.List(fields.Nested(MyOrganization))
+    previous_years = fields.List(fields.Nested(PastAccess), metadata={
+        "description": "organizations the account had access to in the four academic years "
+                       "before this one, newest first: their data of that year stays "
+                       "readable"})
 
 
 class TermsOut(Schema):

@@ -1,7 +1,6 @@
-"""Shared input rules of the HTTP API's schemas."""
-import re
-
-from marshmallow import Schema, ValidationError, fields, validate
+"""Shared parts of the HTTP API's schemas: the academic year, health, the error body.
+(The field types of input rules are the services': services.common.validation.)"""
+from marshmallow import Schema, ValidationError, fields
 
 from services.common.academic_year import AcademicYear
 
@@ -11,40 +10,6 @@ def academic_year_text(value):
         AcademicYear.parse(value)
     except ValueError as wrong:
         raise ValidationError(str(wrong))
-
-
-ZIP = validate.Regexp(r"^\d{5}(-\d{4})?$", error="A US zip code: 5 digits.")
-PHONE = validate.Regexp(r"^\+?[0-9 ().-]{7,25}$", error="A phone number, like 313-555-0100.")
-PRINTABLE = re.compile(r"^[^\x00-\x1f\x7f]*$")
-
-
-def printable(value):
-    if not PRINTABLE.match(value):
-        raise ValidationError("Only printable characters.")
-
-
-def text(max_length, required=True, **kwargs):
-    return fields.String(required=required, validate=[validate.Length(min=1, max=max_length),
-                                                      printable], **kwargs)
-
-
-class StrictBoolean(fields.Boolean):
-    """true or false, not "yes", 1 or "true"."""
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        if not isinstance(value, bool):
-            raise self.make_error("invalid")
-        return value
-
-
-class StrictInteger(fields.Integer):
-    def __init__(self, **kwargs):
-        super().__init__(strict=True, **kwargs)
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        if isinstance(value, bool):
-            raise self.make_error("invalid")
-        return super()._deserialize(value, attr, data, **kwargs)
 
 
 class AcademicYearQuery(Schema):
@@ -64,6 +29,10 @@ class ErrorBody(Schema):
     code = fields.String()
     message = fields.String()
     invalid_fields = fields.Dict(data_key="fields")
+    profile = fields.Dict(metadata={
+        "description": "with profile_incomplete: the organization whose profile to complete "
+                       "(a district's, for its schools): organization_id, "
+                       "organization_name, url"})
 
 
 class ErrorOut(Schema):

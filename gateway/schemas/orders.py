@@ -1,32 +1,23 @@
 """Schemas of fees, orders and vouchers."""
 from marshmallow import Schema, fields, validate
 
-from gateway.schemas.common import (StrictBoolean, StrictInteger, academic_year_text,
-                                    printable, text)
-
-PO_LENGTH = validate.Length(max=50, error="At most 50 characters.")
+from gateway.schemas.common import academic_year_text
+from services.common.validation import StrictBoolean, StrictInteger
+from services.orders.schemas import (  # noqa: F401 (the routes' and the portal's inputs)
+    FeesIn, OrderIn, PoNumberIn)
 
 
 class QuoteOut(Schema):
     organization = fields.Dict()
     academic_year = fields.String()
     exam_fee_cents = fields.Integer()
-    remote_proctoring_fee_cents = fields.Integer()
+    remote_proctoring_fee_cents = fields.Integer(metadata={
+        "description": "per exam taken remotely, for an order that covers remote proctoring"})
     default_expiration_date = fields.Date()
     earliest_expiration_date = fields.Date()
     latest_expiration_date = fields.Date()
     max_quantity = fields.Integer()
     terms = fields.Dict()
-
-
-class OrderIn(Schema):
-    quantity = StrictInteger(required=True, validate=validate.Range(
-        min=1, max=10_000, error="From 1 to 10,000 vouchers."))
-    covers_remote_proctoring = StrictBoolean(required=True)
-    expiration_date = fields.Date(load_default=None, allow_none=True)
-    po_number = fields.String(load_default=None, allow_none=True,
-                              validate=[PO_LENGTH, printable])
-    terms_version = text(40)
 
 
 class OrderOut(Schema):
@@ -40,7 +31,9 @@ class OrderOut(Schema):
     expiration_date = fields.String()
     po_number = fields.String(allow_none=True)
     exam_fee_cents = fields.Integer()
-    remote_proctoring_fee_cents = fields.Integer()
+    remote_proctoring_fee_cents = fields.Integer(allow_none=True, metadata={
+        "description": "per exam taken remotely; null when the order does not cover remote "
+                       "proctoring"})
     terms_version = fields.String()
     status = fields.String(metadata={"enum": ["generating_vouchers", "fulfilled"]})
     vouchers_generated = fields.Integer()
@@ -49,11 +42,6 @@ class OrderOut(Schema):
 
 class OrdersOut(Schema):
     orders = fields.List(fields.Nested(OrderOut))
-
-
-class PoNumberIn(Schema):
-    po_number = fields.String(required=True, allow_none=True,
-                              validate=[PO_LENGTH, printable])
 
 
 class VoucherUsageQuery(Schema):
@@ -93,12 +81,6 @@ class VoucherSummaryOut(Schema):
     ordered = fields.Integer(metadata={"description": "codes of those orders and of legacy "
                                                       "imports"})
     counts = fields.Nested(VoucherCountsOut)
-
-
-class FeesIn(Schema):
-    exam_fee_cents = StrictInteger(required=True, validate=validate.Range(min=0, max=1_000_000))
-    remote_proctoring_fee_cents = StrictInteger(required=True,
-                                                validate=validate.Range(min=0, max=1_000_000))
 
 
 class FeesOut(FeesIn):

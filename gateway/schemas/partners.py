@@ -1,7 +1,7 @@
 """Schemas of the partner systems' calls (the registration system's redemptions)."""
 from marshmallow import Schema, ValidationError, fields, validate
 
-from gateway.schemas.common import printable, text
+from services.common.validation import printable, text
 
 
 class StudentId(fields.Field):

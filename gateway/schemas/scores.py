@@ -1,7 +1,8 @@
 """Schemas of exam results, score reports and the score access record."""
 from marshmallow import Schema, fields, validate
 
-from gateway.schemas.common import academic_year_text, printable
+from gateway.schemas.common import academic_year_text
+from services.common.validation import printable
 
 MAX_RESULTS_PER_BATCH = 1000
 SORTS = ["test_date", "-test_date", "student", "-student"]
@@ -73,6 +74,11 @@ class ScoresQuery(Schema):
     sort = fields.String(load_default="-test_date", validate=validate.OneOf(SORTS))
     page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
     per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
+
+
+class ScoreDetailQuery(Schema):
+    academic_year = fields.String(load_default=None, validate=academic_year_text, metadata={
+        "description": "the score's academic year: read with the access held that year"})
 
 
 class ScoresCsvQuery(Schema):

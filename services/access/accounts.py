@@ -8,10 +8,12 @@ from sqlalchemy import select
 from services.access.attempt_limits import client_key
 from services.access.models import Account, Session, SignInAttempt, TermsAcceptance
 from services.access.passwords import DEFAULT_PASSWORDS
+from services.access.schemas import AccountIn
 from services.access.sign_in_limits import check_sign_in_limits
 from services.access.terms import PORTAL_TERMS
 from services.common.clock import as_utc
 from services.common.errors import Conflict, Forbidden, InvalidInput, NotAuthenticated
+from services.common.validation import load
 
 SESSION_LIFETIME = timedelta(hours=12)
 
@@ -25,14 +27,13 @@ def account_view(account):
 
 
 def create_account(store, clock, email, name, password, passwords=DEFAULT_PASSWORDS):
-    email = email.strip().lower()
-    if len(password) < 10:
-        raise InvalidInput(fields={"password": ["Use at least 10 characters."]})
+    given = load(AccountIn(), {"email": email, "name": name, "password": password})
+    email, name, password = given["email"], given["name"], given["password"]
     password_hash = passwords.hash(password)  # before the transaction: it takes a while
     with store.transaction() as work:
         if work.session.scalar(select(Account.id).where(Account.email == email)):
             raise Conflict("email_taken", "An account with this email already exists.")
-        account = Account(email=email, name=name.strip(), password_hash=password_hash,
+        account = Account(email=email, name=name, password_hash=password_hash,
                           created_at=clock.now())
         work.session.add(account)
         work.session.flush()

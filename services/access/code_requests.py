@@ -12,10 +12,11 @@ from sqlalchemy import func, select
 from services.access import audit
 from services.access.models import Account, AccessCodeRequest, Profile
 from services.access.organizations import find_by_zip_and_name, get_organization
+from services.access.schemas import AccessCodeRequestIn, DeclineIn
 from services.common.clock import as_utc
 from services.common.errors import Conflict, InvalidInput, NotFound, TooManyAttempts
+from services.common.validation import load
 
-ROLES = ("coordinator", "alternate", "other")
 STATUSES = ("pending", "approved", "declined", "referred")
 REQUESTS_PER_DAY = 5  # per account: each "other" request mails a coordinator
 MAX_LISTED = 500
@@ -34,28 +35,6 @@ def request_view(request, account=None):
     return view
 
 
-def _clean(data):
-    wrong = {}
-    role = data.get("requester_role")
-    if role not in ROLES:
-        wrong["requester_role"] = ["One of {}.".format(", ".join(ROLES))]
-    zip_code = data.get("zip")
-    if not isinstance(zip_code, str) or not (zip_code.strip()[:5].isdigit() and
-                                             len(zip_code.strip()) in (5, 10)):
-        wrong["zip"] = ["A US zip code: 5 digits."]
-    name = data.get("organization_name")
-    if not isinstance(name, str) or not name.strip() or len(name) > 200:
-        wrong["organization_name"] = ["The organization's name, at most 200 characters."]
-    message = data.get("message")
-    if not isinstance(message, str) or not message.strip() or len(message) > 2000:
-        wrong["message"] = ["Say who you are and why you need access (at most 2000 "
-                            "characters)."]
-    if wrong:
-        raise InvalidInput(fields=wrong)
-    return {"requester_role": role, "zip": zip_code.strip()[:5],
-            "organization_name": " ".join(name.split()), "message": message.strip()}
-
-
 def create_request(work, clock, account, data):
     """Returns (view, referral) where referral is the coordinator's email to tell, or None.
 
@@ -63,7 +42,7 @@ def create_request(work, clock, account, data):
     request: a double click neither queues two nor mails the coordinator twice.
     """
     session = work.session
-    data = _clean(data)
+    data = load(AccessCodeRequestIn(), data)
     org = find_by_zip_and_name(session, data["zip"], data["organization_name"])
     same = session.scalar(select(AccessCodeRequest).where(
         AccessCodeRequest.account_id == account.id,
@@ -149,12 +128,11 @@ def approve(work, clock, request_id, organization_id=None):
 
 def decline(work, clock, request_id, reason):
     session = work.session
-    if not isinstance(reason, str) or not reason.strip() or len(reason) > 2000:
-        raise InvalidInput(fields={"reason": ["Say why (at most 2000 characters)."]})
+    reason = load(DeclineIn(), {"reason": reason})["reason"]
     request = _pending(session, request_id)
     request.status = "declined"
     request.decided_at = clock.now()
-    request.decline_reason = reason.strip()
+    request.decline_reason = reason
     account = session.get(Account, request.account_id)
     audit.record(session, clock, "access_code_request_declined", account_id=account.id,
                  organization_id=request.organization_id, request_id=request.id,

@@ -1,5 +1,4 @@
 """Organizations, their yearly access codes, redemption, and who may touch which one."""
-import re
 import secrets
 from datetime import timedelta
 
@@ -12,10 +11,12 @@ from services.access.attempt_limits import BackOff, client_key, failures, longes
 from services.access.models import (AccessCode, Membership, Organization, Profile,
                                     RedemptionAttempt)
 from services.access.profiles import is_complete
+from services.access.schemas import OrganizationIn, OrganizationPatchIn, state_funding_problem
+from services.common.academic_year import AcademicYear, academic_year_from_input
 from services.common.errors import (Conflict, Forbidden, InvalidInput, NotFound,
                                     TooManyAttempts)
+from services.common.validation import load
 
-KINDS = ("school", "district", "college", "other")
 # The limits on wrong access codes hold off the guesser, never the organization it aims
 # at (docs/DECISIONS.md, "Throttles"): an account, 5 failures in a row, then 1, 2, 4 ...
 # minutes up to an hour; a client (many accounts from one address), the same past 50.
@@ -28,71 +29,6 @@ INVALID_CODE = ("invalid_access_code",
 def organization_view(org):
     return {"id": org.id, "name": org.name, "kind": org.kind, "zip": org.zip, "city": org.city,
             "state": org.state, "district_id": org.district_id, "state_funded": org.state_funded}
-
-
-_ZIP = re.compile(r"[0-9]{5}")
-_STATE = re.compile(r"[A-Za-z]{2}")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-FIELDS = ("name", "kind", "zip", "city", "state", "district_id", "state_funded")
-
-
-def _text(value, length):
-    if not isinstance(value, str) or not value.strip():
-        return None, "Required."
-    value = " ".join(value.split())
-    if len(value) > length:
-        return None, "At most {} characters.".format(length)
-    if _CONTROL.search(value):
-        return None, "Only printable characters."
-    return value, None
-
-
-def clean_organization(data, partial=False):
-    """The organization fields of `data`, checked and tidied; InvalidInput naming each bad
-    field. With `partial`, only the fields present are checked (an update)."""
-    clean, wrong = {}, {}
-    unknown = set(data) - set(FIELDS)
-    for name in sorted(unknown):
-        wrong[name] = ["Unknown field."]
-    for name, length in (("name", 200), ("city", 100)):
-        if name in data or not partial:
-            clean[name], problem = _text(data.get(name), length)
-            if problem:
-                wrong[name] = [problem]
-    if "kind" in data or not partial:
-        if data.get("kind") not in KINDS:
-            wrong["kind"] = ["Must be one of {}.".format(", ".join(KINDS))]
-        clean["kind"] = data.get("kind")
-    if "zip" in data or not partial:
-        zip_code = data.get("zip")
-        zip_code = zip_code.strip() if isinstance(zip_code, str) else ""
-        if _ZIP.fullmatch(zip_code[:5]) and (len(zip_code) == 5 or
-                                            re.fullmatch(r"-[0-9]{4}", zip_code[5:])):
-            clean["zip"] = zip_code[:5]  # ZIP+4 is kept as the 5-digit zip people type
-        else:
-            wrong["zip"] = ["A US zip code: 5 digits."]
-    if "state" in data or not partial:
-        state = data.get("state")
-        if isinstance(state, str) and _STATE.fullmatch(state.strip()):
-            clean["state"] = state.strip().upper()
-        else:
-            wrong["state"] = ["A two-letter state code."]
-    if "state_funded" in data or not partial:
-        funded = data.get("state_funded", False)
-        if isinstance(funded, bool):
-            clean["state_funded"] = funded
-        else:
-            wrong["state_funded"] = ["true or false."]
-    if "district_id" in data or not partial:
-        district_id = data.get("district_id")
-        if district_id is None or (isinstance(district_id, int) and
-                                   not isinstance(district_id, bool)):
-            clean["district_id"] = district_id
-        else:
-            wrong["district_id"] = ["The id of a district."]
-    if wrong:
-        raise InvalidInput(fields=wrong)
-    return clean
 
 
 def _check_district(session, district_id, kind):
@@ -119,7 +55,7 @@ def _check_unique(session, zip_code, name, own_id=None):
 def register_organization(work, clock, data):
     """A new organization; 409 `organization_exists` when zip and name are taken (they are
     how a coordinator names it when getting access). Emits `organization_registered`."""
-    data = clean_organization(data)
+    data = load(OrganizationIn(), data)
     _check_district(work.session, data["district_id"], data["kind"])
     _check_unique(work.session, data["zip"], data["name"])
     org = Organization(name=data["name"], name_key=name_key(data["name"]), kind=data["kind"],
@@ -143,11 +79,12 @@ def get_organization(session, organization_id):
 def update_organization(work, clock, organization_id, changes):
     """Operations changes an organization (name, zip, city, state, district, state funded);
     the kind stays. Emits `organization_updated` when something changed."""
-    if "kind" in changes:
-        raise InvalidInput(fields={"kind": ["The kind of an organization cannot change."]})
-    changes = clean_organization(changes, partial=True)
+    changes = load(OrganizationPatchIn(), changes)
     org = get_organization(work.session, organization_id)
     before = organization_view(org)
+    funding = state_funding_problem(org.kind, changes.get("state_funded"))
+    if funding:
+        raise InvalidInput(fields={"state_funded": [funding]})
     if "district_id" in changes:
         _check_district(work.session, changes["district_id"], org.kind)
     name = changes.get("name", org.name)
@@ -271,29 +208,88 @@ def access_to(session, account_id, org, year):
     return None, None
 
 
-def authorize(session, clock, account, organization_id, need="read", require_profile=True):
-    """What this account may do with this organization, for the current academic year.
+ACCESS_CODE_NEEDED = "access_code_needed"
 
-    404 for an organization the caller has no access to (no hint that it exists), 403 when
-    read-only access meets a change, 409 `profile_incomplete` until the profile is done.
-    The profile checked is that of the organization the access came through (a district's
-    profile for its schools).
+
+def authorize(session, clock, account, organization_id, need="read", require_profile=True,
+              academic_year=None):
+    """What this account may do with this organization's data of `academic_year` (default:
+    the current one).
+
+    Access this year opens every year. Without it, a past year's data stays readable to
+    whoever held access that year (the FAQ's "view voucher information for previous
+    years"), and the rest answers 403 `access_code_needed`: this year's code is needed.
+    404 for an organization the caller never had access to (no hint that it exists), 403
+    when read-only access meets a change, 409 `profile_incomplete` until the profile is
+    done: that of the organization the access came through (a district's for its schools),
+    named in the answer's `profile`.
     """
-    year = str(clock.academic_year())
+    current = str(clock.academic_year())
+    year = str(academic_year_from_input(academic_year)) if academic_year else current
     org = session.get(Organization, organization_id) if isinstance(organization_id, int) else None
-    access, via = access_to(session, account.id, org, year) if org else (None, None)
+    access, via = access_to(session, account.id, org, current) if org else (None, None)
+    access_year = current
+    if access is None and org is not None and year < current:
+        access, via = access_to(session, account.id, org, year)
+        access, access_year = ("read_only", year) if access else (None, None)
     if access is None:
-        raise NotFound("organization_not_found", "No such organization.")
+        raise _no_access(session, account, org, current)
     if need == "manage" and access != "manage":
-        raise Forbidden("read_only_access",
-                        "Your access to this organization is read-only.")
+        raise Forbidden("read_only_access", "Your access to this organization is read-only."
+                        if access_year == current else "Your access to this organization "
+                        "for {} reads that year's data only.".format(access_year))
     if require_profile and not is_complete(session.get(Profile, via)):
-        raise Conflict("profile_incomplete",
-                       "Complete the organization's profile first.")
+        raise _profile_incomplete(session.get(Organization, via), org)
     return {"account": {"id": account.id, "email": account.email, "name": account.name},
             "organization": {"id": org.id, "name": org.name, "kind": org.kind,
                              "state": org.state, "state_funded": org.state_funded},
-            "access": access, "academic_year": year}
+            "access": access, "academic_year": current, "access_year": access_year}
+
+
+def _no_access(session, account, org, current):
+    held = past_years_held(session, account.id, org, current) if org else []
+    if not held:
+        return NotFound("organization_not_found", "No such organization.")
+    return Forbidden(ACCESS_CODE_NEEDED, "Your access to {} was for {}. Redeem this year's "
+                     "({}) access code to see this year's data and to order; {} stays "
+                     "readable.".format(org.name, ", ".join(held), current,
+                                        "that year's data" if len(held) == 1 else
+                                        "those years' data"))
+
+
+def past_years_held(session, account_id, org, current):
+    """The academic years before `current` in which the account had access to `org`
+    (its own or its district's), newest first."""
+    ids = [org.id] + ([org.district_id] if org.district_id is not None else [])
+    return list(session.scalars(select(Membership.academic_year).distinct().where(
+        Membership.account_id == account_id, Membership.organization_id.in_(ids),
+        Membership.academic_year < current).order_by(Membership.academic_year.desc())))
+
+
+def past_access(session, account_id, current, years_back=4):
+    """What the account held in the academic years before `current` (the four the portal
+    shows), newest first: what stays readable without this year's code."""
+    oldest = str(AcademicYear.parse(current).previous(years_back))
+    rows = session.execute(
+        select(Organization.id, Organization.name, Membership.academic_year)
+        .join(Membership, Membership.organization_id == Organization.id)
+        .where(Membership.account_id == account_id, Membership.academic_year < current,
+               Membership.academic_year >= oldest)
+        .order_by(Membership.academic_year.desc(), Organization.name)).all()
+    return [{"id": org_id, "name": name, "academic_year": year} for org_id, name, year in rows]
+
+
+def _profile_incomplete(profile_org, org):
+    """409 naming whose profile is missing: a district's, for a school seen through it."""
+    if profile_org.id == org.id:
+        message = "Complete the organization's profile first."
+    else:
+        message = ("Complete the profile of {} first: your access to {} comes through this "
+                   "district (organization {}).".format(profile_org.name, org.name,
+                                                        profile_org.id))
+    return Conflict("profile_incomplete", message, details={"profile": {
+        "organization_id": profile_org.id, "organization_name": profile_org.name,
+        "url": "/api/organizations/{}/profile".format(profile_org.id)}})
 
 
 def organizations_of(session, account_id, year):

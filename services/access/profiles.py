@@ -1,14 +1,8 @@
 """Organization profiles: who coordinates, who is the second contact, who gets invoices."""
-import re
-
 from services.access import audit
 from services.access.models import Profile
-from services.common.errors import InvalidInput
-
-EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]+")
-PHONE = re.compile(r"\+?[0-9 ().-]{7,25}")
-CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-SECOND_ROLES = ("principal", "alternate")
+from services.access.schemas import ProfileIn
+from services.common.validation import load
 
 
 def is_complete(profile):
@@ -45,47 +39,6 @@ def profile_view(profile):
     }
 
 
-def _contact_problems(prefix, contact, wrong):
-    if not isinstance(contact, dict):
-        wrong[prefix] = ["Name, email and phone."]
-        return
-    name, email, phone = contact.get("name"), contact.get("email"), contact.get("phone")
-    if not isinstance(name, str) or not name.strip() or len(name) > 200 or CONTROL.search(name):
-        wrong[prefix + ".name"] = ["A name of 1 to 200 printable characters."]
-    if not isinstance(email, str) or len(email) > 254 or not EMAIL.fullmatch(email.strip()):
-        wrong[prefix + ".email"] = ["An email address, like name@school.org."]
-    if not valid_phone(phone):
-        wrong[prefix + ".phone"] = ["A phone number of 7 to 15 digits, like 313-555-0100."]
-
-
-def valid_phone(phone):
-    """Digits with the usual separators; 7 to 15 digits (E.164 allows 15)."""
-    if not isinstance(phone, str) or not PHONE.fullmatch(phone.strip()):
-        return False
-    return 7 <= sum(symbol.isdigit() for symbol in phone) <= 15
-
-
-def check_profile(data):
-    """InvalidInput naming every wrong field (`coordinator.email`, ...), else None."""
-    wrong = {}
-    if not isinstance(data, dict):
-        raise InvalidInput(fields={"_": ["A profile object."]})
-    _contact_problems("coordinator", data.get("coordinator"), wrong)
-    second = data.get("second_contact")
-    _contact_problems("second_contact", second, wrong)
-    if isinstance(second, dict) and second.get("role") not in SECOND_ROLES:
-        wrong["second_contact.role"] = ["principal or alternate."]
-    billing = data.get("billing_contact")
-    # a billing contact of its own needs no "same_as_coordinator": false (absent is false)
-    same = billing.get("same_as_coordinator", False) if isinstance(billing, dict) else None
-    if not isinstance(same, bool):
-        wrong["billing_contact.same_as_coordinator"] = ["true or false."]
-    elif not same:
-        _contact_problems("billing_contact", billing, wrong)
-    if wrong:
-        raise InvalidInput(fields=wrong)
-
-
 def changed_fields(before, after):
     """Which parts of a profile view changed: ["coordinator.email", ...]."""
     changed = []
@@ -97,25 +50,25 @@ def changed_fields(before, after):
 
 
 def save_profile(session, clock, organization_id, account_id, data):
-    """Replace the profile with `data`, checked here (whoever calls) after the gateway."""
-    check_profile(data)
+    """Replace the profile with `data`, checked by ProfileIn here, whoever calls."""
+    data = load(ProfileIn(), data)
     profile = session.get(Profile, organization_id) or Profile(organization_id=organization_id)
     coordinator, second = data["coordinator"], data["second_contact"]
     billing = data["billing_contact"]
-    profile.coordinator_name = coordinator["name"].strip()
-    profile.coordinator_email = coordinator["email"].strip().lower()
-    profile.coordinator_phone = coordinator["phone"].strip()
+    profile.coordinator_name = coordinator["name"]
+    profile.coordinator_email = coordinator["email"]
+    profile.coordinator_phone = coordinator["phone"]
     profile.second_role = second["role"]
-    profile.second_name = second["name"].strip()
-    profile.second_email = second["email"].strip().lower()
-    profile.second_phone = second["phone"].strip()
-    profile.billing_same_as_coordinator = bool(billing.get("same_as_coordinator"))
+    profile.second_name = second["name"]
+    profile.second_email = second["email"]
+    profile.second_phone = second["phone"]
+    profile.billing_same_as_coordinator = billing["same_as_coordinator"]
     if profile.billing_same_as_coordinator:
         profile.billing_name = profile.billing_email = profile.billing_phone = None
     else:
-        profile.billing_name = billing["name"].strip()
-        profile.billing_email = billing["email"].strip().lower()
-        profile.billing_phone = billing["phone"].strip()
+        profile.billing_name = billing["name"]
+        profile.billing_email = billing["email"]
+        profile.billing_phone = billing["phone"]
     profile.updated_at = clock.now()
     profile.updated_by = account_id
     session.add(profile)

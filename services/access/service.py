@@ -107,6 +107,8 @@ class AccessService:
         return dict(accounts.account_view(account),
                     terms_accepted=accounts.has_accepted_terms(session, account.id),
                     organizations=organizations.organizations_of(
+                        session, account.id, str(self.clock.academic_year())),
+                    previous_years=organizations.past_access(
                         session, account.id, str(self.clock.academic_year())))
 
     @rpc
@@ -185,23 +187,27 @@ class AccessService:
         return result
 
     @rpc
-    def authorize(self, token, organization_id, need="read", require_profile=True):
-        """Who is calling and what access they hold to this organization this academic
-        year, or the error (404 none, 403 read-only for `need="manage"`, 409 profile)."""
+    def authorize(self, token, organization_id, need="read", require_profile=True,
+                  academic_year=None):
+        """Who is calling and what access they hold to this organization's data of
+        `academic_year` (default: the current one), or the error (404 none, 403
+        `access_code_needed` with only a past year's access, 403 read-only for
+        `need="manage"`, 409 profile). `access_year` says which year's access it is."""
         with self.db.reader() as session:
             account = current_account(session, self.clock, token)
             return organizations.authorize(session, self.clock, account, organization_id,
-                                           need, require_profile)
+                                           need, require_profile, academic_year)
 
     @rpc
-    def authorize_page(self, token, organization_id, need="read", require_profile=True):
+    def authorize_page(self, token, organization_id, need="read", require_profile=True,
+                       academic_year=None):
         """`authorize` and `me` in one answer, for a portal page of an organization:
         {"principal": what authorize answers, "me": what me answers (the menu bar's
         organizations)}, or authorize's error. One call where a page would make two."""
         with self.db.reader() as session:
             account = current_account(session, self.clock, token)
             principal = organizations.authorize(session, self.clock, account, organization_id,
-                                                need, require_profile)
+                                                need, require_profile, academic_year)
             return {"principal": principal, "me": self._me_view(session, account)}
 
     # the yearly run

@@ -4,6 +4,8 @@ nameko serialises an exception as its import path and args; registering each cla
 `nameko.exceptions.registry` makes the gateway receive a real `NotFound`, not a
 `RemoteError` whose text it would have to parse.
 """
+import json
+
 from nameko.exceptions import registry
 
 
@@ -13,16 +15,22 @@ class ClepError(Exception):
     code = "error"
     message = "The request could not be completed."
 
-    def __init__(self, code=None, message=None, fields=None, retry_after=None):
+    def __init__(self, code=None, message=None, fields=None, retry_after=None, details=None):
         code = code or self.code
         message = message or self.message
         # nameko stringifies every arg that is not a str, dict or list on the way: keep
         # args in that shape ("" for no Retry-After) and read them back the same way
         retry_after = str(retry_after) if retry_after not in (None, "", "None") else ""
-        super().__init__(code, message, fields or {}, retry_after)
+        # details (more for a program to act on: {"profile": {...}}) travel as JSON text,
+        # which keeps their numbers numbers
+        if isinstance(details, str):
+            details = json.loads(details) if details else None
+        super().__init__(code, message, fields or {}, retry_after,
+                         json.dumps(details) if details else "")
         self.code = code
         self.message = message
         self.fields = fields or None
+        self.details = details or None
         self.retry_after = int(retry_after) if retry_after else None
 
     def __str__(self):

@@ -7,7 +7,10 @@ from services.common.academic_year import AcademicYear, academic_year_from_input
 from services.common.clock import as_utc
 from services.common.errors import (Conflict, IdempotencyKeyReused, InvalidInput, NotFound)
 from services.orders import rules
+from services.common.validation import load
 from services.orders.models import FeeSchedule, IdempotencyKey, Order
+from services.orders.schemas import (MAX_QUANTITY, FeesIn, OrderIn, OrderReviewIn,
+                                     PoNumberIn)
 from services.orders.terms import BULK_PURCHASE_TERMS
 
 HISTORY_YEARS_BACK = 4  # the FAQ's five academic years: the current one and the 4 before it
@@ -23,7 +26,9 @@ def order_view(order):
         "quantity": order.quantity, "covers_remote_proctoring": order.covers_remote_proctoring,
         "expiration_date": order.expiration_date.isoformat(), "po_number": order.po_number,
         "exam_fee_cents": order.exam_fee_cents,
-        "remote_proctoring_fee_cents": order.remote_proctoring_fee_cents,
+        # the fee applies only to an order that covers remote proctoring
+        "remote_proctoring_fee_cents": order.remote_proctoring_fee_cents
+        if order.covers_remote_proctoring else None,
         "terms_version": order.terms_version, "status": order.status,
         "vouchers_generated": order.vouchers_generated,
     }
@@ -32,6 +37,8 @@ def order_view(order):
 def set_fees(work, clock, academic_year, exam_fee_cents, remote_proctoring_fee_cents):
     """Operations sets a year's fees; orders already placed keep theirs. Emits `fees_set`."""
     year = str(academic_year_from_input(academic_year))
+    load(FeesIn(), {"exam_fee_cents": exam_fee_cents,
+                    "remote_proctoring_fee_cents": remote_proctoring_fee_cents})
     fees = work.session.get(FeeSchedule, year) or FeeSchedule(academic_year=year)
     changed = (fees.exam_fee_cents, fees.remote_proctoring_fee_cents) != \
         (exam_fee_cents, remote_proctoring_fee_cents)
@@ -64,7 +71,7 @@ def quote(session, clock, organization):
             "default_expiration_date": year.last_day.isoformat(),
             "earliest_expiration_date": today.isoformat(),
             "latest_expiration_date": year.last_day.isoformat(),
-            "max_quantity": rules.MAX_QUANTITY,
+            "max_quantity": MAX_QUANTITY,
             "terms": {"document": "bulk_purchase", "version": BULK_PURCHASE_TERMS["version"]}}
 
 
@@ -78,33 +85,27 @@ def replayed_order(session, account_id, idempotency_key, fingerprint):
     return order_view(session.get(Order, previous.order_id))
 
 
-def validate_order_request(request, today):
-    problems = {}
-    for field, problem in (("quantity", rules.check_quantity(request.get("quantity"))),
-                           ("po_number", rules.check_po_number(request.get("po_number")))):
-        if problem:
-            problems[field] = [problem]
-    expiration = request.get("expiration_date")
-    expiration = rules.parse_date(expiration) if expiration else \
-        AcademicYear.containing(today).last_day
+def checked_request(schema, request, today):
+    """The request loaded by `schema` (OrderIn: every field's rule), and its expiration
+    date: the one asked for within today's bounds, else the academic year's last day."""
+    request = load(schema, request)
+    expiration = request["expiration_date"] or AcademicYear.containing(today).last_day
     problem = rules.check_expiration(expiration, today)
     if problem:
-        problems["expiration_date"] = [problem]
-    if request.get("terms_version") != BULK_PURCHASE_TERMS["version"]:
-        problems["terms_version"] = ["Accept the current bulk-purchase terms (version {}).".format(
-            BULK_PURCHASE_TERMS["version"])]
-    if problems:
-        raise InvalidInput(fields=problems)
-    return expiration
+        raise InvalidInput(fields={"expiration_date": [problem]})
+    return request, expiration
 
 
 def review_order(session, clock, organization, request):
     """The quote for `request`, checked as place_order checks it (the terms aside): what the
     review step before placing shows."""
-    terms_version = BULK_PURCHASE_TERMS["version"]
-    expiration = validate_order_request(dict(request, terms_version=terms_version),
-                                        clock.today())
-    return dict(quote(session, clock, organization), expiration_date=expiration.isoformat())
+    request, expiration = checked_request(OrderReviewIn(), request, clock.today())
+    quoted = quote(session, clock, organization)
+    covered = request["covers_remote_proctoring"]
+    return dict(quoted, expiration_date=expiration.isoformat(),
+                covers_remote_proctoring=covered,  # the fee applies only then
+                remote_proctoring_fee_cents=quoted["remote_proctoring_fee_cents"]
+                if covered else None)
 
 
 def place_order(work, clock, principal, idempotency_key, request):
@@ -116,7 +117,7 @@ def place_order(work, clock, principal, idempotency_key, request):
     if existing is not None:
         return existing, False
     today = clock.today()
-    expiration = validate_order_request(request, today)
+    request, expiration = checked_request(OrderIn(), request, today)
     year = AcademicYear.containing(today)
     fees = fees_for(session, year)
     order = Order(
@@ -124,8 +125,8 @@ def place_order(work, clock, principal, idempotency_key, request):
         academic_year=str(year), placed_at=clock.now(), placed_by=account["id"],
         placed_by_name=account["name"], placed_by_email=account["email"],
         quantity=request["quantity"],
-        covers_remote_proctoring=bool(request["covers_remote_proctoring"]),
-        expiration_date=expiration, po_number=request.get("po_number") or None,
+        covers_remote_proctoring=request["covers_remote_proctoring"],
+        expiration_date=expiration, po_number=request["po_number"],
         exam_fee_cents=fees.exam_fee_cents,
         remote_proctoring_fee_cents=fees.remote_proctoring_fee_cents,
         terms_version=request["terms_version"], status="generating_vouchers",
@@ -136,7 +137,9 @@ def place_order(work, clock, principal, idempotency_key, request):
                                request_hash=fingerprint, order_id=order.id,
                                created_at=clock.now()))
     view = order_view(order)
+    # the event keeps the fee in force, as the contract of order_placed says
     work.emit("order_placed", dict(view, state=organization.get("state"),
+                                   remote_proctoring_fee_cents=fees.remote_proctoring_fee_cents,
                                    state_funded=organization.get("state_funded")))
     session.flush()  # surface a racing duplicate key here, inside the transaction
     return view, True
@@ -167,12 +170,10 @@ def order_history(session, clock, organization_id, year):
 
 
 def change_po_number(work, organization_id, order_id, po_number):
-    problem = rules.check_po_number(po_number)
-    if problem:
-        raise InvalidInput(fields={"po_number": [problem]})
+    po_number = load(PoNumberIn(), {"po_number": po_number})["po_number"]
     order = find_order(work.session, organization_id, order_id)
-    if order.po_number != (po_number or None):
-        order.po_number = po_number or None
+    if order.po_number != po_number:
+        order.po_number = po_number
         work.emit("po_number_changed", {"order_id": order.id,
                                         "organization_id": organization_id,
                                         "po_number": order.po_number})

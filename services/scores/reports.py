@@ -85,6 +85,13 @@ def list_scores(session, organization_id, academic_year, exam=None, sort="-test_
             "exams": exams, "scores": [score_view(row) for row in rows]}
 
 
+def within_access_year(principal, academic_year):
+    """Whether a score of `academic_year` is open to `principal`: this year's access opens
+    every year, a past year's access (its `access_year`) that year only."""
+    access_year = principal.get("access_year")
+    return access_year in (None, principal.get("academic_year"), academic_year)
+
+
 def score_detail(session, organization_id, result_id):
     """The details a row of the table expands to; 404 when the organization may not see it."""
     row = session.execute(

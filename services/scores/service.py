@@ -11,7 +11,7 @@ look is recorded in the same transaction that answers it.
 from services.common.academic_year import academic_year_from_input
 from services.common.clock import ClockProvider
 from services.common.database import Database
-from services.common.errors import InvalidInput
+from services.common.errors import InvalidInput, NotFound
 from services.common.events import consumes
 from services.common.rpc import rpc
 from services.common.service_health import check_database
@@ -75,6 +75,8 @@ class ScoresService:
         organization_id = principal["organization"]["id"]
         with self.db.transaction() as work:
             detail = reports.score_detail(work.session, organization_id, result_id)
+            if not reports.within_access_year(principal, detail["academic_year"]):
+                raise NotFound("score_not_found", "No such score.")
             access_log.record_access(work.session, self.clock, principal, organization_id,
                                      detail["academic_year"], "detail",
                                      detail=_describe(result_id=result_id), row_count=1)

@@ -4,6 +4,7 @@ import uuid
 
 import requests
 
+from gateway.browser_session import COOKIE_NAME, csrf_token
 from services.common.clock import Clock
 
 TERMS_VERSION = "2026-07"
@@ -318,3 +319,22 @@ class PartnerClient:
         return self.session.post(self.portal.url("/api/voucher-redemptions"),
                                  headers=self.portal.partner, timeout=30,
                                  json={"voucher_code": code, "student": student, "exam": exam})
+
+
+class Browser:
+    """A signed-in browser without a browser: the session cookie, the site's Origin and
+    the CSRF token every form of ours carries."""
+
+    def __init__(self, base_url, token):
+        self.base_url, self.token = base_url, token
+        self.session = requests.Session()
+        self.session.cookies.set(COOKIE_NAME, token)
+
+    def get(self, path, **kwargs):
+        return self.session.get(self.base_url + path, allow_redirects=False, timeout=30,
+                                **kwargs)
+
+    def post(self, path, data):
+        return self.session.post(self.base_url + path, allow_redirects=False, timeout=30,
+                                 headers={"Origin": self.base_url},
+                                 data=dict(data, csrf_token=csrf_token(self.token)))

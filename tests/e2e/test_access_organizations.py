@@ -10,6 +10,7 @@ import pytest
 from scripts.system import PROJECT_ROOT
 from tests.e2e.access_events import EventTap
 from tests.e2e.checks import error_of
+from tests.e2e.portal import Browser
 
 
 def cli(system_env, *args):
@@ -167,6 +168,32 @@ def test_a_district_code_manages_the_district_and_reads_its_schools(portal,
     assert len(portal.get(f"{base}/orders", coordinator.headers).json()["orders"]) == 1
     assert portal.get(f"/api/organizations/{outside['id']}/orders",
                       coordinator.headers).status_code == 404
+
+
+def test_a_school_read_through_its_district_names_the_districts_profile(
+        portal, district_with_a_school):
+    district, school, _outside, _order, coordinator = district_with_a_school
+    refused = error_of(portal.get(f"/api/organizations/{school['id']}/orders",
+                                  coordinator.headers), 409)
+    assert refused["code"] == "profile_incomplete"
+    assert district["name"] in refused["message"] and school["name"] in refused["message"]
+    assert refused["profile"] == {
+        "organization_id": district["id"], "organization_name": district["name"],
+        "url": f"/api/organizations/{district['id']}/profile"}
+    # the portal sends the person to the profile that opens the school: the district's
+    browser = Browser(portal.base_url, coordinator.token)
+    sent = browser.get(f"/organizations/{school['id']}/orders")
+    assert sent.status_code == 303
+    assert sent.headers["Location"].endswith(
+        f"/organizations/{district['id']}/profile?needed_for={school['id']}")
+    page = browser.get(f"/organizations/{district['id']}/profile?needed_for={school['id']}")
+    assert page.status_code == 200
+    assert f"Your access to {school['name']} comes through {district['name']}" in page.text
+    # the district's own pages ask for its own profile, in the usual words
+    own = error_of(portal.get(f"/api/organizations/{district['id']}/orders",
+                              coordinator.headers), 409)
+    assert own["message"] == "Complete the organization's profile first."
+    assert own["profile"]["organization_id"] == district["id"]
 
 
 def test_a_district_orders_only_as_the_district(portal, district_with_a_school):

@@ -22,7 +22,8 @@ from scripts.sandbox import Sandbox
 from scripts.system import PROJECT_ROOT, System
 from tests.access_mail import access_code_in
 from tests.mail import SmtpServer, body_of, sent_to
-from tests.e2e.portal import Portal
+from tests.e2e.checks import error_of
+from tests.e2e.portal import Browser, Portal
 
 def code_mail(year):
     """The subject of the mail that carries an access code for `year`."""
@@ -217,8 +218,10 @@ CALLERS = {
 
 
 def expected(caller, kind):
-    if caller in ("no access", "another year only"):
+    if caller == "no access":
         return 404, "organization_not_found"
+    if caller == "another year only":  # this year's data: this year's code is needed
+        return 403, "access_code_needed"
     if caller == "read-only" and kind == CHANGE:
         return 403, "read_only_access"
     return "ok", None
@@ -237,3 +240,81 @@ def test_authorization_matrix(timeline, caller, endpoint):
     else:
         assert response.status_code == status, response.text
         assert response.json()["error"]["code"] == code
+
+
+# --- last year's data, after the year is over -----------------------------------------
+
+
+def test_last_years_coordinator_is_told_this_years_code_is_needed(timeline):
+    refused = error_of(timeline.portal.get(f"/api/organizations/{timeline.school['id']}/orders",
+                                           timeline.last_years.headers), 403)
+    assert refused["code"] == "access_code_needed"
+    assert THIS_YEAR in refused["message"] and LAST_YEAR in refused["message"]
+
+
+def test_last_years_orders_vouchers_and_scores_stay_readable_to_last_years_coordinator(
+        timeline):
+    portal, reader, june_order = timeline.portal, timeline.last_years, timeline.june_order
+    base = f"/api/organizations/{timeline.school['id']}"
+    order = f"{base}/orders/{june_order['id']}"
+    listed = portal.get(f"{base}/orders", reader.headers, params={"academic_year": LAST_YEAR})
+    assert listed.status_code == 200, listed.text
+    assert [o["id"] for o in listed.json()["orders"]] == [june_order["id"]]
+    assert portal.get(order, reader.headers).json()["id"] == june_order["id"]
+    usage = portal.get(f"{order}/vouchers", reader.headers)
+    assert usage.status_code == 200 and usage.json()["total"] == 2, usage.text
+    csv = portal.get(f"{order}/vouchers.csv", reader.headers)
+    assert csv.status_code == 200 and len(csv.text.strip().splitlines()) == 3
+    summary = portal.get(f"{base}/voucher-summary", reader.headers,
+                         params={"academic_year": LAST_YEAR})
+    assert summary.status_code == 200 and summary.json()["orders"] == 1, summary.text
+    scores = portal.get(f"{base}/scores", reader.headers, params={"academic_year": LAST_YEAR})
+    assert scores.status_code == 200 and scores.json()["access"] == "read_only", scores.text
+
+
+def test_last_years_access_reads_only_last_year(timeline):
+    portal, reader = timeline.portal, timeline.last_years
+    base = f"/api/organizations/{timeline.school['id']}"
+    this_years_order = error_of(portal.get(f"{base}/orders/{timeline.order['id']}",
+                                           reader.headers), 403)
+    assert this_years_order["code"] == "access_code_needed"
+    changed = error_of(portal.patch(f"{base}/orders/{timeline.june_order['id']}",
+                                    reader.headers, json={"po_number": "PO-LATE"}), 403)
+    assert changed["code"] == "access_code_needed"
+    older = error_of(portal.get(f"{base}/orders", reader.headers,
+                                params={"academic_year": "2024-25"}), 403)
+    assert older["code"] == "access_code_needed"
+    # someone who never had access still learns nothing
+    assert error_of(portal.get(f"{base}/orders/{timeline.june_order['id']}",
+                               timeline.outsider.headers), 404)["code"] == \
+        "organization_not_found"
+
+
+def test_this_years_access_reads_last_years_orders_too(timeline):
+    response = timeline.portal.get(
+        f"/api/organizations/{timeline.school['id']}/orders/{timeline.june_order['id']}",
+        timeline.manager.headers)
+    assert response.status_code == 200, response.text
+
+
+def test_last_years_pages_open_in_the_portal_without_this_years_access(timeline):
+    token = timeline.last_years.headers["Authorization"].split(" ", 1)[1]
+    browser = Browser(timeline.portal.base_url, token)
+    school_id, june_order = timeline.school["id"], timeline.june_order
+    history = browser.get(f"/organizations/{school_id}/orders?academic_year={LAST_YEAR}")
+    assert history.status_code == 200, history.text[:500]
+    assert f'<option value="{school_id}" selected>' in history.text  # in the switcher
+    assert f"/organizations/{school_id}/orders/{june_order['id']}" in history.text
+    order = browser.get(f"/organizations/{school_id}/orders/{june_order['id']}")
+    assert order.status_code == 200, order.text[:500]
+    scores = browser.get(f"/organizations/{school_id}/scores?academic_year={LAST_YEAR}")
+    assert scores.status_code == 200, scores.text[:500]
+    this_year = browser.get(f"/organizations/{school_id}/orders")
+    assert this_year.status_code == 403
+    assert "access code" in this_year.text and THIS_YEAR in this_year.text
+    # where to find it: /api/me and the welcome page list what was held before
+    me = timeline.portal.get("/api/me", timeline.last_years.headers).json()
+    assert me["previous_years"] == [{"id": school_id, "name": timeline.school["name"],
+                                     "academic_year": LAST_YEAR}]
+    welcome = browser.get("/welcome")
+    assert f"/organizations/{school_id}/orders?academic_year={LAST_YEAR}" in welcome.text

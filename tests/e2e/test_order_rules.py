@@ -15,7 +15,7 @@ import pytest
 from services.common.academic_year import AcademicYear
 from services.common.clock import Clock
 from tests.e2e import service_db
-from tests.e2e.portal import TERMS_VERSION
+from tests.e2e.portal import TERMS_VERSION, Browser
 from tests.e2e.checks import error_of, wait_for
 
 
@@ -51,9 +51,11 @@ def test_fees_show_in_the_quote_and_each_order_keeps_its_own(portal, system_env,
     assert quote["max_quantity"] == 10_000
     assert quote["terms"]["version"] == TERMS_VERSION
 
-    first = portal.place_order(account, school["id"], quantity=2).json()
+    first = portal.place_order(account, school["id"], quantity=2,
+                               covers_remote_proctoring=True).json()
     portal.set_fees(exam_fee_cents=9900, remote_proctoring_fee_cents=2500)
-    second = portal.place_order(account, school["id"], quantity=2).json()
+    second = portal.place_order(account, school["id"], quantity=2,
+                                covers_remote_proctoring=True).json()
     assert (first["exam_fee_cents"], first["remote_proctoring_fee_cents"]) == (8700, 2100)
     assert (second["exam_fee_cents"], second["remote_proctoring_fee_cents"]) == (9900, 2500)
     kept = portal.order(account, school["id"], first["id"]).json()
@@ -62,6 +64,33 @@ def test_fees_show_in_the_quote_and_each_order_keeps_its_own(portal, system_env,
     assert {"academic_year": portal.academic_year, "exam_fee_cents": 9900,
             "remote_proctoring_fee_cents": 2500}.items() <= announced[-1].items()
     portal.set_fees()  # back to the module's usual fees
+
+
+def test_an_order_without_remote_proctoring_shows_no_remote_proctoring_fee(
+        portal, system_env, coordinator):
+    account, school = coordinator
+    placed = portal.place_order(account, school["id"], quantity=2,
+                                covers_remote_proctoring=False).json()
+    assert placed["remote_proctoring_fee_cents"] is None
+    assert portal.order(account, school["id"], placed["id"]).json()[
+        "remote_proctoring_fee_cents"] is None
+    listed = portal.get(f"/api/organizations/{school['id']}/orders", account.headers).json()
+    assert [order["remote_proctoring_fee_cents"] for order in listed["orders"]
+            if order["id"] == placed["id"]] == [None]
+    # billing still learns the fee in force (it charges none for an uncovered order)
+    [announced] = [event for event in service_db.events(system_env, "orders", "order_placed")
+                   if event["id"] == placed["id"]]
+    assert announced["remote_proctoring_fee_cents"] == 3000
+    browser = Browser(portal.base_url, account.token)
+    page = browser.get(f"/organizations/{school['id']}/orders/{placed['id']}")
+    assert page.status_code == 200
+    assert "Not covered" in page.text and "$30.00" not in page.text
+    for covers, shown in (("", "Not covered"), ("yes", "Covered: $30.00")):
+        review = browser.post(f"/organizations/{school['id']}/orders/new/details", {
+            "key": "r" * 24, "quantity": "3", "covers_remote_proctoring": covers})
+        assert review.status_code == 200, review.text[:500]
+        assert shown in review.text
+        assert ("$30.00" in review.text) == bool(covers)
 
 
 # --- the order's limits -------------------------------------------------------------------

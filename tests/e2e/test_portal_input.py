@@ -2,30 +2,10 @@
 is a page that says what happened (never a 500, never JSON), nothing half-done, and no
 redirect anywhere but this site (issue 9). On PostgreSQL, which refuses NUL characters."""
 import pytest
-import requests
 
-from gateway.browser_session import COOKIE_NAME, csrf_token
+from tests.e2e.portal import Browser
 
 DATABASE = "postgresql"
-
-
-class Browser:
-    """A signed-in browser without a browser: the session cookie, the site's Origin and
-    the CSRF token every form of ours carries."""
-
-    def __init__(self, base_url, token):
-        self.base_url, self.token = base_url, token
-        self.session = requests.Session()
-        self.session.cookies.set(COOKIE_NAME, token)
-
-    def get(self, path, **kwargs):
-        return self.session.get(self.base_url + path, allow_redirects=False, timeout=30,
-                                **kwargs)
-
-    def post(self, path, data):
-        return self.session.post(self.base_url + path, allow_redirects=False, timeout=30,
-                                 headers={"Origin": self.base_url},
-                                 data=dict(data, csrf_token=csrf_token(self.token)))
 
 
 def is_page(response, status):

@@ -7,8 +7,10 @@ import pytest
 from sqlalchemy import select
 
 from services.access import audit, organizations
-from services.access.profiles import check_profile, update_profile, valid_phone
+from services.access.profiles import update_profile
+from services.access.schemas import ProfileIn, phone
 from services.common.errors import InvalidInput
+from services.common.validation import load
 from services.common.messaging_tables import outbox
 
 PROFILE = {
@@ -19,6 +21,18 @@ PROFILE = {
     "billing_contact": {"same_as_coordinator": False, "name": "Accounts Payable",
                         "email": "ap@detroitk12.example.org", "phone": "313.555.0199"},
 }
+
+
+def check_profile(data):
+    return load(ProfileIn(), data)
+
+
+def valid_phone(value):
+    try:
+        phone().deserialize(value)
+    except Exception:  # marshmallow's ValidationError, or a type it cannot take
+        return False
+    return True
 
 
 def changed(**parts):

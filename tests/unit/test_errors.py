@@ -88,3 +88,11 @@ def test_an_unregistered_exception_becomes_a_remote_error():
         pass
 
     assert isinstance(over_the_wire(Private("x")), RemoteError)
+
+
+def test_details_survive_the_round_trip_with_their_types():
+    details = {"profile": {"organization_id": 12, "organization_name": "Wayne County",
+                           "url": "/api/organizations/12/profile"}}
+    back = over_the_wire(errors.Conflict("profile_incomplete", "Complete it.", details=details))
+    assert back.details == details
+    assert over_the_wire(errors.Conflict("plain", "No details.")).details is None

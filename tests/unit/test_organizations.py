@@ -352,5 +352,29 @@ def test_access_ends_with_the_academic_year(access_store, clock, token, world):
     token = sign_in_again(access_store, clock)
     assert authorize(access_store, clock, token, world.school)["access"] == "manage"
     clock.frozen_at = utc(2027, 7, 1, 4, 30)  # July 1 in New York
-    with pytest.raises(NotFound):
+    with pytest.raises(Forbidden) as ended:  # this year's code is needed now
         authorize(access_store, clock, token, world.school)
+    assert ended.value.code == "access_code_needed"
+
+
+def test_last_years_data_stays_readable_to_who_held_access_that_year(access_store, clock,
+                                                                     token, world):
+    redeem_school(access_store, clock, token, world)
+    complete_profile(access_store, clock, world.school)
+    clock.frozen_at = utc(2027, 7, 1, 4, 30)  # academic year 2027-28
+    token = sign_in_again(access_store, clock)
+    with access_store.reader() as session:
+        account = accounts.current_account(session, clock, token)
+        held = organizations.authorize(session, clock, account, world.school,
+                                       academic_year="2026-27")
+        assert (held["access"], held["access_year"], held["academic_year"]) == (
+            "read_only", "2026-27", "2027-28")
+        with pytest.raises(Forbidden) as change:
+            organizations.authorize(session, clock, account, world.school, need="manage",
+                                    academic_year="2026-27")
+        assert change.value.code == "read_only_access"
+        for year in ("2025-26", "2027-28"):  # not held, or this year's
+            with pytest.raises(Forbidden) as refused:
+                organizations.authorize(session, clock, account, world.school,
+                                        academic_year=year)
+            assert refused.value.code == "access_code_needed"

@@ -1,0 +1,57 @@
+"""What the orders service takes: an order, a PO number, a year's fees.
+
+The service loads these itself (services.common.validation.load), whoever calls it; the
+gateway loads the same classes for the JSON API and the portal's forms, and its OpenAPI
+document is generated from them. Rules that need today's date (the expiration date's
+bounds) are the service's (services.orders.rules).
+"""
+from marshmallow import Schema, ValidationError, fields, validate
+
+from services.common.validation import (StrictBoolean, StrictInteger, Trimmed, printable,
+                                        text)
+from services.orders.terms import BULK_PURCHASE_TERMS
+
+MAX_QUANTITY = 10_000
+MAX_PO_LENGTH = 50
+
+
+def current_terms(version):
+    if version != BULK_PURCHASE_TERMS["version"]:
+        raise ValidationError("Accept the current bulk-purchase terms (version {}).".format(
+            BULK_PURCHASE_TERMS["version"]))
+
+
+class PoNumber(Trimmed):
+    """A purchase-order number, trimmed; blank is none."""
+
+    def __init__(self, **kwargs):
+        super().__init__(allow_none=True, validate=[validate.Length(
+            max=MAX_PO_LENGTH, error="At most {} characters.".format(MAX_PO_LENGTH)),
+            printable], **kwargs)
+
+    def deserialize(self, *args, **kwargs):
+        return super().deserialize(*args, **kwargs) or None
+
+
+class OrderIn(Schema):
+    quantity = StrictInteger(required=True, validate=validate.Range(
+        min=1, max=MAX_QUANTITY, error="From 1 to {:,} vouchers.".format(MAX_QUANTITY)))
+    covers_remote_proctoring = StrictBoolean(required=True)
+    expiration_date = fields.Date(load_default=None, allow_none=True)
+    po_number = PoNumber(load_default=None)
+    terms_version = text(40, validate=[current_terms])
+
+
+class OrderReviewIn(OrderIn):
+    """An order before its terms are accepted (the review step shows them)."""
+    terms_version = text(40, required=False, allow_none=True, validate=[current_terms])
+
+
+class PoNumberIn(Schema):
+    po_number = PoNumber(required=True)
+
+
+class FeesIn(Schema):
+    exam_fee_cents = StrictInteger(required=True, validate=validate.Range(min=0, max=1_000_000))
+    remote_proctoring_fee_cents = StrictInteger(required=True,
+                                                validate=validate.Range(min=0, max=1_000_000))
