@@ -4,6 +4,7 @@ import re
 from marshmallow import Schema, ValidationError, fields, validate
 
 from services.common.academic_year import AcademicYear
+from services.common.strict_fields import StrictBoolean, StrictInteger  # noqa: F401
 
 
 def academic_year_text(value):
@@ -26,25 +27,6 @@ def printable(value):
 def text(max_length, required=True, **kwargs):
     return fields.String(required=required, validate=[validate.Length(min=1, max=max_length),
                                                       printable], **kwargs)
-
-
-class StrictBoolean(fields.Boolean):
-    """true or false, not "yes", 1 or "true"."""
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        if not isinstance(value, bool):
-            raise self.make_error("invalid")
-        return value
-
-
-class StrictInteger(fields.Integer):
-    def __init__(self, **kwargs):
-        super().__init__(strict=True, **kwargs)
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        if isinstance(value, bool):
-            raise self.make_error("invalid")
-        return super()._deserialize(value, attr, data, **kwargs)
 
 
 class AcademicYearQuery(Schema):

@@ -13,6 +13,7 @@ from nameko.rpc import rpc
 
 from services.access import (accounts, audit, code_requests, notifications, org_import,
                              organizations, yearly_run)
+from services.access import event_schemas as events_in
 from services.access.accounts import current_account
 from services.access.models import Profile
 from services.access.profiles import profile_view, update_profile
@@ -23,11 +24,12 @@ from services.common.config import public_url
 from services.common.database import Database
 from services.common.errors import InvalidInput
 from services.common.events import consumes
+from services.common.failed_events import FailedEventsRpc
 from services.common.mailer import MailerProvider
 from services.common.service_health import check_database
 
 
-class AccessService:
+class AccessService(FailedEventsRpc):
     name = "access"
 
     db = Database("access")
@@ -190,7 +192,7 @@ class AccessService:
         with self.db.reader() as session:
             return yearly_run.get_run(session, run_id)
 
-    @consumes("access", "access_code_run_requested")
+    @consumes("access", "access_code_run_requested", schema=events_in.AccessCodeRunRequested)
     def carry_out_access_code_run(self, event):
         """The run's work item: issue and mail in batches; a run that cannot go on is marked
         failed (its year may be started again), a database that is away requeues it."""
@@ -203,7 +205,7 @@ class AccessService:
             yearly_run.fail_run(self.db, self.clock, event["run_id"], traceback.format_exc())
             raise
 
-    @consumes("orders", "order_placed")
+    @consumes("orders", "order_placed", schema=events_in.OrderPlaced)
     def remember_ordering_organization(self, event):
         """Who ordered in which academic year, for the yearly run (once per event)."""
         with self.db.transaction() as work:

@@ -136,7 +136,7 @@ def place_order(work, clock, principal, idempotency_key, request):
                                request_hash=fingerprint, order_id=order.id,
                                created_at=clock.now()))
     view = order_view(order)
-    work.emit("order_placed", dict(view, state=organization.get("state"),
+    work.emit("order_placed", dict(view, version=1, state=organization.get("state"),
                                    state_funded=organization.get("state_funded")))
     session.flush()  # surface a racing duplicate key here, inside the transaction
     return view, True
@@ -173,9 +173,12 @@ def change_po_number(work, organization_id, order_id, po_number):
     order = find_order(work.session, organization_id, order_id)
     if order.po_number != (po_number or None):
         order.po_number = po_number or None
+        order.version = Order.version + 1  # in SQL: two changes at once get two versions
+        work.session.flush()
         work.emit("po_number_changed", {"order_id": order.id,
                                         "organization_id": organization_id,
-                                        "po_number": order.po_number})
+                                        "po_number": order.po_number,
+                                        "version": order.version})
     return order_view(order)
 
 

@@ -8,9 +8,13 @@ from services.scores.models import Organization, VoucherRedemption
 
 
 def keep_organization(session, clock, event):
-    """`organization_registered` / `organization_updated`: the newest copy wins."""
+    """`organization_registered` / `organization_updated`: the newest version wins (the two
+    arrive on two queues, and two quick changes may arrive out of order)."""
     organization = session.get(Organization, int(event["id"])) or \
-        Organization(id=int(event["id"]))
+        Organization(id=int(event["id"]), version=0)
+    if event["version"] <= organization.version:
+        return  # older news than the copy
+    organization.version = event["version"]
     organization.name = event["name"]
     organization.kind = event["kind"]
     organization.district_id = event.get("district_id")
@@ -19,12 +23,14 @@ def keep_organization(session, clock, event):
 
 
 def keep_redemption(session, clock, event):
-    """`voucher_redeemed`: the voucher code, its registration and the buyer."""
+    """`voucher_redeemed`: the voucher code, its registration and the buyer; returns the
+    registration's redemption."""
     registration_id = str(event["registration_id"])
-    if session.get(VoucherRedemption, registration_id) is not None:
-        return  # the same registration announced twice: the first copy stands
+    kept = session.get(VoucherRedemption, registration_id)
+    if kept is not None:
+        return kept  # the same registration announced twice: the first copy stands
     student = event.get("student") or {}
-    session.add(VoucherRedemption(
+    redemption = VoucherRedemption(
         registration_id=registration_id,
         voucher_code=str(event["voucher_code"]).replace("-", "").upper(),
         order_id=event.get("order_id"),
@@ -36,7 +42,10 @@ def keep_redemption(session, clock, event):
         exam=(event.get("exam") or None) and str(event["exam"])[:200],
         redeemed_at=_moment(event.get("redeemed_at")),
         complete_by=_day(event.get("complete_by")),
-        received_at=clock.now()))
+        received_at=clock.now())
+    session.add(redemption)
+    session.flush()  # parked results look it up next, in this unit of work
+    return redemption
 
 
 def _moment(text):

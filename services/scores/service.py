@@ -8,17 +8,21 @@ asks it first): the organization, the account and its access are read from it, a
 look is recorded in the same transaction that answers it.
 """
 from nameko.rpc import rpc
+from nameko.timer import timer
 
 from services.common.academic_year import academic_year_from_input
 from services.common.clock import ClockProvider
 from services.common.database import Database
 from services.common.errors import InvalidInput
 from services.common.events import consumes
+from services.common.failed_events import FailedEventsRpc
 from services.common.service_health import check_database
-from services.scores import access_log, copies, reports, results
+from services.scores import event_schemas as events_in
+from services.scores import (access_log, copies, late_redemptions, parking, reports,
+                             results)
 
 
-class ScoresService:
+class ScoresService(FailedEventsRpc):
     name = "scores"
 
     db = Database("scores")
@@ -112,21 +116,40 @@ class ScoresService:
 
     # facts of other services
 
-    @consumes("vouchers", "voucher_redeemed")
+    @consumes("vouchers", "voucher_redeemed", schema=events_in.VoucherRedeemed)
     def keep_redemption(self, event):
-        """Remember which organization's voucher pays for a registration's exam."""
+        """Remember which organization's voucher pays for a registration's exam, and
+        record the results that arrived before it (parked)."""
         with self.db.transaction() as work:
             if work.first_delivery(event["event_id"], "keep_redemption"):
-                copies.keep_redemption(work.session, self.clock, event)
+                redemption = copies.keep_redemption(work.session, self.clock, event)
+                late_redemptions.record_parked_results(work, self.clock,
+                                                       redemption.voucher_code)
 
-    @consumes("access", "organization_registered")
+    # results waiting for their redemption
+
+    @rpc
+    def parked_results(self, limit=100):
+        """Operations' view of the results parked until their voucher's redemption arrives
+        (oldest first), with when each is dropped."""
+        with self.db.reader() as session:
+            return parking.parked_list(session, max(1, min(int(limit), 500)))
+
+    @timer(interval=parking.EXPIRY_CHECK_SECONDS)
+    def drop_expired_parked_results(self):
+        """Parked results whose code was not redeemed in time are dropped (logged); doing
+        it twice (two replicas) drops nothing twice."""
+        with self.db.transaction() as work:
+            parking.drop_expired(work, self.clock.now())
+
+    @consumes("access", "organization_registered", schema=events_in.Organization)
     def keep_registered_organization(self, event):
         """Remember an organization, so results may name it as attending institution."""
         with self.db.transaction() as work:
             if work.first_delivery(event["event_id"], "keep_registered_organization"):
                 copies.keep_organization(work.session, self.clock, event)
 
-    @consumes("access", "organization_updated")
+    @consumes("access", "organization_updated", schema=events_in.Organization)
     def keep_updated_organization(self, event):
         """Keep the copy of an organization current."""
         with self.db.transaction() as work:

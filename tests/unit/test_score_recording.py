@@ -24,7 +24,7 @@ def store(migrated_templates, sqlite_databases, clock):
         for organization_id, kind in ((BUYER, "school"), (COLLEGE, "college"), (OTHER, "school")):
             copies.keep_organization(work.session, clock, {
                 "id": organization_id, "name": "Org {}".format(organization_id), "kind": kind,
-                "district_id": None})
+                "district_id": None, "version": 1})
         copies.keep_redemption(work.session, clock, redemption(CODE, 501))
     yield store
     store.dispose()
@@ -77,9 +77,9 @@ def test_good_rows_are_stored_bad_ones_reported_with_reasons(store, clock):
     ])
     assert answer["accepted"] == 2 and answer["recorded"] == 2
     assert [(r["index"], r["result_id"], r["code"]) for r in answer["rejected"]] == [
-        (1, "R-2", "score_out_of_range"), (2, "R-3", "unknown_voucher"),
-        (3, "R-4", "unknown_institution"), (4, "R-5", "test_date_in_future"),
-        (5, "R-6", "missing_student_fields")]
+        (1, "R-2", "score_out_of_range"), (3, "R-4", "unknown_institution"),
+        (4, "R-5", "test_date_in_future"), (5, "R-6", "missing_student_fields")]
+    assert [(r["index"], r["result_id"]) for r in answer["parked"]] == [(2, "R-3")]
     assert all(r["reason"] for r in answer["rejected"])
     assert count(store, ExamResult) == 2
 
@@ -96,7 +96,8 @@ def test_a_result_sent_again_is_accepted_and_changes_nothing(store, clock):
     again = record_results(store, clock, [row("R-1", voucher_code=CODE, score=80),
                                           row("R-1", score=20)])
     assert first["recorded"] == 1
-    assert again == {"accepted": 2, "rejected": [], "recorded": 0, "already_recorded": 2}
+    assert again == {"accepted": 2, "rejected": [], "recorded": 0, "already_recorded": 2,
+                     "parked": []}
     with store.reader() as session:
         assert session.get(ExamResult, "R-1").score == 62
     assert len(events(store)) == 1 and count(store, ScoreViewer) == 1
