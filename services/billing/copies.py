@@ -46,7 +46,9 @@ def keep_organization(session, event, now):
     organization_id = field(event, "id", "int")
     version = field(event, "version", "version")
     state_funded = field(event, "state_funded", "bool")
-    org = organization_row(session, organization_id, now)
+    organization_row(session, organization_id, now)
+    org = session.get(BillingOrganization, organization_id, with_for_update=True,
+                      populate_existing=True)  # a concurrent newer version waits for this
     if version <= org.version:
         return  # older news than the copy
     org.name = field(event, "name", "str", required=False) or org.name
@@ -120,7 +122,7 @@ def keep_po_number(session, event, now):
     order_id = field(event, "order_id", "int")
     po_number = field(event, "po_number", "str", nullable=True)
     version = field(event, "version", "version")
-    order = session.get(BillingOrder, order_id)
+    order = session.get(BillingOrder, order_id, with_for_update=True, populate_existing=True)
     if order is None:
         raise UnknownReference("po_number_changed for unknown order {}".format(order_id))
     if version <= order.version:

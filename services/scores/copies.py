@@ -4,14 +4,19 @@ redemptions, to know which organization paid for an exam."""
 from datetime import date, datetime
 
 from services.common.clock import as_utc
+from services.common.database import insert_ignoring_duplicates
 from services.scores.models import Organization, VoucherRedemption
 
 
 def keep_organization(session, clock, event):
     """`organization_registered` / `organization_updated`: the newest version wins (the two
     arrive on two queues, and two quick changes may arrive out of order)."""
-    organization = session.get(Organization, int(event["id"])) or \
-        Organization(id=int(event["id"]), version=0)
+    organization_id = int(event["id"])
+    insert_ignoring_duplicates(session, Organization.__table__, [{  # two handlers at once
+        "id": organization_id, "name": event["name"], "kind": event["kind"], "version": 0,
+        "updated_at": clock.now()}])
+    organization = session.get(Organization, organization_id, with_for_update=True,
+                               populate_existing=True)  # the other waits, then reads this
     if event["version"] <= organization.version:
         return  # older news than the copy
     organization.version = event["version"]

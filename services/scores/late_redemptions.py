@@ -2,12 +2,16 @@
 
 Called with the unit of work that keeps the code's `voucher_redeemed`, so the results are
 recorded (and `exam_recorded` announced) exactly once with it (services/scores/parking.py
-says why results are parked).
+says why results are parked). A result parked while its redemption was being kept (two
+transactions at once, on PostgreSQL) is caught by the periodic sweep.
 """
 import json
 import logging
 
+from sqlalchemy import or_, select
+
 from services.scores import parking, results
+from services.scores.models import ParkedResult, VoucherRedemption
 
 log = logging.getLogger(__name__)
 
@@ -36,3 +40,12 @@ def record_parked_results(work, clock, voucher_code):
                                   if entry.result_id not in refused])
     log.info("%s parked results recorded on the redemption of %s", stored, voucher_code)
     return stored
+
+
+def record_parked_results_now_redeemed(work, clock):
+    """The sweep: record every parked result whose code has a redemption by now."""
+    codes = work.session.scalars(select(VoucherRedemption.voucher_code).join(
+        ParkedResult, or_(ParkedResult.voucher_code == VoucherRedemption.voucher_code,
+                          ParkedResult.voucher_code_alternative == VoucherRedemption.voucher_code))
+        .distinct()).all()
+    return sum(record_parked_results(work, clock, code) for code in codes)

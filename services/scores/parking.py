@@ -24,7 +24,7 @@ from services.scores.models import ParkedResult
 log = logging.getLogger(__name__)
 
 PARKED_FOR = timedelta(days=30)
-EXPIRY_CHECK_SECONDS = 3600
+SWEEP_SECONDS = 300
 
 
 def park(session, now, entries):

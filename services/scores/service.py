@@ -135,11 +135,13 @@ class ScoresService(FailedEventsRpc):
         with self.db.reader() as session:
             return parking.parked_list(session, max(1, min(int(limit), 500)))
 
-    @timer(interval=parking.EXPIRY_CHECK_SECONDS)
-    def drop_expired_parked_results(self):
-        """Parked results whose code was not redeemed in time are dropped (logged); doing
-        it twice (two replicas) drops nothing twice."""
+    @timer(interval=parking.SWEEP_SECONDS)
+    def sweep_parked_results(self):
+        """Record parked results whose redemption is here by now (one that was kept while
+        the result was being parked), and drop those whose code was not redeemed in time
+        (logged). Two replicas sweeping at once record and drop nothing twice."""
         with self.db.transaction() as work:
+            late_redemptions.record_parked_results_now_redeemed(work, self.clock)
             parking.drop_expired(work, self.clock.now())
 
     @consumes("access", "organization_registered", schema=events_in.Organization)
