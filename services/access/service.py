@@ -18,18 +18,18 @@ from services.access.accounts import current_account
 from services.access.models import Profile
 from services.access.profiles import profile_view, update_profile
 from services.access.terms import PORTAL_TERMS
+from services.common import failed_events  # not the class: nameko would run it too
 from services.common.academic_year import AcademicYear
 from services.common.clock import ClockProvider
 from services.common.config import public_url
 from services.common.database import Database
 from services.common.errors import InvalidInput
 from services.common.events import consumes
-from services.common.failed_events import FailedEventsRpc
 from services.common.mailer import MailerProvider
 from services.common.service_health import check_database
 
 
-class AccessService(FailedEventsRpc):
+class AccessService(failed_events.FailedEventsRpc):
     name = "access"
 
     db = Database("access")

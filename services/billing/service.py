@@ -14,13 +14,13 @@ from nameko.rpc import rpc
 
 from services.billing import handlers, invoices, runs
 from services.billing.periods import Period, PeriodError, previous_period, runnable_period
+from services.common import failed_events  # not the class: nameko would run it too
 from services.common.academic_year import academic_year_from_input
 from services.common.clock import ClockProvider
 from services.common.config import public_url
 from services.common.database import Database
 from services.common.errors import InvalidInput
 from services.common.events import consumes
-from services.common.failed_events import FailedEventsRpc
 from services.common.mailer import MailerProvider
 from services.common.service_health import check_database
 
@@ -35,7 +35,7 @@ def _period(text, today=None):
         raise InvalidInput("invalid_period", str(wrong), fields={"period": [str(wrong)]})
 
 
-class BillingService(FailedEventsRpc):
+class BillingService(failed_events.FailedEventsRpc):
     name = "billing"
 
     db = Database("billing")

@@ -4,7 +4,9 @@ Every consuming service mixes `FailedEventsRpc` into its service class: RPC
 `failed_events` (newest first) and `replay_failed_events` (all, or some ids). A replay runs
 the consumer's own handler (through `consumes`' schema check), so a kept event is applied
 exactly as a delivery would have applied it: once per event id. What applies now leaves
-`failed_events`; what still fails stays, with its new error.
+`failed_events`; what still fails stays, with its new error. (Import this module, not the
+class, into a service's module: `nameko run` starts every class with entrypoints it finds
+there.)
 """
 import json
 import logging

@@ -10,12 +10,12 @@ from nameko.dependency_providers import Config
 from nameko.rpc import rpc
 from sqlalchemy.exc import IntegrityError
 
+from services.common import failed_events  # not the class: nameko would run it too
 from services.common.academic_year import AcademicYear
 from services.common.clock import ClockProvider
 from services.common.config import public_url
 from services.common.database import Database
 from services.common.events import consumes
-from services.common.failed_events import FailedEventsRpc
 from services.common.mailer import MailerProvider
 from services.common.service_health import check_database
 from services.orders import event_schemas as events_in
@@ -27,7 +27,7 @@ from services.orders.terms import BULK_PURCHASE_TERMS
 log = logging.getLogger(__name__)
 
 
-class OrdersService(FailedEventsRpc):
+class OrdersService(failed_events.FailedEventsRpc):
     name = "orders"
 
     db = Database("orders")

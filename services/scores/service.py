@@ -10,19 +10,19 @@ look is recorded in the same transaction that answers it.
 from nameko.rpc import rpc
 from nameko.timer import timer
 
+from services.common import failed_events  # not the class: nameko would run it too
 from services.common.academic_year import academic_year_from_input
 from services.common.clock import ClockProvider
 from services.common.database import Database
 from services.common.errors import InvalidInput
 from services.common.events import consumes
-from services.common.failed_events import FailedEventsRpc
 from services.common.service_health import check_database
 from services.scores import event_schemas as events_in
 from services.scores import (access_log, copies, late_redemptions, parking, reports,
                              results)
 
 
-class ScoresService(FailedEventsRpc):
+class ScoresService(failed_events.FailedEventsRpc):
     name = "scores"
 
     db = Database("scores")

@@ -13,11 +13,11 @@ import logging
 from nameko.rpc import rpc
 from nameko.timer import Timer
 
+from services.common import failed_events  # not the class: nameko would run it too
 from services.common.academic_year import academic_year_from_input
 from services.common.clock import ClockProvider
 from services.common.database import Database
 from services.common.events import consumes
-from services.common.failed_events import FailedEventsRpc
 from services.common.service_health import check_database
 from services.vouchers import event_schemas as events_in
 from services.vouchers import closing, generation, legacy, listing, redemption
@@ -40,7 +40,7 @@ class ConfiguredTimer(Timer):
         self.interval = float(self.container.config.get(self.config_key) or self.default)
 
 
-class VouchersService(FailedEventsRpc):
+class VouchersService(failed_events.FailedEventsRpc):
     name = "vouchers"
 
     db = Database("vouchers")

@@ -249,7 +249,7 @@ def test_a_batch_with_bad_rows_stores_only_the_good_ones(portal):
     future = (today() + timedelta(days=2)).isoformat()
     bad = [exam_result(score=81, attending_institution_id=college["id"]),
            exam_result(score=19, attending_institution_id=college["id"]),
-           exam_result(voucher_code="ZZZZ-ZZZZ-ZZZZ-ZZZZ"),
+           exam_result(voucher_code="ZZZZ-ZZZZ-ZZZZ-ZZZ?"),  # no code (a code is parked)
            exam_result(attending_institution_id=987654321),
            exam_result(test_date=future, attending_institution_id=college["id"]),
            dict(exam_result(attending_institution_id=college["id"]),

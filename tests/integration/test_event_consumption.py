@@ -17,9 +17,9 @@ from services.orders.service import OrdersService
 from services.scores.models import ExamResult, Organization
 from services.scores.service import ScoresService
 from services.vouchers.service import VouchersService
+from tests.integration.test_scores import CODE, SCHOOL, result, voucher_redeemed
 
 NOW = "2026-11-20T15:00:00+00:00"  # academic year 2026-27
-CODE = "ABCDEFGHJKMNPQR0"
 
 
 def organization_event(organization_id, version=1, name=None):
@@ -27,25 +27,6 @@ def organization_event(organization_id, version=1, name=None):
             "name": name or "Org {}".format(organization_id), "kind": "school",
             "zip": "48201", "city": "Detroit", "state": "MI", "district_id": None,
             "state_funded": False, "version": version}
-
-
-def voucher_redeemed(code=CODE, registration_id=9001, organization_id=101):
-    return {"event_id": str(uuid.uuid4()), "registration_id": registration_id,
-            "voucher_code": code, "order_id": 44, "organization_id": organization_id,
-            "academic_year": "2026-27", "covers_remote_proctoring": False, "legacy": False,
-            "student": {"id": "S-1", "name": "Ada Lovelace", "email": "ada@example.org"},
-            "exam": "College Algebra", "redeemed_at": "2026-10-01T14:00:00Z",
-            "complete_by": "2027-04-01"}
-
-
-def result(result_id, **changes):
-    row = {"result_id": result_id,
-           "student": {"id": "S-" + result_id, "first_name": "Ada", "last_name": "Lovelace",
-                       "email": "ada@example.org"},
-           "exam": "College Algebra", "test_date": "2026-10-05", "score": 57,
-           "delivery_mode": "test_center"}
-    row.update(changes)
-    return row
 
 
 def count(store, table, *where):
@@ -207,10 +188,10 @@ def test_a_result_before_its_redemption_is_parked_then_recorded_once(
     dispatch("vouchers", "voucher_redeemed", voucher_redeemed())
     events = {event["result_id"]: event for event in recorded.wait("exam_recorded", 2)}
     assert events["R-EARLY"]["voucher_code"] == CODE
-    assert events["R-EARLY"]["organization_id"] == 101
+    assert events["R-EARLY"]["organization_id"] == SCHOOL
     assert events["R-EARLY"]["registration_id"] == 9001
     with store.reader() as session:
-        assert session.get(ExamResult, "R-EARLY").paid_by_organization_id == 101
+        assert session.get(ExamResult, "R-EARLY").paid_by_organization_id == SCHOOL
     assert rpc.scores.parked_results() == []
     again = rpc.scores.record_results([early])
     assert (again["already_recorded"], again["parked"]) == (1, [])
