@@ -188,7 +188,7 @@ def test_a_result_sent_again_changes_nothing(portal):
     resent = portal.post_exam_results([dict(result, score=80, exam="Biology")])
     assert resent.status_code == 202
     assert resent.json() == {"accepted": 1, "rejected": [], "recorded": 0,
-                             "already_recorded": 1}
+                             "already_recorded": 1, "parked": []}
     scores = listed(portal.scores(coordinator, college["id"]))
     assert scores["total"] == 1
     assert (scores["scores"][0]["score"], scores["scores"][0]["exam"]) == (55, "College Algebra")
