@@ -222,15 +222,19 @@ def record_results(store, clock, rows):
     with store.transaction() as work:
         stored, known_before, parked = store_checked(work, clock, checked, rejected)
     refused = {entry["index"] for entry in rejected}
+    parked_at = {entry["index"]: entry for entry in parked}
     already = known_before
     for index, row, result_id in repeats:
         if first_of[result_id] in refused:
             rejected.append(rejection(index, row, Rejected(
                 "rejected_earlier_in_batch",
                 "The same result_id was rejected earlier in this batch.")))
+        elif first_of[result_id] in parked_at:
+            parked.append(dict(parked_at[first_of[result_id]], index=index))
         else:
             already += 1
     rejected.sort(key=lambda entry: entry["index"])
+    parked.sort(key=lambda entry: entry["index"])
     return {"accepted": stored + already, "rejected": rejected,
             "recorded": stored, "already_recorded": already, "parked": parked}
 

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from services.common.errors import InvalidInput, NotFound
 from services.common.messaging_tables import outbox
-from services.scores import access_log, copies, reports
+from services.scores import access_log, copies, late_redemptions, parking, reports
 from services.scores.models import ExamResult, ScoreAccess, ScoreViewer
 from services.scores.results import record_results
 from tests.unit.conftest import _fresh_store
@@ -80,6 +80,7 @@ def test_good_rows_are_stored_bad_ones_reported_with_reasons(store, clock):
         (1, "R-2", "score_out_of_range"), (3, "R-4", "unknown_institution"),
         (4, "R-5", "test_date_in_future"), (5, "R-6", "missing_student_fields")]
     assert [(r["index"], r["result_id"]) for r in answer["parked"]] == [(2, "R-3")]
+
     assert all(r["reason"] for r in answer["rejected"])
     assert count(store, ExamResult) == 2
 
@@ -90,6 +91,21 @@ def test_good_rows_are_stored_bad_ones_reported_with_reasons(store, clock):
     assert recorded["R-7"]["voucher_code"] is None and recorded["R-7"]["organization_id"] is None
     assert recorded["R-7"]["attending_institution_id"] == COLLEGE
 
+
+def test_a_result_without_its_redemption_yet_is_parked_then_recorded_with_it(store, clock):
+    late_code = "ZZZZZZZZZZZZZZZZ"
+    answer = record_results(store, clock, [row("R-1", voucher_code=late_code),
+                                           row("R-1", voucher_code=late_code)])
+    assert [(r["index"], r["result_id"]) for r in answer["parked"]] == [(0, "R-1"), (1, "R-1")]
+    assert (answer["accepted"], answer["already_recorded"]) == (0, 0)
+    assert count(store, ExamResult) == 0
+    with store.transaction() as work:
+        copies.keep_redemption(work.session, clock, redemption(late_code, 502))
+        assert late_redemptions.record_parked_results(work, clock, late_code) == 1
+    assert [event["result_id"] for event in events(store)] == ["R-1"]
+    with store.reader() as session:
+        assert session.get(ExamResult, "R-1").registration_id == "502"
+        assert parking.parked_list(session) == []
 
 def test_a_result_sent_again_is_accepted_and_changes_nothing(store, clock):
     first = record_results(store, clock, [row("R-1", voucher_code=CODE)])
