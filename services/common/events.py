@@ -75,6 +75,7 @@ def consumes(source_service, event_type, schema=None, entrypoint=event_handler):
                           one_line(error))
                 record_failed_event(self.db, consumer, source_service, event_type, event,
                                     traceback.format_exc(limit=5), attempts)
+                retried.discard(key)
                 forget_attempts(self.db, consumer, key)
             except Exception:
                 log.exception("%s could not apply %s; keeping it in failed_events",
