@@ -30,7 +30,7 @@ class FailedEventsOut(Schema):
 class ReplayIn(Schema):
     ids = fields.List(StrictInteger(validate=validate.Range(min=1)), load_default=None,
                       validate=validate.Length(max=500),
-                      metadata={"description": "only these (default: all)"})
+                      metadata={"description": "only these (absent: all)"})
 
 
 class ReplayedOut(Schema):

@@ -32,8 +32,8 @@ class FailedEventsRpc:
 
     @rpc
     def replay_failed_events(self, ids=None):
-        """Apply the kept events again (all, or those ids), oldest first, e.g. once a
-        missing order has arrived or a missing table is back."""
+        """Apply the kept events again (all, or those ids: none for an empty list), oldest
+        first, e.g. once a missing order has arrived or a missing table is back."""
         def replay_one(consumer, event):
             handler = getattr(type(self), consumer, None)
             if handler is None or not hasattr(handler, "apply"):
@@ -45,7 +45,7 @@ class FailedEventsRpc:
 def replay_failed(store, replay_one, ids=None):
     """Re-apply kept events, oldest first; `replay_one(consumer, event)` applies one."""
     query = select(failed_events).order_by(failed_events.c.id)
-    if ids:
+    if ids is not None:  # an empty list replays nothing
         query = query.where(failed_events.c.id.in_([int(one) for one in ids]))
     with store.reader() as session:
         rows = session.execute(query).all()

@@ -78,6 +78,9 @@ def test_an_event_that_keeps_failing_is_kept_shown_and_replayed_once(portal, sys
     before = portal.post_exam_results([exam_result(attending_institution_id=college["id"])])
     assert before.json()["rejected"][0]["code"] == "unknown_institution"
 
+    assert replay(portal, "scores", ids=[]) == {"service": "scores", "replayed": [],
+                                                "still_failing": []}  # none of them
+    assert row["id"] in [r["id"] for r in failed_events(portal, "scores")]
     replayed = replay(portal, "scores", ids=[row["id"]])
     assert replayed["replayed"] == [{"id": row["id"], "consumer": row["consumer"],
                                      "event_type": "organization_registered"}]
