@@ -69,6 +69,24 @@ def test_an_event_that_keeps_failing_is_kept_after_the_bound_then_replayed_once(
 
 
 @pytest.mark.parametrize("databases", ["sqlite"], indirect=True)
+def test_while_the_database_cannot_count_an_attempt_the_event_waits_and_then_applies(
+        start_service, stores, dispatch, wait_for, stays):
+    start_service(ScoresService, CLOCK_NOW=NOW)
+    store = stores("scores")
+    rename_table(store, "organizations", "organizations_away")
+    rename_table(store, "event_retries", "event_retries_away")  # as if the database were away
+    registered = organization_event(502)
+    dispatch("access", "organization_registered", registered)
+    assert stays(lambda: count(store, failed_events) == 0,
+                 duration=MAX_ATTEMPTS * 2)  # many more deliveries than the bound, uncounted
+
+    rename_table(store, "event_retries_away", "event_retries")
+    rename_table(store, "organizations_away", "organizations")
+    wait_for(lambda: count(store, Organization, Organization.id == 502) == 1, timeout=30)
+    assert count(store, failed_events) == 0
+
+
+@pytest.mark.parametrize("databases", ["sqlite"], indirect=True)
 def test_every_service_keeps_a_malformed_event_with_its_reason(
         start_service, stores, dispatch, rpc, wait_for, stays):
     for service in (AccessService, OrdersService, VouchersService, ScoresService,
