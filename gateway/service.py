@@ -14,6 +14,7 @@ from gateway.portal.organization_pages import OrganizationPages
 from gateway.portal.report_pages import ReportPages
 from gateway.routes.access import AccessRoutes
 from gateway.routes.accounts import AccountRoutes
+from gateway.routes.operations_events import OperationsEventRoutes
 from gateway.routes.billing import BillingRoutes
 from gateway.routes.orders import OrderRoutes
 from gateway.routes.partners import PartnerRoutes
@@ -23,7 +24,7 @@ from gateway.rpc import TimedRpc
 
 
 class GatewayService(SystemRoutes, AccountRoutes, AccessRoutes, OrderRoutes, ScoreRoutes,
-                     PartnerRoutes, BillingRoutes,
+                     PartnerRoutes, BillingRoutes, OperationsEventRoutes,
                      AccountPages, OrganizationPages, OrderPages, ReportPages):
     name = "gateway"
 

@@ -3,6 +3,7 @@
 from marshmallow import Schema, ValidationError, fields
 
 from services.common.academic_year import AcademicYear
+from services.common.strict_fields import StrictBoolean, StrictInteger  # noqa: F401
 
 
 def academic_year_text(value):

@@ -60,11 +60,22 @@ class RejectedResultOut(Schema):
     fields_ = fields.Dict(data_key="fields")
 
 
+class ParkedRowOut(Schema):
+    index = fields.Integer(metadata={"description": "position of the row in the batch"})
+    result_id = fields.String()
+    reason = fields.String()
+    expires_at = fields.String(metadata={"description": "dropped then if its voucher code "
+                                                        "is still not redeemed"})
+
+
 class ExamResultsOut(Schema):
     accepted = fields.Integer(metadata={"description": "rows stored now or before"})
     rejected = fields.List(fields.Nested(RejectedResultOut))
     recorded = fields.Integer(metadata={"description": "rows stored by this request"})
     already_recorded = fields.Integer()
+    parked = fields.List(fields.Nested(ParkedRowOut), metadata={
+        "description": "rows whose voucher code has no redemption yet: kept, and recorded "
+                       "when the redemption arrives"})
 
 
 class ScoresQuery(Schema):

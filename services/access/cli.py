@@ -4,6 +4,7 @@ environment as the services: AMQP_URI, ...).
     .venv/bin/python -m services.access.cli import-organizations organizations.csv
     .venv/bin/python -m services.access.cli access-code-run 2027-28 [--no-wait]
     .venv/bin/python -m services.access.cli prune-sign-in-attempts
+    .venv/bin/python -m services.access.cli failed | replay-failed [id ...]
 
 `import-organizations` imports a CSV file of organizations (columns in
 services/access/org_import.py); importing the same file again adds nothing. Bad rows are
@@ -26,7 +27,8 @@ import time  # noqa: E402
 
 
 from services.access.org_import import BadFile, read_csv  # noqa: E402
-from services.common.cli import call_service, describe_fields  # noqa: E402
+from services.common.cli import (FAILED_EVENT_COMMANDS, add_failed_event_commands,  # noqa: E402
+                                 call_service, describe_fields, run_failed_event_command)
 
 RPC_TIMEOUT = 60
 IMPORT_BATCH = 200
@@ -102,11 +104,15 @@ def parser():
     run.add_argument("--no-wait", action="store_true", help="start it and return")
     sub.add_parser("prune-sign-in-attempts",
                    help="delete sign-in attempts older than the limits read (once a day)")
+    add_failed_event_commands(sub)
     return commands
 
 
 def main(argv, out=sys.stdout):
     args = parser().parse_args(argv)
+    if args.command in FAILED_EVENT_COMMANDS:
+        return call_service("access", lambda access: run_failed_event_command(
+            access, args, out), timeout=RPC_TIMEOUT)
     if args.command == "import-organizations":
         return call_service("access", lambda access: import_organizations(
             access, args.file, out), timeout=RPC_TIMEOUT)

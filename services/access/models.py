@@ -41,6 +41,9 @@ class Organization(Base):
     district_id = Column(Integer, ForeignKey("organizations.id"), index=True)
     state_funded = Column(Boolean, nullable=False, default=False)
     created_at = Column(DateTime(timezone=True), nullable=False)
+    # 1 when registered, one more for each change: the version its events carry, so that
+    # consumers apply only what is newer
+    version = Column(Integer, nullable=False, default=1, server_default="1")
 
 
 class AccessCode(Base):

@@ -64,7 +64,7 @@ def register_organization(work, clock, data):
                        created_at=clock.now())
     work.session.add(org)
     work.session.flush()
-    work.emit("organization_registered", organization_view(org))
+    work.emit("organization_registered", dict(organization_view(org), version=1))
     return organization_view(org)
 
 
@@ -97,7 +97,9 @@ def update_organization(work, clock, organization_id, changes):
     after = organization_view(org)
     changed = sorted(field for field in after if after[field] != before[field])
     if changed:
-        work.emit("organization_updated", after)
+        org.version = Organization.version + 1  # in SQL: two changes at once get two versions
+        work.session.flush()
+        work.emit("organization_updated", dict(after, version=org.version))
         audit.record(work.session, clock, "organization_updated", organization_id=org.id,
                      changed={field: [before[field], after[field]] for field in changed})
     return after

@@ -13,11 +13,13 @@ from nameko.dependency_providers import Config
 
 from services.access import (accounts, audit, code_requests, notifications, org_import,
                              organizations, sign_in_limits, yearly_run)
+from services.access import event_schemas as events_in
 from services.access.accounts import current_account
 from services.access.models import Profile
 from services.access.passwords import PasswordsProvider
 from services.access.profiles import profile_view, update_profile
 from services.access.terms import PORTAL_TERMS
+from services.common import failed_events  # not the class: nameko would run it too
 from services.common.academic_year import AcademicYear
 from services.common.clock import ClockProvider
 from services.common.config import public_url
@@ -34,7 +36,7 @@ log = logging.getLogger(__name__)
 SIGN_IN_PRUNE_CHECK_SECONDS = 3600
 
 
-class AccessService:
+class AccessService(failed_events.FailedEventsRpc):
     name = "access"
 
     db = Database("access")
@@ -226,7 +228,7 @@ class AccessService:
         with self.db.reader() as session:
             return yearly_run.get_run(session, run_id)
 
-    @consumes("access", "access_code_run_requested")
+    @consumes("access", "access_code_run_requested", schema=events_in.AccessCodeRunRequested)
     def carry_out_access_code_run(self, event):
         """The run's work item: issue and mail in batches; a run that cannot go on is marked
         failed (its year may be started again), a database that is away requeues it."""
@@ -239,7 +241,7 @@ class AccessService:
             yearly_run.fail_run(self.db, self.clock, event["run_id"], traceback.format_exc())
             raise
 
-    @consumes("orders", "order_placed")
+    @consumes("orders", "order_placed", schema=events_in.OrderPlaced)
     def remember_ordering_organization(self, event):
         """Who ordered in which academic year, for the yearly run (once per event)."""
         with self.db.transaction() as work:

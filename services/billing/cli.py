@@ -21,7 +21,8 @@ import argparse  # noqa: E402
 import sys  # noqa: E402
 
 
-from services.common.cli import call_service  # noqa: E402
+from services.common.cli import (add_failed_event_commands, call_service,  # noqa: E402
+                                 run_failed_event_command)
 
 RPC_TIMEOUT = 300  # a run over a busy month takes seconds; give it room
 
@@ -58,26 +59,6 @@ def invoices(billing, period, out):
     return 0
 
 
-def failed(billing, out):
-    rows = billing.failed_events()
-    for row in rows:
-        last = row["error"].strip().splitlines()[-1] if row["error"].strip() else ""
-        print("{id:>6}  {failed_at}  {source_service}.{event_type} -> {consumer}: {last}"
-              .format(last=last, **row), file=out)
-    print("{} failed events".format(len(rows)), file=out)
-    return 0
-
-
-def replay(billing, ids, out):
-    result = billing.replay_failed_events(ids or None)
-    for row in result["still_failing"]:
-        print("{id:>6}  {event_type} -> {consumer}: still fails: {error}".format(**row),
-              file=out)
-    print("{} replayed, {} still failing".format(len(result["replayed"]),
-                                                 len(result["still_failing"])), file=out)
-    return 1 if result["still_failing"] else 0
-
-
 def parser():
     commands = argparse.ArgumentParser(prog="python -m services.billing.cli",
                                        description="Operations' billing commands.")
@@ -86,9 +67,7 @@ def parser():
     running.add_argument("period", nargs="?", help="YYYY-MM, e.g. 2026-11")
     listing = sub.add_parser("invoices", help="the invoices issued for a month")
     listing.add_argument("period", help="YYYY-MM")
-    sub.add_parser("failed", help="events billing could not apply, newest first")
-    replaying = sub.add_parser("replay-failed", help="apply kept events again")
-    replaying.add_argument("ids", nargs="*", type=int, help="only these (default: all)")
+    add_failed_event_commands(sub)
     return commands
 
 
@@ -100,9 +79,7 @@ def main(argv, out=sys.stdout, config=None):
             return run(billing, args.period, out)
         if args.command == "invoices":
             return invoices(billing, args.period, out)
-        if args.command == "failed":
-            return failed(billing, out)
-        return replay(billing, args.ids, out)
+        return run_failed_event_command(billing, args, out)
     return call_service("billing", act, config=config, timeout=RPC_TIMEOUT)
 
 

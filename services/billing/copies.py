@@ -38,29 +38,25 @@ def academic_year_text(value, name="academic_year"):
         raise MalformedEvent("{!r} is not an academic year: {!r}".format(name, value))
 
 
-def keep_registered_organization(session, event, now):
-    """`organization_registered`: name, state, state-funded flag.
-
-    Registration is the first fact about an organization: if an `organization_updated`
-    (on another queue) got here first, the registration is older news and changes nothing."""
-    org = organization_row(session, field(event, "id", "int"), now)
-    if org.registered:
-        return
-    keep_organization(session, event, now)
-
-
 def keep_organization(session, event, now):
-    """`organization_updated` (and a first registration): name, state, state-funded flag.
-
-    Operations' flag is the authority from here on (see `keep_order`)."""
+    """`organization_registered` (version 1) and `organization_updated`: name, state,
+    state-funded flag. Events on two queues may arrive in any order: only a version newer
+    than the one kept is applied. Operations' flag is the authority from here on (see
+    `keep_order`)."""
     organization_id = field(event, "id", "int")
+    version = field(event, "version", "version")
     state_funded = field(event, "state_funded", "bool")
-    org = organization_row(session, organization_id, now)
+    organization_row(session, organization_id, now)
+    org = session.get(BillingOrganization, organization_id, with_for_update=True,
+                      populate_existing=True)  # a concurrent newer version waits for this
+    if version <= org.version:
+        return  # older news than the copy
     org.name = field(event, "name", "str", required=False) or org.name
     state = field(event, "state", "str", required=False)
     org.state = state.upper()[:2] if state else org.state
     org.state_funded = state_funded
     org.registered = True
+    org.version = version
     org.updated_at = now
 
 
@@ -106,6 +102,7 @@ def keep_order(session, event, now):
         "exam_fee_cents": field(event, "exam_fee_cents", "cents"),
         "remote_proctoring_fee_cents": field(event, "remote_proctoring_fee_cents", "cents"),
         "po_number": field(event, "po_number", "str", required=False),
+        "version": field(event, "version", "version"),
         "updated_at": now,
     }
     insert_ignoring_duplicates(session, BillingOrder.__table__, [values])
@@ -119,13 +116,19 @@ def keep_order(session, event, now):
 
 
 def keep_po_number(session, event, now):
-    """`po_number_changed`: the next invoice shows the order's current PO number."""
+    """`po_number_changed`: the next invoice shows the order's current PO number; an
+    older version of the order than the one kept (two quick changes, delivered out of
+    order) changes nothing."""
     order_id = field(event, "order_id", "int")
     po_number = field(event, "po_number", "str", nullable=True)
-    order = session.get(BillingOrder, order_id)
+    version = field(event, "version", "version")
+    order = session.get(BillingOrder, order_id, with_for_update=True, populate_existing=True)
     if order is None:
         raise UnknownReference("po_number_changed for unknown order {}".format(order_id))
+    if version <= order.version:
+        return
     order.po_number = po_number
+    order.version = version
     order.updated_at = now
 
 

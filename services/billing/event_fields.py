@@ -5,11 +5,9 @@ decorator then keeps the event in `failed_events` for inspection (a retry would 
 """
 from datetime import date, datetime
 
+from services.common.event_schema import MalformedEvent  # noqa: F401 - raised from here
+
 _MISSING = object()
-
-
-class MalformedEvent(ValueError):
-    """The event lacks a field billing needs, or a field has the wrong shape."""
 
 
 class UnknownReference(LookupError):
@@ -18,7 +16,8 @@ class UnknownReference(LookupError):
 
 def field(event, name, kind=None, required=True, nullable=False):
     """`event[name]`, checked: present (unless not `required`), non-null (unless
-    `nullable`), and of `kind` when given ("int", "str", "bool", "date")."""
+    `nullable`), and of `kind` when given ("int", "cents", "str", "bool", "date", "key",
+    "version")."""
     value = event.get(name, _MISSING) if isinstance(event, dict) else _MISSING
     if value is _MISSING:
         if required:
@@ -43,6 +42,13 @@ def _cents(name, value):
     value = _int(name, value)
     if value < 0:
         raise MalformedEvent("{!r} is negative: {!r}".format(name, value))
+    return value
+
+
+def _version(name, value):
+    value = _int(name, value)
+    if value < 1:
+        raise MalformedEvent("{!r} is not a version (1, 2, ...): {!r}".format(name, value))
     return value
 
 
@@ -79,4 +85,4 @@ def _key(name, value):
 
 
 _CHECKS = {"int": _int, "cents": _cents, "str": _str, "bool": _bool, "date": _date,
-           "key": _key}
+           "key": _key, "version": _version}

@@ -32,6 +32,7 @@ class BillingOrganization(Base):
     billing_email = Column(String(254))
     billing_phone = Column(String(40))
     updated_at = Column(DateTime(timezone=True), nullable=False)
+    version = Column(Integer, nullable=False, default=0, server_default="0")  # access' version
 
 
 class BillingFeeSchedule(Base):
@@ -54,6 +55,7 @@ class BillingOrder(Base):
     remote_proctoring_fee_cents = Column(Integer, nullable=False)
     po_number = Column(String(50))
     updated_at = Column(DateTime(timezone=True), nullable=False)
+    version = Column(Integer, nullable=False, default=1, server_default="1")  # orders' version
 
 
 class BillingRegistration(Base):

@@ -13,6 +13,7 @@ from nameko.dependency_providers import Config
 
 from services.billing import handlers, invoices, runs
 from services.billing.periods import Period, PeriodError, previous_period, runnable_period
+from services.common import failed_events  # not the class: nameko would run it too
 from services.common.academic_year import academic_year_from_input
 from services.common.clock import ClockProvider
 from services.common.config import public_url
@@ -34,7 +35,7 @@ def _period(text, today=None):
         raise InvalidInput("invalid_period", str(wrong), fields={"period": [str(wrong)]})
 
 
-class BillingService:
+class BillingService(failed_events.FailedEventsRpc):
     name = "billing"
 
     db = Database("billing")
@@ -86,23 +87,6 @@ class BillingService:
         """Operations' view of a period: every invoice its runs issued, with totals."""
         with self.db.reader() as session:
             return invoices.invoices_for_period(session, _period(period))
-
-    @rpc
-    def failed_events(self, limit=100):
-        """The events billing could not apply, kept for inspection, newest first."""
-        return handlers.failed_list(self.db, limit)
-
-    @rpc
-    def replay_failed_events(self, ids=None):
-        """Apply the kept events again (all, or those ids), e.g. once a missing order has
-        arrived; what applies now leaves `failed_events`. Nothing is billed twice."""
-        return handlers.replay_failed(self.db, self._replay_one, ids)
-
-    def _replay_one(self, consumer, event):
-        if consumer == "email_invoice":
-            self._email_invoice(event)
-        else:
-            handlers.apply_once(self.db, self.clock, consumer, event)
 
     # billing's copies of other services' facts
 
@@ -156,9 +140,6 @@ class BillingService:
     @consumes("billing", "invoice_issued")
     def email_invoice(self, event):
         """Email a new invoice to the organization's billing contact, once."""
-        self._email_invoice(event)
-
-    def _email_invoice(self, event):
         with self.db.transaction() as work:
             invoice = invoices.claim_email(work, int(event["invoice_id"]), self.clock.now())
         if invoice is None:

@@ -43,3 +43,33 @@ def call_service(service_name, action, config=None, timeout=60, err=None):
     except OSError as unreachable:
         print("cannot reach the broker {}: {}".format(config["AMQP_URI"], unreachable), file=err)
     return EXIT_FAILED
+
+
+def add_failed_event_commands(subparsers):
+    """The `failed` and `replay-failed` commands every service's CLI offers (over the RPC
+    of services/common/failed_events.py)."""
+    subparsers.add_parser("failed", help="events the service could not apply, newest first")
+    replaying = subparsers.add_parser("replay-failed", help="apply kept events again")
+    replaying.add_argument("ids", nargs="*", type=int, help="only these (default: all)")
+
+
+def run_failed_event_command(service, args, out):
+    """Carry out `failed` or `replay-failed`; exit status 1 when some still fail."""
+    if args.command == "failed":
+        rows = service.failed_events()
+        for row in rows:
+            last = row["error"].strip().splitlines()[-1] if row["error"].strip() else ""
+            print("{id:>6}  {failed_at}  {source_service}.{event_type} -> {consumer} "
+                  "({attempts} attempts): {last}".format(last=last, **row), file=out)
+        print("{} failed events".format(len(rows)), file=out)
+        return 0
+    result = service.replay_failed_events(args.ids or None)
+    for row in result["still_failing"]:
+        print("{id:>6}  {event_type} -> {consumer}: still fails: {error}".format(**row),
+              file=out)
+    print("{} replayed, {} still failing".format(len(result["replayed"]),
+                                                 len(result["still_failing"])), file=out)
+    return 1 if result["still_failing"] else 0
+
+
+FAILED_EVENT_COMMANDS = ("failed", "replay-failed")

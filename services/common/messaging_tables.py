@@ -1,4 +1,6 @@
-"""Tables every service keeps for messaging: its outbox and what it has consumed.
+"""Tables every service keeps for messaging: its outbox, what it has consumed, what it
+could not apply (`failed_events`) and how often a delivery failed for a transient reason
+(`event_retries`, which bounds the redeliveries of one event).
 
 They live in each service's own metadata (see `add_to`) so that each service's Alembic
 history creates them in its own database.
@@ -40,10 +42,20 @@ failed_events = Table(
     Column("payload", Text, nullable=False),
     Column("error", Text, nullable=False),
     Column("failed_at", DateTime(timezone=True), nullable=False),
+    Column("attempts", Integer, nullable=False, server_default="1"),
+)
+
+event_retries = Table(
+    "event_retries", _metadata,
+    Column("event_id", String(64), primary_key=True),
+    Column("consumer", String(80), primary_key=True),
+    Column("attempts", Integer, nullable=False),
+    Column("last_error", Text),
+    Column("last_at", DateTime(timezone=True), nullable=False, index=True),
 )
 
 
 def add_to(metadata):
     """Copy the messaging tables into a service's metadata."""
-    for table in (outbox, processed_events, failed_events):
+    for table in (outbox, processed_events, failed_events, event_retries):
         table.to_metadata(metadata)

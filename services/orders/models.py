@@ -37,6 +37,9 @@ class Order(Base):
     status = Column(String(24), nullable=False)
     vouchers_generated = Column(Integer, nullable=False, default=0)
     fulfilled_at = Column(DateTime(timezone=True))
+    # 1 when placed, one more for each change (its PO number): the version its events
+    # carry, so that consumers apply only what is newer
+    version = Column(Integer, nullable=False, default=1, server_default="1")
 
 
 class IdempotencyKey(Base):

@@ -138,7 +138,7 @@ def place_order(work, clock, principal, idempotency_key, request):
                                created_at=clock.now()))
     view = order_view(order)
     # the event keeps the fee in force, as the contract of order_placed says
-    work.emit("order_placed", dict(view, state=organization.get("state"),
+    work.emit("order_placed", dict(view, version=1, state=organization.get("state"),
                                    remote_proctoring_fee_cents=fees.remote_proctoring_fee_cents,
                                    state_funded=organization.get("state_funded")))
     session.flush()  # surface a racing duplicate key here, inside the transaction
@@ -174,9 +174,12 @@ def change_po_number(work, organization_id, order_id, po_number):
     order = find_order(work.session, organization_id, order_id)
     if order.po_number != po_number:
         order.po_number = po_number
+        order.version = Order.version + 1  # in SQL: two changes at once get two versions
+        work.session.flush()
         work.emit("po_number_changed", {"order_id": order.id,
                                         "organization_id": organization_id,
-                                        "po_number": order.po_number})
+                                        "po_number": order.po_number,
+                                        "version": order.version})
     return order_view(order)
 
 

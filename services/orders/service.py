@@ -9,6 +9,7 @@ import logging
 from nameko.dependency_providers import Config
 from sqlalchemy.exc import IntegrityError
 
+from services.common import failed_events  # not the class: nameko would run it too
 from services.common.academic_year import AcademicYear
 from services.common.clock import ClockProvider
 from services.common.config import public_url
@@ -17,6 +18,7 @@ from services.common.events import consumes
 from services.common.mailer import MailerProvider
 from services.common.rpc import rpc
 from services.common.service_health import check_database
+from services.orders import event_schemas as events_in
 from services.orders import ordering
 from services.orders.models import Order, OrganizationContact
 from services.orders.notifications import order_confirmation
@@ -25,7 +27,7 @@ from services.orders.terms import BULK_PURCHASE_TERMS
 log = logging.getLogger(__name__)
 
 
-class OrdersService:
+class OrdersService(failed_events.FailedEventsRpc):
     name = "orders"
 
     db = Database("orders")
@@ -104,7 +106,7 @@ class OrdersService:
         with self.db.transaction() as work:
             return ordering.change_po_number(work, organization_id, order_id, po_number)
 
-    @consumes("orders", "order_placed")
+    @consumes("orders", "order_placed", schema=events_in.OrderPlaced)
     def mail_order_confirmation(self, event):
         """The confirmation to the orderer and the coordinator: details, never codes.
 
@@ -124,7 +126,7 @@ class OrdersService:
         except Exception:
             log.exception("order confirmation for order %s not sent", order.id)
 
-    @consumes("vouchers", "voucher_chunk_generated")
+    @consumes("vouchers", "voucher_chunk_generated", schema=events_in.VoucherChunkGenerated)
     def count_generated_vouchers(self, event):
         """A chunk of the order's codes exists: count it."""
         with self.db.transaction() as work:
@@ -132,7 +134,7 @@ class OrdersService:
                 ordering.record_vouchers_generated(
                     work.session, event["order_id"], self.clock.now(), count=event["count"])
 
-    @consumes("vouchers", "vouchers_generated")
+    @consumes("vouchers", "vouchers_generated", schema=events_in.VouchersGenerated)
     def mark_fulfilled(self, event):
         """Every code of the order exists: `generating_vouchers` → `fulfilled`."""
         with self.db.transaction() as work:
@@ -140,7 +142,7 @@ class OrdersService:
                 ordering.record_vouchers_generated(work.session, event["order_id"],
                                                    self.clock.now())
 
-    @consumes("access", "profile_updated")
+    @consumes("access", "profile_updated", schema=events_in.ProfileUpdated)
     def keep_coordinator(self, event):
         """Keep the coordinator on file, who gets every order confirmation."""
         with self.db.transaction() as work:

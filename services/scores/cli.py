@@ -3,6 +3,8 @@
     .venv/bin/python -m services.scores.cli load-results results.csv [--batch-size 1000]
     .venv/bin/python -m services.scores.cli access-log [--organization-id 12]
                                                        [--academic-year 2026-27]
+    .venv/bin/python -m services.scores.cli parked          results waiting for their redemption
+    .venv/bin/python -m services.scores.cli failed | replay-failed [id ...]
 
 `load-results` reads a results file (CSV, UTF-8, a header row naming the columns of
 `COLUMNS`; the optional ones may be left out or empty) and sends it in batches of up to
@@ -21,7 +23,8 @@ import sys  # noqa: E402
 
 from nameko.exceptions import RpcTimeout  # noqa: E402
 
-from services.common.cli import call_service  # noqa: E402
+from services.common.cli import (FAILED_EVENT_COMMANDS, add_failed_event_commands,  # noqa: E402
+                                 call_service, run_failed_event_command)
 from services.common.config import load_config  # noqa: E402
 
 REQUIRED = ("result_id", "student_id", "first_name", "last_name", "email", "exam",
@@ -109,6 +112,14 @@ def print_access_log(scores, organization_id, account_id, academic_year, limit, 
     print("{} of {} entries".format(len(log["entries"]), log["total"]), file=out)
 
 
+def print_parked(scores, out):
+    rows = scores.parked_results(500)
+    for row in rows:
+        print("{result_id:<24} {voucher_code:<20} parked {parked_at}, dropped {expires_at}"
+              .format(**row), file=out)
+    print("{} parked results".format(len(rows)), file=out)
+
+
 def parse_args(argv):
     parser = argparse.ArgumentParser(prog="python -m services.scores.cli",
                                      description="Operations' scores commands.")
@@ -122,6 +133,8 @@ def parse_args(argv):
     log.add_argument("--account-id", type=int)
     log.add_argument("--academic-year")
     log.add_argument("--limit", type=int, default=100)
+    commands.add_parser("parked", help="results waiting for their voucher's redemption")
+    add_failed_event_commands(commands)
     return parser.parse_args(argv)
 
 
@@ -142,6 +155,11 @@ def main(argv=None):
             return 2
 
     def act(scores):
+        if args.command in FAILED_EVENT_COMMANDS:
+            return run_failed_event_command(scores, args, sys.stdout)
+        if args.command == "parked":
+            print_parked(scores, sys.stdout)
+            return 0
         if args.command == "access-log":
             print_access_log(scores, args.organization_id, args.account_id,
                              args.academic_year, args.limit)

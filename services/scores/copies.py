@@ -4,13 +4,22 @@ redemptions, to know which organization paid for an exam."""
 from datetime import date, datetime
 
 from services.common.clock import as_utc
+from services.common.database import insert_ignoring_duplicates
 from services.scores.models import Organization, VoucherRedemption
 
 
 def keep_organization(session, clock, event):
-    """`organization_registered` / `organization_updated`: the newest copy wins."""
-    organization = session.get(Organization, int(event["id"])) or \
-        Organization(id=int(event["id"]))
+    """`organization_registered` / `organization_updated`: the newest version wins (the two
+    arrive on two queues, and two quick changes may arrive out of order)."""
+    organization_id = int(event["id"])
+    insert_ignoring_duplicates(session, Organization.__table__, [{  # two handlers at once
+        "id": organization_id, "name": event["name"], "kind": event["kind"], "version": 0,
+        "updated_at": clock.now()}])
+    organization = session.get(Organization, organization_id, with_for_update=True,
+                               populate_existing=True)  # the other waits, then reads this
+    if event["version"] <= organization.version:
+        return  # older news than the copy
+    organization.version = event["version"]
     organization.name = event["name"]
     organization.kind = event["kind"]
     organization.district_id = event.get("district_id")
@@ -19,12 +28,14 @@ def keep_organization(session, clock, event):
 
 
 def keep_redemption(session, clock, event):
-    """`voucher_redeemed`: the voucher code, its registration and the buyer."""
+    """`voucher_redeemed`: the voucher code, its registration and the buyer; returns the
+    registration's redemption."""
     registration_id = str(event["registration_id"])
-    if session.get(VoucherRedemption, registration_id) is not None:
-        return  # the same registration announced twice: the first copy stands
+    kept = session.get(VoucherRedemption, registration_id)
+    if kept is not None:
+        return kept  # the same registration announced twice: the first copy stands
     student = event.get("student") or {}
-    session.add(VoucherRedemption(
+    redemption = VoucherRedemption(
         registration_id=registration_id,
         voucher_code=str(event["voucher_code"]).replace("-", "").upper(),
         voucher_code_shown=str(event.get("voucher_code_shown") or event["voucher_code"]),
@@ -37,7 +48,10 @@ def keep_redemption(session, clock, event):
         exam=(event.get("exam") or None) and str(event["exam"])[:200],
         redeemed_at=_moment(event.get("redeemed_at")),
         complete_by=_day(event.get("complete_by")),
-        received_at=clock.now()))
+        received_at=clock.now())
+    session.add(redemption)
+    session.flush()  # parked results look it up next, in this unit of work
+    return redemption
 
 
 def _moment(text):

@@ -18,6 +18,7 @@ class Organization(Base):
     kind = Column(String(20), nullable=False)
     district_id = Column(Integer)
     updated_at = Column(DateTime(timezone=True), nullable=False)
+    version = Column(Integer, nullable=False, default=0, server_default="0")  # access' version
 
 
 class VoucherRedemption(Base):
@@ -38,6 +39,20 @@ class VoucherRedemption(Base):
     redeemed_at = Column(DateTime(timezone=True))
     complete_by = Column(Date)
     received_at = Column(DateTime(timezone=True), nullable=False)
+
+
+class ParkedResult(Base):
+    """A reported result whose voucher code has no redemption here yet (its
+    `voucher_redeemed` is late): kept as reported, and recorded when the redemption arrives
+    (services/scores/parking.py), or dropped at `expires_at`."""
+    __tablename__ = "parked_results"
+    result_id = Column(String(64), primary_key=True)
+    # the code as typed, canonical; and what it means read as a portal code (O as 0, ...)
+    voucher_code = Column(String(40), nullable=False, index=True)
+    voucher_code_alternative = Column(String(40), index=True)
+    result = Column(Text, nullable=False)  # the row as reported, JSON
+    parked_at = Column(DateTime(timezone=True), nullable=False)
+    expires_at = Column(DateTime(timezone=True), nullable=False, index=True)
 
 
 class ExamResult(Base):

@@ -12,6 +12,7 @@ from datetime import date, datetime
 from sqlalchemy import select
 
 from services.common.academic_year import AcademicYear
+from services.scores import parking
 from services.scores.bulk import insert_new_rows
 from services.scores.models import ExamResult, Organization, ScoreViewer, VoucherRedemption
 
@@ -195,7 +196,8 @@ def rejection(index, row, error):
 
 def record_results(store, clock, rows):
     """Store a batch of reported results; returns {"accepted", "rejected", "recorded",
-    "already_recorded"}. `accepted` counts rows stored now or stored before."""
+    "already_recorded", "parked"}. `accepted` counts rows stored now or stored before;
+    `parked` lists those waiting for their voucher's redemption (services/scores/parking.py)."""
     today, zone = clock.today(), clock.zone
     rejected, checked, first_of, repeats = [], [], {}, []
     for index, row in enumerate(rows):  # the CPU part, before the transaction
@@ -211,22 +213,29 @@ def record_results(store, clock, rows):
         checked.append((index, row, result))
 
     with store.transaction() as work:
-        stored, known_before = _store_checked(work, clock, checked, rejected)
+        stored, known_before, parked = store_checked(work, clock, checked, rejected)
     refused = {entry["index"] for entry in rejected}
+    parked_at = {entry["index"]: entry for entry in parked}
     already = known_before
     for index, row, result_id in repeats:
         if first_of[result_id] in refused:
             rejected.append(rejection(index, row, Rejected(
                 "rejected_earlier_in_batch",
                 "The same result_id was rejected earlier in this batch.")))
+        elif first_of[result_id] in parked_at:
+            parked.append(dict(parked_at[first_of[result_id]], index=index))
         else:
             already += 1
     rejected.sort(key=lambda entry: entry["index"])
+    parked.sort(key=lambda entry: entry["index"])
     return {"accepted": stored + already, "rejected": rejected,
-            "recorded": stored, "already_recorded": already}
+            "recorded": stored, "already_recorded": already, "parked": parked}
 
 
-def _store_checked(work, clock, checked, rejected):
+def store_checked(work, clock, checked, rejected, may_park=True):
+    """Store checked results in the caller's unit of work; returns (stored, known before,
+    parked). A result whose voucher has no redemption here yet is parked (`may_park`) or
+    rejected."""
     session = work.session
     ids = [result["result_id"] for _i, _r, result in checked]
     known = set(session.scalars(select(ExamResult.result_id)
@@ -238,10 +247,15 @@ def _store_checked(work, clock, checked, rejected):
     institutions = _known_organizations(session, {
         result["attending_institution_id"] for _i, _r, result in fresh} - {None})
 
-    now, results, by_id = clock.now(), [], {}
+    now, results, by_id, to_park = clock.now(), [], {}, []
     for index, row, result in fresh:
         try:
             redemption = payers.get(result["result_id"])
+            if redemption is NOT_REDEEMED_YET and may_park:
+                to_park.append((index, row, result))
+                continue
+            if redemption is NOT_REDEEMED_YET:
+                raise Rejected("unknown_voucher", "voucher_code is not a redeemed voucher code.")
             if isinstance(redemption, Rejected):
                 raise redemption
             if redemption is not None and redemption.voucher_code in used:
@@ -279,12 +293,15 @@ def _store_checked(work, clock, checked, rejected):
     insert_new_rows(session, ScoreViewer.__table__,
                     [viewer for result in new for viewer in viewers_of(result)])
     work.emit_many("exam_recorded", [exam_recorded(r) for r in new])
-    return len(new), known_now
+    return len(new), known_now, parking.park(session, now, to_park)
+
+
+NOT_REDEEMED_YET = object()  # a well-formed code whose redemption has not arrived yet
 
 
 def _redemptions_for(session, results):
-    """{result_id: VoucherRedemption | Rejected} for the rows that name a voucher (or a
-    registration that a voucher paid for); rows paid otherwise are absent."""
+    """{result_id: VoucherRedemption | Rejected | NOT_REDEEMED_YET} for the rows that name a
+    voucher (or a registration that a voucher paid for); rows paid otherwise are absent."""
     codes = {code for result in results for code in result["voucher_candidates"]}
     registrations = {result["registration_id"] for result in results} - {None}
     by_code, by_registration = {}, {}
@@ -304,8 +321,7 @@ def _redemptions_for(session, results):
             redemption = next((by_code[code] for code in result["voucher_candidates"]
                                if code in by_code), None)
             if redemption is None:
-                found[result["result_id"]] = Rejected(
-                    "unknown_voucher", "voucher_code is not a redeemed voucher code.")
+                found[result["result_id"]] = NOT_REDEEMED_YET
             elif registration is not None and registration != redemption.registration_id:
                 found[result["result_id"]] = Rejected(
                     "registration_mismatch",

@@ -7,7 +7,9 @@ show scores take the `principal` the access service's `authorize` returned (the 
 asks it first): the organization, the account and its access are read from it, and the
 look is recorded in the same transaction that answers it.
 """
+from nameko.timer import timer
 
+from services.common import failed_events  # not the class: nameko would run it too
 from services.common.academic_year import academic_year_from_input
 from services.common.clock import ClockProvider
 from services.common.database import Database
@@ -15,10 +17,12 @@ from services.common.errors import InvalidInput, NotFound
 from services.common.events import consumes
 from services.common.rpc import rpc
 from services.common.service_health import check_database
-from services.scores import access_log, copies, reports, results
+from services.scores import event_schemas as events_in
+from services.scores import (access_log, copies, late_redemptions, parking, reports,
+                             results)
 
 
-class ScoresService:
+class ScoresService(failed_events.FailedEventsRpc):
     name = "scores"
 
     db = Database("scores")
@@ -118,21 +122,42 @@ class ScoresService:
 
     # facts of other services
 
-    @consumes("vouchers", "voucher_redeemed")
+    @consumes("vouchers", "voucher_redeemed", schema=events_in.VoucherRedeemed)
     def keep_redemption(self, event):
-        """Remember which organization's voucher pays for a registration's exam."""
+        """Remember which organization's voucher pays for a registration's exam, and
+        record the results that arrived before it (parked)."""
         with self.db.transaction() as work:
             if work.first_delivery(event["event_id"], "keep_redemption"):
-                copies.keep_redemption(work.session, self.clock, event)
+                redemption = copies.keep_redemption(work.session, self.clock, event)
+                late_redemptions.record_parked_results(work, self.clock,
+                                                       redemption.voucher_code)
 
-    @consumes("access", "organization_registered")
+    # results waiting for their redemption
+
+    @rpc
+    def parked_results(self, limit=100):
+        """Operations' view of the results parked until their voucher's redemption arrives
+        (oldest first), with when each is dropped."""
+        with self.db.reader() as session:
+            return parking.parked_list(session, max(1, min(int(limit), 500)))
+
+    @timer(interval=parking.SWEEP_SECONDS)
+    def sweep_parked_results(self):
+        """Record parked results whose redemption is here by now (one that was kept while
+        the result was being parked), and drop those whose code was not redeemed in time
+        (logged). Two replicas sweeping at once record and drop nothing twice."""
+        with self.db.transaction() as work:
+            late_redemptions.record_parked_results_now_redeemed(work, self.clock)
+            parking.drop_expired(work, self.clock.now())
+
+    @consumes("access", "organization_registered", schema=events_in.Organization)
     def keep_registered_organization(self, event):
         """Remember an organization, so results may name it as attending institution."""
         with self.db.transaction() as work:
             if work.first_delivery(event["event_id"], "keep_registered_organization"):
                 copies.keep_organization(work.session, self.clock, event)
 
-    @consumes("access", "organization_updated")
+    @consumes("access", "organization_updated", schema=events_in.Organization)
     def keep_updated_organization(self, event):
         """Keep the copy of an organization current."""
         with self.db.transaction() as work:

@@ -11,6 +11,7 @@ A timer closes each academic year once its June 30 is over.
 import logging
 
 
+from services.common import failed_events  # not the class: nameko would run it too
 from services.common.academic_year import academic_year_from_input
 from services.common.clock import ClockProvider
 from services.common.database import Database
@@ -18,6 +19,7 @@ from services.common.events import consumes
 from services.common.rpc import rpc
 from services.common.service_health import check_database
 from services.common.timers import ConfiguredTimer
+from services.vouchers import event_schemas as events_in
 from services.vouchers import closing, generation, legacy, listing, redemption
 from services.vouchers.work_queue import chunk_handler
 
@@ -26,7 +28,7 @@ log = logging.getLogger(__name__)
 YEAR_CLOSE_CHECK_SECONDS = 300
 
 
-class VouchersService:
+class VouchersService(failed_events.FailedEventsRpc):
     name = "vouchers"
 
     db = Database("vouchers")
@@ -39,14 +41,15 @@ class VouchersService:
 
     # generation
 
-    @consumes("orders", "order_placed")
+    @consumes("orders", "order_placed", schema=events_in.OrderPlaced)
     def plan_generation(self, event):
         """Split the order into chunk tasks on the shared work queue."""
         with self.db.transaction() as work:
             if work.first_delivery(event["event_id"], "plan_generation"):
                 generation.plan_generation(work, self.clock, event)
 
-    @consumes("vouchers", "generation_chunk_queued", entrypoint=chunk_handler)
+    @consumes("vouchers", "generation_chunk_queued", schema=events_in.GenerationChunkQueued,
+              entrypoint=chunk_handler)
     def generate_chunk(self, event):
         """Make one chunk of codes; the last chunk emits `vouchers_generated`."""
         generation.generate_chunk(self.db, self.clock, event["batch_id"], event["chunk_no"],
@@ -105,7 +108,7 @@ class VouchersService:
             raise error
         return ticket
 
-    @consumes("scores", "exam_recorded")
+    @consumes("scores", "exam_recorded", schema=events_in.ExamRecorded)
     def mark_used(self, event):
         """An exam was taken with a code: the code (and its ticket) is `used`."""
         with self.db.transaction() as work:

@@ -223,17 +223,17 @@ class Portal:
                          json={"results": results})
 
     def record_exam_results(self, results, timeout=15):
-        """Post results until those refused only for a fact not yet known here (an
-        organization or a redemption whose event is still on its way) are accepted;
+        """Post results until those refused or parked only for a fact not yet known here
+        (an organization, or a redemption whose event is still on its way) are recorded;
         returns the last answer."""
-        waiting_for = {"unknown_institution", "unknown_voucher"}
         deadline = time.monotonic() + timeout
         while True:
             response = self.post_exam_results(results)
             assert response.status_code == 202, response.text
             answer = response.json()
-            if not any(r["code"] in waiting_for for r in answer["rejected"]) or \
-                    time.monotonic() > deadline:
+            waiting = answer["parked"] or any(r["code"] == "unknown_institution"
+                                              for r in answer["rejected"])
+            if not waiting or time.monotonic() > deadline:
                 return answer
             time.sleep(0.1)
 

@@ -208,7 +208,7 @@ def test_a_result_sent_again_changes_nothing(portal):
     resent = portal.post_exam_results([dict(result, score=80, exam="Biology")])
     assert resent.status_code == 202
     assert resent.json() == {"accepted": 1, "rejected": [], "recorded": 0,
-                             "already_recorded": 1}
+                             "already_recorded": 1, "parked": []}
     scores = listed(portal.scores(coordinator, college["id"]))
     assert scores["total"] == 1
     assert (scores["scores"][0]["score"], scores["scores"][0]["exam"]) == (55, "College Algebra")
@@ -288,7 +288,7 @@ def test_a_batch_with_bad_rows_stores_only_the_good_ones(portal):
     future = (today() + timedelta(days=2)).isoformat()
     bad = [exam_result(score=81, attending_institution_id=college["id"]),
            exam_result(score=19, attending_institution_id=college["id"]),
-           exam_result(voucher_code="ZZZZ-ZZZZ-ZZZZ-ZZZZ"),
+           exam_result(voucher_code="ZZZZ-ZZZZ-ZZZZ-ZZZ?"),  # no code (a code is parked)
            exam_result(attending_institution_id=987654321),
            exam_result(test_date=future, attending_institution_id=college["id"]),
            dict(exam_result(attending_institution_id=college["id"]),

@@ -24,10 +24,10 @@ def event(**payload):
     return dict(payload, event_id=str(uuid.uuid4()))
 
 
-def organization(organization_id, state_funded=False):
+def organization(organization_id, state_funded=False, version=1):
     return event(id=organization_id, name=f"School {organization_id}", kind="school",
                  zip="48201", city="Detroit", state="MI", district_id=None,
-                 state_funded=state_funded)
+                 state_funded=state_funded, version=version)
 
 
 def profile(organization_id, email=None):
@@ -43,7 +43,7 @@ def order(order_id, organization_id, covers=False, po_number=None):
                  quantity=10, covers_remote_proctoring=covers, expiration_date="2027-06-30",
                  po_number=po_number, exam_fee_cents=9300, remote_proctoring_fee_cents=3000,
                  terms_version="2026-07", status="fulfilled", vouchers_generated=10,
-                 state="MI", state_funded=False)
+                 state="MI", state_funded=False, version=1)
 
 
 def exam(organization_id, order_id, test_date, mode="test_center", **extra):
@@ -134,7 +134,7 @@ def test_state_funded_organization_is_skipped_monthly_and_billed_in_december(
     send_copies(dispatch, 2, 20)
     wait_for(lambda: _has_order(store, 10) and _has_order(store, 20))
     # operations flags organization 2 as state funded after it ordered
-    dispatch("access", "organization_updated", organization(2, state_funded=True))
+    dispatch("access", "organization_updated", organization(2, state_funded=True, version=2))
     for test_date in ("2026-07-20", "2026-10-02", "2026-11-12", "2026-12-01"):
         dispatch("scores", "exam_recorded", exam(2, 20, test_date))
     dispatch("scores", "exam_recorded", exam(1, 10, "2026-11-12"))
@@ -164,7 +164,7 @@ def test_unknown_order_is_kept_then_billed_once_when_replayed(
     dispatch("scores", "exam_recorded", early)
     dispatch("scores", "exam_recorded", event(result_id="broken"))  # no fields to speak of
     dispatch("orders", "po_number_changed", event(order_id=31, organization_id=3,
-                                                  po_number="X"))
+                                                  po_number="X", version=2))
     wait_for(lambda: count(store, failed_events) == 3)
     kept = rpc.billing.failed_events()
     assert {row["event_type"] for row in kept} == {"exam_recorded", "po_number_changed"}
@@ -193,7 +193,7 @@ def test_po_number_changed_after_ordering_appears_on_the_next_invoice(
     wait_for_items(store, wait_for, 1)
     october = rpc.billing.run_billing("2026-10")["invoices"][0]
     dispatch("orders", "po_number_changed", event(order_id=40, organization_id=4,
-                                                  po_number="PO-SECOND"))
+                                                  po_number="PO-SECOND", version=2))
     dispatch("scores", "exam_recorded", exam(4, 40, "2026-11-10"))
     wait_for_items(store, wait_for, 2)
     wait_for(lambda: _po_number(store, 40) == "PO-SECOND")

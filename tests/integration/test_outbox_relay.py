@@ -109,6 +109,6 @@ def test_event_with_no_queue_bound_yet_stays_pending_and_is_delivered_later(
     # backoff 1 s, 2 s, 4 s, ...: the next retry after the queue appears is a few seconds away
     event = received.wait("po_number_changed", 1, timeout=20)[0]
     assert event == {"order_id": order["id"], "organization_id": 42, "po_number": "PO-5678",
-                     "event_id": pending[0].event_id}
+                     "version": 2, "event_id": pending[0].event_id}
     wait_for(lambda: sent_row(store, pending[0].event_id))
     assert stays(lambda: received.count("po_number_changed") == 1, duration=1.5)

@@ -18,10 +18,11 @@ SCHOOL, COLLEGE, STRANGER = 101, 102, 103
 CODE = "ABCDEFGHJKMNPQR0"
 
 
-def organization_event(organization_id, kind="school", name=None, event_id=None):
+def organization_event(organization_id, kind="school", name=None, event_id=None, version=1):
     return {"event_id": event_id or str(uuid.uuid4()), "id": organization_id,
             "name": name or "Org {}".format(organization_id), "kind": kind, "zip": "48201",
-            "city": "Detroit", "state": "MI", "district_id": None, "state_funded": False}
+            "city": "Detroit", "state": "MI", "district_id": None, "state_funded": False,
+            "version": version}
 
 
 def voucher_redeemed(code=CODE, registration_id=9001, organization_id=SCHOOL, event_id=None):
@@ -82,8 +83,9 @@ def test_a_batch_is_stored_announced_and_resent_without_change(scores, rpc, list
     ])
     assert (answer["accepted"], answer["recorded"]) == (2, 2)
     assert [(r["result_id"], r["code"]) for r in answer["rejected"]] == [
-        ("R-3", "score_out_of_range"), ("R-4", "unknown_voucher"),
-        ("R-5", "unknown_institution"), ("R-6", "test_date_in_future")]
+        ("R-3", "score_out_of_range"), ("R-5", "unknown_institution"),
+        ("R-6", "test_date_in_future")]
+    assert [r["result_id"] for r in answer["parked"]] == ["R-4"]  # not redeemed yet
 
     events = {event["result_id"]: event for event in recorded.wait("exam_recorded", 2)}
     assert events["R-1"]["voucher_code"] == CODE and events["R-1"]["organization_id"] == SCHOOL
@@ -93,7 +95,8 @@ def test_a_batch_is_stored_announced_and_resent_without_change(scores, rpc, list
     assert events["R-2"]["voucher_code"] is None and events["R-2"]["organization_id"] is None
 
     again = rpc.scores.record_results([result("R-1", score=80), result("R-2")])
-    assert again == {"accepted": 2, "rejected": [], "recorded": 0, "already_recorded": 2}
+    assert again == {"accepted": 2, "rejected": [], "recorded": 0, "already_recorded": 2,
+                     "parked": []}
     assert stays(lambda: recorded.count("exam_recorded") == 2, duration=1.0)
     assert count(scores, ExamResult) == 2
     with scores.reader() as session:
@@ -113,7 +116,8 @@ def test_events_redelivered_change_nothing(scores, dispatch, wait_for):
     again = voucher_redeemed(code="LEGACY-77", registration_id="R77", event_id=str(uuid.uuid4()))
     dispatch("vouchers", "voucher_redeemed", again)
     dispatch("vouchers", "voucher_redeemed", again)
-    renamed = organization_event(COLLEGE, "college", name="Wayne County Community College")
+    renamed = organization_event(COLLEGE, "college", name="Wayne County Community College",
+                                 version=2)
     dispatch("access", "organization_updated", renamed)
     wait_for(lambda: count(scores, processed_events,
                            processed_events.c.event_id == renamed["event_id"]) == 1)

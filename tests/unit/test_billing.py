@@ -13,6 +13,7 @@ from services.billing.event_fields import MalformedEvent, UnknownReference
 from services.billing.models import BillableExam, Invoice
 from services.billing.periods import Period
 from services.common.events import record_failed_event
+from services.common.failed_events import replay_failed
 from services.common.messaging_tables import outbox
 from tests.unit.conftest import _fresh_store
 
@@ -43,7 +44,7 @@ class Billing:
     def organization(self, organization_id, state_funded=False, name=None):
         self.apply("keep_organization", id=organization_id, name=name or f"Org {organization_id}",
                    kind="school", zip="48201", city="Detroit", state="MI", district_id=None,
-                   state_funded=state_funded)
+                   state_funded=state_funded, version=1)
         self.apply("keep_billing_contact", organization_id=organization_id,
                    organization_name=name or f"Org {organization_id}",
                    coordinator={"name": "C", "email": "c@example.org", "phone": "1"},
@@ -57,7 +58,8 @@ class Billing:
                    academic_year="2026-27", covers_remote_proctoring=covers_remote_proctoring,
                    exam_fee_cents=exam_fee_cents,
                    remote_proctoring_fee_cents=remote_proctoring_fee_cents,
-                   po_number=po_number, quantity=10, state="MI", state_funded=False)
+                   po_number=po_number, quantity=10, state="MI", state_funded=False,
+                   version=1)
         return self.next_order
 
     def exam(self, organization_id, order_id, test_date, delivery_mode="test_center",
@@ -215,11 +217,12 @@ def test_a_remote_legacy_exam_waits_for_its_redemption(billing, legacy_fees):
                  test_date="2026-11-03", delivery_mode="remote", academic_year="2026-27")
     with pytest.raises(UnknownReference, match="remote-proctoring coverage is unknown"):
         billing.apply("record_exam", **event)
-    record_failed_event(billing.store, "record_exam", "scores", "exam_recorded", event)
+    record_failed_event(billing.store, "record_exam", "scores", "exam_recorded", event,
+                        "remote-proctoring coverage is unknown")
     assert billing.items() == []
 
     redeem(billing, "early", None, covers_remote_proctoring=True)
-    replayed = handlers.replay_failed(billing.store, lambda consumer, kept: handlers.apply_once(
+    replayed = replay_failed(billing.store, lambda consumer, kept: handlers.apply_once(
         billing.store, billing.clock, consumer, kept))
     assert len(replayed["replayed"]) == 1 and replayed["still_failing"] == []
     assert [item.amount_cents for item in billing.items()] == [8900 + 2500]
@@ -331,7 +334,8 @@ def test_po_number_changed_after_ordering_is_on_the_next_invoice(billing):
     order = billing.order(1, po_number="PO-OLD")
     billing.exam(1, order, "2026-10-10")
     october = billing.run("2026-10")["invoices"][0]
-    billing.apply("keep_po_number", order_id=order, organization_id=1, po_number="PO-NEW")
+    billing.apply("keep_po_number", order_id=order, organization_id=1, po_number="PO-NEW",
+                  version=2)
     billing.exam(1, order, "2026-11-10")
     november = billing.run("2026-11")["invoices"][0]
 
@@ -343,16 +347,17 @@ def test_po_number_changed_after_ordering_is_on_the_next_invoice(billing):
 
 def test_po_number_changed_for_an_unknown_order_is_refused(billing):
     with pytest.raises(UnknownReference):
-        billing.apply("keep_po_number", order_id=5, organization_id=1, po_number="X")
+        billing.apply("keep_po_number", order_id=5, organization_id=1, po_number="X", version=2)
 
 
 def test_an_order_placed_again_keeps_the_changed_po_number(billing):
     billing.organization(1)
     order = billing.order(1, po_number="PO-OLD")
-    billing.apply("keep_po_number", order_id=order, organization_id=1, po_number="PO-NEW")
+    billing.apply("keep_po_number", order_id=order, organization_id=1, po_number="PO-NEW",
+                  version=2)
     billing.apply("keep_order", id=order, organization_id=1, academic_year="2026-27",
                   covers_remote_proctoring=False, exam_fee_cents=9300,
-                  remote_proctoring_fee_cents=3000, po_number="PO-OLD")
+                  remote_proctoring_fee_cents=3000, po_number="PO-OLD", version=1)
     billing.exam(1, order, "2026-11-10")
     assert billing.run("2026-11")["invoices"][0]["lines"][0]["po_number"] == "PO-NEW"
 
@@ -413,7 +418,7 @@ def test_the_preview_shows_what_a_run_would_bill_without_billing_it(billing):
     billing.exam(1, monthly, "2026-12-03", "remote")
     billing.exam(2, funded, "2026-08-03")
     billing.exam(2, funded, "2026-12-03")
-    billing.apply("keep_po_number", order_id=monthly, organization_id=1, po_number="PO-2")
+    billing.apply("keep_po_number", order_id=monthly, organization_id=1, po_number="PO-2", version=2)
 
     with billing.store.reader() as session:
         preview = runs.preview(session, Period(2026, 12))

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from services.common.errors import InvalidInput, NotFound
 from services.common.messaging_tables import outbox
-from services.scores import access_log, copies, reports
+from services.scores import access_log, copies, late_redemptions, parking, reports
 from services.scores.models import ExamResult, ScoreAccess, ScoreViewer
 from services.scores.results import record_results
 from services.vouchers.codes import format_code
@@ -25,7 +25,7 @@ def store(migrated_templates, sqlite_databases, clock):
         for organization_id, kind in ((BUYER, "school"), (COLLEGE, "college"), (OTHER, "school")):
             copies.keep_organization(work.session, clock, {
                 "id": organization_id, "name": "Org {}".format(organization_id), "kind": kind,
-                "district_id": None})
+                "district_id": None, "version": 1})
         copies.keep_redemption(work.session, clock, redemption(CODE, 501))
     yield store
     store.dispose()
@@ -79,9 +79,10 @@ def test_good_rows_are_stored_bad_ones_reported_with_reasons(store, clock):
     ])
     assert answer["accepted"] == 2 and answer["recorded"] == 2
     assert [(r["index"], r["result_id"], r["code"]) for r in answer["rejected"]] == [
-        (1, "R-2", "score_out_of_range"), (2, "R-3", "unknown_voucher"),
-        (3, "R-4", "unknown_institution"), (4, "R-5", "test_date_in_future"),
-        (5, "R-6", "missing_student_fields")]
+        (1, "R-2", "score_out_of_range"), (3, "R-4", "unknown_institution"),
+        (4, "R-5", "test_date_in_future"), (5, "R-6", "missing_student_fields")]
+    assert [(r["index"], r["result_id"]) for r in answer["parked"]] == [(2, "R-3")]
+
     assert all(r["reason"] for r in answer["rejected"])
     assert count(store, ExamResult) == 2
 
@@ -93,12 +94,28 @@ def test_good_rows_are_stored_bad_ones_reported_with_reasons(store, clock):
     assert recorded["R-7"]["attending_institution_id"] == COLLEGE
 
 
+def test_a_result_without_its_redemption_yet_is_parked_then_recorded_with_it(store, clock):
+    late_code = "ZZZZZZZZZZZZZZZZ"
+    answer = record_results(store, clock, [row("R-1", voucher_code=late_code),
+                                           row("R-1", voucher_code=late_code)])
+    assert [(r["index"], r["result_id"]) for r in answer["parked"]] == [(0, "R-1"), (1, "R-1")]
+    assert (answer["accepted"], answer["already_recorded"]) == (0, 0)
+    assert count(store, ExamResult) == 0
+    with store.transaction() as work:
+        copies.keep_redemption(work.session, clock, redemption(late_code, 502))
+        assert late_redemptions.record_parked_results(work, clock, late_code) == 1
+    assert [event["result_id"] for event in events(store)] == ["R-1"]
+    with store.reader() as session:
+        assert session.get(ExamResult, "R-1").registration_id == "502"
+        assert parking.parked_list(session) == []
+
 def test_a_result_sent_again_is_accepted_and_changes_nothing(store, clock):
     first = record_results(store, clock, [row("R-1", voucher_code=CODE)])
     again = record_results(store, clock, [row("R-1", voucher_code=CODE, score=80),
                                           row("R-1", score=20)])
     assert first["recorded"] == 1
-    assert again == {"accepted": 2, "rejected": [], "recorded": 0, "already_recorded": 2}
+    assert again == {"accepted": 2, "rejected": [], "recorded": 0, "already_recorded": 2,
+                     "parked": []}
     with store.reader() as session:
         assert session.get(ExamResult, "R-1").score == 62
     assert len(events(store)) == 1 and count(store, ScoreViewer) == 1

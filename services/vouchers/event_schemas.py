@@ -1,0 +1,22 @@
+"""What the vouchers service reads of the events it consumes (docs/EVENTS.md)."""
+from services.common.event_schema import Bool, EventSchema, Int, IsoDate, Key, Text
+
+
+class OrderPlaced(EventSchema):
+    id = Int(required=True)
+    organization_id = Int(required=True)
+    academic_year = Text(required=True)
+    quantity = Int(required=True)
+    expiration_date = IsoDate(required=True)
+    covers_remote_proctoring = Bool(required=True)
+
+
+class GenerationChunkQueued(EventSchema):
+    batch_id = Int(required=True)
+    chunk_no = Int(required=True)
+    size = Int(load_default=None, allow_none=True)
+
+
+class ExamRecorded(EventSchema):
+    result_id = Key(required=True)
+    voucher_code = Text(required=True, allow_none=True)  # null: not paid with a voucher
