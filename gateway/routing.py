@@ -7,7 +7,6 @@ takes the portal's session cookie instead of a bearer token (so the portal's dow
 its script use the same routes), with the CSRF checks when the request changes something.
 """
 import functools
-import json
 import re
 import secrets
 from dataclasses import dataclass, field
@@ -15,6 +14,7 @@ from dataclasses import dataclass, field
 from marshmallow import ValidationError
 
 from gateway.browser_session import SAFE_METHODS, check_csrf, session_cookie
+from gateway.client_input import parse_json_object, unstorable_fields
 from gateway.http import api
 from services.common.errors import Forbidden, InvalidInput, NotAuthenticated
 
@@ -64,7 +64,7 @@ def route(method, path, *, auth, summary, tag, body=None, query=None, response=N
             call = Call(request=request)
             if auth != "none":
                 call.token = caller_token(request, auth, self.config.get("PUBLIC_URL"))
-                check_token_kind(self.config, auth, call.token)
+                check_token_kind(self, auth, call.token)
             if body is not None:
                 call.body = load(body(), read_json(request))
             if query is not None:
@@ -96,31 +96,38 @@ def _matches(configured, token):
     return bool(configured) and secrets.compare_digest(str(configured).encode(), token.encode())
 
 
-def check_token_kind(config, auth, token):
-    """Static tokens for operations and partners; 403 for a known token of another kind."""
+def check_token_kind(service, auth, token):
+    """Static tokens for operations and partners, session tokens for the rest: a valid token
+    of another kind is 403 `wrong_token_kind` whichever way round, an unknown one 401.
+    (On a session route the access service checks the session itself, later.)"""
+    config = service.config
     static = {"operations": config.get("OPERATIONS_TOKEN"), "partner": config.get("PARTNER_TOKEN")}
-    kind = next((name for name, value in static.items() if _matches(value, token)), "session")
-    if kind == auth:
+    kind = next((name for name, value in static.items() if _matches(value, token)), None)
+    if kind == auth or (kind is None and auth == "session"):
         return
-    if auth in static and kind == "session":
+    if kind is None and not _is_session(service, token):
         raise NotAuthenticated("not_authenticated", "Unknown token.")
     raise Forbidden("wrong_token_kind", "This token cannot be used here.")
 
 
-def read_json(request):
-    raw = request.get_data(cache=False)
-    if not raw.strip():
-        raise InvalidInput("malformed_json", "Send a JSON object as the request body.")
+def _is_session(service, token):
     try:
-        data = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        raise InvalidInput("malformed_json", "The request body is not valid JSON.")
-    if not isinstance(data, dict):
-        raise InvalidInput("malformed_json", "The request body must be a JSON object.")
-    return data
+        service.access.authenticate(token, require_terms=False)
+    except NotAuthenticated:
+        return False
+    return True
+
+
+def read_json(request):
+    return parse_json_object(request.get_data(cache=False))
 
 
 def load(schema, data):
+    """`data` (a JSON body, a query, a form) loaded by `schema`; InvalidInput naming the
+    fields otherwise, including values no database would store."""
+    unstorable = unstorable_fields(data)
+    if unstorable:
+        raise InvalidInput("invalid_input", "Some fields are invalid.", fields=unstorable)
     try:
         return schema.load(data)
     except ValidationError as invalid:
