@@ -34,6 +34,8 @@ class RouteSpec:
     status: int = 200
     errors: tuple = ()
     content_type: str = "application/json"
+    path_params: type = None  # a schema of the path's text values (ids are checked by type)
+    headers: type = None
 
     @property
     def openapi_path(self):
@@ -49,13 +51,19 @@ class Call:
     token: str = None
     body: dict = None
     query: dict = field(default_factory=dict)
+    headers: dict = field(default_factory=dict)
 
 
 def route(method, path, *, auth, summary, tag, body=None, query=None, response=None,
-          status=200, errors=(), content_type="application/json"):
+          status=200, errors=(), content_type="application/json", path_params=None,
+          headers=None):
+    """An API route. `body`, `query`, `path_params` and `headers` are the marshmallow
+    schemas its input is loaded with before the handler runs, and the OpenAPI document
+    states; a headers schema names its fields by `data_key` (the header's name) and may
+    give the `error_code` its refusal has."""
     assert auth in AUTH_KINDS
     spec = RouteSpec(method, path, auth, summary, tag, body, query, response, status,
-                     errors, content_type)
+                     errors, content_type, path_params, headers)
     ROUTES.append(spec)
 
     def decorate(handler):
@@ -69,6 +77,10 @@ def route(method, path, *, auth, summary, tag, body=None, query=None, response=N
                 call.body = load(body(), read_json(request))
             if query is not None:
                 call.query = load(query(), request.args.to_dict())
+            if path_params is not None:
+                load(path_params(), path_values)
+            if headers is not None:
+                call.headers = load_headers(headers(), request)
             return handler(self, call, **path_values)
         return api(method, path)(entrypoint)
     return decorate
@@ -120,6 +132,30 @@ def _is_session(service, token):
 
 def read_json(request):
     return parse_json_object(request.get_data(cache=False))
+
+
+def header_text(value):
+    """A header as the client wrote it: HTTP hands headers over as latin-1, so a UTF-8 value
+    (`é` as two bytes) would count, and be stored, as two characters of mojibake."""
+    try:
+        return value.encode("latin-1").decode("utf-8")
+    except UnicodeError:  # not UTF-8: keep what latin-1 made of it
+        return value
+
+
+def load_headers(schema, request):
+    """The headers `schema` names, as text and trimmed, loaded by it."""
+    sent = {}
+    for loaded in schema.fields.values():
+        name = loaded.data_key or loaded.name
+        if name in request.headers:
+            sent[name] = header_text(request.headers[name]).strip()
+    try:
+        return load(schema, sent)
+    except InvalidInput as invalid:
+        raise InvalidInput(getattr(schema, "error_code", invalid.code),
+                           getattr(schema, "error_message", invalid.message),
+                           fields=invalid.fields)
 
 
 def load(schema, data):

@@ -2,6 +2,7 @@
 from marshmallow import Schema, fields, validate
 
 from gateway.schemas.common import text
+from services.access.terms import PORTAL_TERMS
 
 class AccountIn(Schema):
     email = fields.Email(required=True, validate=validate.Length(max=254))
@@ -48,4 +49,7 @@ class TermsOut(Schema):
 
 
 class TermsAcceptanceIn(Schema):
-    version = text(40)
+    version = text(40, metadata={
+        "enum": [PORTAL_TERMS["version"]],
+        "description": "the version of the portal terms accepted (GET /api/terms/portal); "
+                       "only the current one is taken"})

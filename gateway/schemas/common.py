@@ -3,14 +3,24 @@ import re
 
 from marshmallow import Schema, ValidationError, fields, validate
 
+from services.common.academic_year import PATTERN as ACADEMIC_YEAR_PATTERN
 from services.common.academic_year import AcademicYear
 
 
-def academic_year_text(value):
-    try:
-        AcademicYear.parse(value)
-    except ValueError as wrong:
-        raise ValidationError(str(wrong))
+class AcademicYearText(validate.Validator):
+    """`2026-27`: AcademicYear's own rule. Its `regex` is what the OpenAPI document shows
+    (apispec reads a validator's `regex`); the years must follow each other too."""
+    regex = ACADEMIC_YEAR_PATTERN
+
+    def __call__(self, value):
+        try:
+            AcademicYear.parse(value)
+        except ValueError as wrong:
+            raise ValidationError(str(wrong))
+        return value
+
+
+academic_year_text = AcademicYearText()
 
 
 ZIP = validate.Regexp(r"^\d{5}(-\d{4})?$", error="A US zip code: 5 digits.")

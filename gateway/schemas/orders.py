@@ -1,8 +1,10 @@
 """Schemas of fees, orders and vouchers."""
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, fields, pre_load, validate
 
 from gateway.schemas.common import (StrictBoolean, StrictInteger, academic_year_text,
                                     printable, text)
+from services.common.errors import InvalidInput
+from services.orders.terms import BULK_PURCHASE_TERMS
 
 PO_LENGTH = validate.Length(max=50, error="At most 50 characters.")
 
@@ -26,7 +28,10 @@ class OrderIn(Schema):
     expiration_date = fields.Date(load_default=None, allow_none=True)
     po_number = fields.String(load_default=None, allow_none=True,
                               validate=[PO_LENGTH, printable])
-    terms_version = text(40)
+    terms_version = text(40, metadata={
+        "enum": [BULK_PURCHASE_TERMS["version"]],
+        "description": "the version of the bulk-purchase terms accepted "
+                       "(GET /api/terms/bulk_purchase); only the current one is taken"})
 
 
 class OrderOut(Schema):
@@ -52,8 +57,28 @@ class OrdersOut(Schema):
 
 
 class PoNumberIn(Schema):
+    """The body of PATCH on an order: the PO number is all that can change after placing."""
     po_number = fields.String(required=True, allow_none=True,
                               validate=[PO_LENGTH, printable])
+
+    @pre_load
+    def only_the_po_number(self, data, **kwargs):
+        if isinstance(data, dict) and set(data) != {"po_number"}:
+            raise InvalidInput("only_po_number_can_change",
+                               "Only the PO number of an order can be changed.",
+                               fields={name: ["Cannot be changed."]
+                                       for name in data if name != "po_number"} or None)
+        return data
+
+
+class IdempotencyKeyIn(Schema):
+    """The Idempotency-Key header of placing an order: the same key again answers the
+    order it placed, instead of a second one."""
+    error_code = "idempotency_key_required"
+    error_message = "Send an Idempotency-Key header (1 to 255 characters)."
+
+    idempotency_key = fields.String(data_key="Idempotency-Key", required=True,
+                                    validate=validate.Length(min=1, max=255))
 
 
 class VoucherUsageQuery(Schema):
