@@ -53,6 +53,9 @@ def openapi_document():
         elif route.content_type != "application/json":
             success["content"] = {route.content_type: {"schema": {"type": "string"}}}
         operation["responses"][str(route.status)] = success
+        if route.replayed:
+            operation["responses"]["200"] = dict(
+                success, description="Made before with this Idempotency-Key: the same answer")
         for status in sorted(set(route.errors) | _answered_by_every(route)):
             operation["responses"][str(status)] = {
                 "description": DESCRIPTIONS[status],

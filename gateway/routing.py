@@ -36,6 +36,7 @@ class RouteSpec:
     content_type: str = "application/json"
     path_params: type = None  # a schema of the path's text values (ids are checked by type)
     headers: type = None
+    replayed: bool = False  # the same Idempotency-Key again answers 200 with what it made
 
     @property
     def openapi_path(self):
@@ -56,14 +57,14 @@ class Call:
 
 def route(method, path, *, auth, summary, tag, body=None, query=None, response=None,
           status=200, errors=(), content_type="application/json", path_params=None,
-          headers=None):
+          headers=None, replayed=False):
     """An API route. `body`, `query`, `path_params` and `headers` are the marshmallow
     schemas its input is loaded with before the handler runs, and the OpenAPI document
     states; a headers schema names its fields by `data_key` (the header's name) and may
     give the `error_code` its refusal has."""
     assert auth in AUTH_KINDS
     spec = RouteSpec(method, path, auth, summary, tag, body, query, response, status,
-                     errors, content_type, path_params, headers)
+                     errors, content_type, path_params, headers, replayed)
     ROUTES.append(spec)
 
     def decorate(handler):

@@ -58,7 +58,7 @@ class OrderRoutes:
 
     @route("POST", "/api/organizations/<int:org_id>/orders", auth="session", tag="orders",
            body=s.OrderIn, headers=s.IdempotencyKeyIn, response=s.OrderOut, status=201,
-           errors=(400, 401, 403, 404, 409, 422),
+           replayed=True, errors=(400, 401, 403, 404, 409, 422),
            summary="Place an order; the same Idempotency-Key again answers the same order.")
     def place_order(self, call, org_id):
         principal = self._authorize(call, org_id, need="manage")

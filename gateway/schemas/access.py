@@ -3,7 +3,7 @@ import re
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from gateway.schemas.common import (PHONE, ZIP, StrictBoolean, StrictInteger, printable,
+from gateway.schemas.common import (ID, PHONE, ZIP, StrictBoolean, StrictInteger, printable,
                                     text)
 
 _CONTROL_BUT_NEWLINES = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
@@ -113,7 +113,7 @@ class OrganizationIn(Schema):
     city = text(100)
     state = fields.String(required=True, validate=validate.Regexp(
         r"^[A-Za-z]{2}$", error="A two-letter state code."))
-    district_id = StrictInteger(load_default=None, allow_none=True)
+    district_id = StrictInteger(load_default=None, allow_none=True, validate=ID)
     state_funded = StrictBoolean(load_default=False)
 
 
@@ -135,7 +135,7 @@ class OrganizationPatchIn(Schema):
     city = text(100, required=False)
     state = fields.String(validate=validate.Regexp(r"^[A-Za-z]{2}$",
                                                    error="A two-letter state code."))
-    district_id = StrictInteger(allow_none=True)
+    district_id = StrictInteger(allow_none=True, validate=ID)
     state_funded = StrictBoolean()
 
 
@@ -201,7 +201,7 @@ class AccessCodeRequestsOut(Schema):
 
 
 class ApproveIn(Schema):
-    organization_id = StrictInteger(load_default=None, allow_none=True)
+    organization_id = StrictInteger(load_default=None, allow_none=True, validate=ID)
 
 
 class DeclineIn(Schema):
@@ -209,8 +209,8 @@ class DeclineIn(Schema):
 
 
 class AuditQuery(Schema):
-    organization_id = fields.Integer(load_default=None)
-    account_id = fields.Integer(load_default=None)
+    organization_id = fields.Integer(load_default=None, validate=ID)
+    account_id = fields.Integer(load_default=None, validate=ID)
     action = fields.String(load_default=None, validate=validate.Length(max=40))
     limit = fields.Integer(load_default=200, validate=validate.Range(min=1, max=500))
 

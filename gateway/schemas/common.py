@@ -25,12 +25,22 @@ academic_year_text = AcademicYearText()
 
 ZIP = validate.Regexp(r"^\d{5}(-\d{4})?$", error="A US zip code: 5 digits.")
 PHONE = validate.Regexp(r"^\+?[0-9 ().-]{7,25}$", error="A phone number, like 313-555-0100.")
+# ids fit every database's INTEGER, and match the 9 digits an id in a path may have
+ID = validate.Range(min=1, max=999_999_999, error="An id: a whole number from 1 to 999999999.")
 PRINTABLE = re.compile(r"^[^\x00-\x1f\x7f]*$")
 
 
-def printable(value):
-    if not PRINTABLE.match(value):
-        raise ValidationError("Only printable characters.")
+class Printable(validate.Validator):
+    """No control characters; `regex` is what the OpenAPI document shows."""
+    regex = PRINTABLE
+
+    def __call__(self, value):
+        if not PRINTABLE.fullmatch(value):  # match would let a final newline through
+            raise ValidationError("Only printable characters.")
+        return value
+
+
+printable = Printable()
 
 
 def text(max_length, required=True, **kwargs):

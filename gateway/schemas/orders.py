@@ -1,7 +1,7 @@
 """Schemas of fees, orders and vouchers."""
 from marshmallow import Schema, fields, pre_load, validate
 
-from gateway.schemas.common import (StrictBoolean, StrictInteger, academic_year_text,
+from gateway.schemas.common import (ID, StrictBoolean, StrictInteger, academic_year_text,
                                     printable, text)
 from services.common.errors import InvalidInput
 from services.orders.terms import BULK_PURCHASE_TERMS
@@ -123,7 +123,7 @@ class FeesOut(FeesIn):
 
 
 class LegacyVouchersIn(Schema):
-    organization_id = StrictInteger(required=True, validate=validate.Range(min=1))
+    organization_id = StrictInteger(required=True, validate=ID)
     academic_year = fields.String(required=True, validate=academic_year_text)
     voucher_codes = fields.List(fields.Raw(), required=True,
                                 validate=validate.Length(min=1, max=10_000))
