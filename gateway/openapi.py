@@ -83,6 +83,8 @@ def _parameters(route):
 def _answered_by_every(route):
     """What any route of its kind may answer, besides its own errors."""
     statuses = set()
+    if "<" in route.path:  # a path value of the wrong shape is no address (404 not_found)
+        statuses.add(404)
     if route.auth != "none":
         statuses |= {401, 403, 503}
     if route.body is not None:
