@@ -45,7 +45,7 @@ def openapi_document():
         if operation_parameters:
             operation["parameters"] = operation_parameters
         if route.body is not None:
-            operation["requestBody"] = {"required": True, "content": {
+            operation["requestBody"] = {"required": not route.body_optional, "content": {
                 "application/json": {"schema": route.body}}}
         success = {"description": "OK"}
         if route.response is not None:

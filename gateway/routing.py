@@ -37,6 +37,7 @@ class RouteSpec:
     path_params: type = None  # a schema of the path's text values (ids are checked by type)
     headers: type = None
     replayed: bool = False  # the same Idempotency-Key again answers 200 with what it made
+    body_optional: bool = False  # an empty body is read as {}
 
     @property
     def openapi_path(self):
@@ -57,14 +58,14 @@ class Call:
 
 def route(method, path, *, auth, summary, tag, body=None, query=None, response=None,
           status=200, errors=(), content_type="application/json", path_params=None,
-          headers=None, replayed=False):
+          headers=None, replayed=False, body_optional=False):
     """An API route. `body`, `query`, `path_params` and `headers` are the marshmallow
     schemas its input is loaded with before the handler runs, and the OpenAPI document
     states; a headers schema names its fields by `data_key` (the header's name) and may
     give the `error_code` its refusal has."""
     assert auth in AUTH_KINDS
     spec = RouteSpec(method, path, auth, summary, tag, body, query, response, status,
-                     errors, content_type, path_params, headers, replayed)
+                     errors, content_type, path_params, headers, replayed, body_optional)
     ROUTES.append(spec)
 
     def decorate(handler):
@@ -75,7 +76,9 @@ def route(method, path, *, auth, summary, tag, body=None, query=None, response=N
                 call.token = caller_token(request, auth, self.config.get("PUBLIC_URL"))
                 check_token_kind(self, auth, call.token)
             if body is not None:
-                call.body = load(body(), read_json(request))
+                sent = {} if body_optional and not request.get_data(cache=True).strip() \
+                    else read_json(request)
+                call.body = load(body(), sent)
             if query is not None:
                 call.query = load(query(), request.args.to_dict())
             if path_params is not None:

@@ -113,3 +113,11 @@ def test_every_route_with_a_path_value_may_answer_404():
 def test_placing_the_same_order_again_is_documented_as_200():
     responses = operation(ORDERS, "post")["responses"]
     assert responses["200"]["content"] == responses["201"]["content"]
+
+
+def test_the_optional_body_of_approving_a_request_is_stated():
+    body = operation("/api/admin/access-code-requests/{request_id}/approve", "post")[
+        "requestBody"]
+    assert body["required"] is False
+    assert body["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/ApproveIn"}
