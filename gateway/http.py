@@ -7,13 +7,15 @@ never with a traceback. The server also serves the portal's static files and put
 security headers (CSP and the rest) on every response, whoever made it. Every `@http` of
 the gateway must use `api` (this server): a second nameko server would share the port.
 """
+import io
 import json
 import logging
 import socket
 
 from nameko.web.handlers import HttpRequestHandler
 from nameko.web.server import WebServer, WsgiApp
-from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound, RequestEntityTooLarge
+from werkzeug.exceptions import (BadRequest, HTTPException, MethodNotAllowed, NotFound,
+                                 RequestEntityTooLarge)
 from werkzeug.middleware.shared_data import SharedDataMiddleware
 from werkzeug.routing import IntegerConverter, Map
 from werkzeug.wrappers import Request, Response
@@ -58,9 +60,9 @@ def http_error_response(exc):
 
 class JsonWsgiApp(WsgiApp):
     def __call__(self, environ, start_response):
-        adapter = self.url_map.bind_to_environ(environ)
         try:
-            provider, values = adapter.match()
+            provider, values = self.url_map.bind_to_environ(environ).match()
+            buffer_chunked_body(environ)
         except HTTPException as exc:
             if not is_api_path(environ.get("PATH_INFO", "")):
                 return error_page(exc.code or 400)(environ, start_response)
@@ -69,6 +71,23 @@ class JsonWsgiApp(WsgiApp):
         request.max_content_length = MAX_BODY_BYTES
         request.path_values = values
         return provider.handle_request(request)(environ, start_response)
+
+
+def buffer_chunked_body(environ):
+    """A chunked body (`Transfer-Encoding: chunked`, no Content-Length) read here, under
+    the size limit of every body, and handed on as a body of known length: werkzeug
+    takes a body without a Content-Length as empty."""
+    if environ.get("HTTP_TRANSFER_ENCODING", "").lower() != "chunked":
+        return
+    try:
+        body = environ["wsgi.input"].read(MAX_BODY_BYTES + 1)  # eventlet joins the chunks
+    except (OSError, ValueError):  # chunks that do not add up
+        raise BadRequest()
+    if len(body) > MAX_BODY_BYTES:
+        raise RequestEntityTooLarge()
+    environ["wsgi.input"] = io.BytesIO(body)
+    environ["CONTENT_LENGTH"] = str(len(body))
+    del environ["HTTP_TRANSFER_ENCODING"]
 
 
 class IdConverter(IntegerConverter):

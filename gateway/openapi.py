@@ -9,11 +9,15 @@ from gateway.browser_session import COOKIE_NAME
 from gateway.schemas.common import ErrorOut
 from gateway.routing import ROUTES
 
-DESCRIPTIONS = {400: "Invalid input", 401: "Not signed in", 403: "Not allowed",
+DESCRIPTIONS = {400: "Invalid input", 401: "Not signed in: no token, or an unknown or "
+                                           "expired one",
+                403: "Not allowed; `wrong_token_kind` for a valid token of another kind "
+                     "(a session token where the operations or partner token is needed, "
+                     "or the other way round)",
                 404: "Not found", 405: "Method not allowed", 409: "State conflict",
-                410: "Gone",
+                410: "Gone", 413: "The request body is over 2 MiB",
                 422: "Idempotency-Key reused with another body", 429: "Too many attempts",
-                503: "A service did not answer in time"}
+                503: "A service or the message broker did not answer; see Retry-After"}
 
 
 @functools.lru_cache(maxsize=1)
@@ -37,15 +41,11 @@ def openapi_document():
             operation["security"] = [{"session": []}, {"portal_session": []}]
         elif route.auth != "none":
             operation["security"] = [{route.auth: []}]
-        parameters = [{"in": "path", "name": name, "required": True,
-                       "schema": {"type": "integer" if converter == "int" else "string"}}
-                      for converter, name in _path_parameters(route.path)]
-        if route.query is not None:
-            parameters.append({"in": "query", "schema": route.query})
-        if parameters:
-            operation["parameters"] = parameters
+        operation_parameters = _parameters(route)
+        if operation_parameters:
+            operation["parameters"] = operation_parameters
         if route.body is not None:
-            operation["requestBody"] = {"required": True, "content": {
+            operation["requestBody"] = {"required": not route.body_optional, "content": {
                 "application/json": {"schema": route.body}}}
         success = {"description": "OK"}
         if route.response is not None:
@@ -53,7 +53,10 @@ def openapi_document():
         elif route.content_type != "application/json":
             success["content"] = {route.content_type: {"schema": {"type": "string"}}}
         operation["responses"][str(route.status)] = success
-        for status in route.errors + ((503,) if route.auth != "none" else ()):
+        if route.replayed:
+            operation["responses"]["200"] = dict(
+                success, description="Made before with this Idempotency-Key: the same answer")
+        for status in sorted(set(route.errors) | _answered_by_every(route)):
             operation["responses"][str(status)] = {
                 "description": DESCRIPTIONS[status],
                 "content": {"application/json": {"schema": "Error"}}}
@@ -61,6 +64,34 @@ def openapi_document():
     for path, operations in paths.items():
         spec.path(path=path, operations=operations)
     return spec.to_dict()
+
+
+def _parameters(route):
+    """Path, query and header parameters: the route's own schemas where it has them
+    (apispec turns a schema's fields into parameters), a path's ids otherwise."""
+    named = set(route.path_params().fields) if route.path_params is not None else set()
+    parameters = [{"in": "path", "name": name, "required": True,
+                   "schema": {"type": "integer" if converter == "int" else "string"}}
+                  for converter, name in _path_parameters(route.path) if name not in named]
+    for location, schema in (("path", route.path_params), ("query", route.query),
+                             ("header", route.headers)):
+        if schema is not None:
+            parameters.append({"in": location, "schema": schema})
+    return parameters
+
+
+def _answered_by_every(route):
+    """What any route of its kind may answer, besides its own errors."""
+    statuses = set()
+    if "<" in route.path:  # a path value of the wrong shape is no address (404 not_found)
+        statuses.add(404)
+    if route.auth != "none":
+        statuses |= {401, 403, 503}
+    if route.body is not None:
+        statuses |= {400, 413}
+    if route.query is not None or route.path_params is not None or route.headers is not None:
+        statuses.add(400)
+    return statuses
 
 
 def _path_parameters(path):

@@ -7,15 +7,15 @@ takes the portal's session cookie instead of a bearer token (so the portal's dow
 its script use the same routes), with the CSRF checks when the request changes something.
 """
 import functools
-import json
 import re
 import secrets
 from dataclasses import dataclass, field
 
 from gateway.browser_session import SAFE_METHODS, check_csrf, session_cookie
+from gateway.client_input import parse_json_object, unstorable_fields
 from gateway.http import api
 from services.common.errors import Forbidden, InvalidInput, NotAuthenticated
-from services.common.validation import load  # the services' own: one way to check input
+from services.common.validation import load as load_checked  # the services' own rules
 
 AUTH_KINDS = ("none", "session", "operations", "partner")
 
@@ -33,6 +33,10 @@ class RouteSpec:
     status: int = 200
     errors: tuple = ()
     content_type: str = "application/json"
+    path_params: type = None  # a schema of the path's text values (ids are checked by type)
+    headers: type = None
+    replayed: bool = False  # the same Idempotency-Key again answers 200 with what it made
+    body_optional: bool = False  # an empty body is read as {}
 
     @property
     def openapi_path(self):
@@ -48,13 +52,19 @@ class Call:
     token: str = None
     body: dict = None
     query: dict = field(default_factory=dict)
+    headers: dict = field(default_factory=dict)
 
 
 def route(method, path, *, auth, summary, tag, body=None, query=None, response=None,
-          status=200, errors=(), content_type="application/json"):
+          status=200, errors=(), content_type="application/json", path_params=None,
+          headers=None, replayed=False, body_optional=False):
+    """An API route. `body`, `query`, `path_params` and `headers` are the marshmallow
+    schemas its input is loaded with before the handler runs, and the OpenAPI document
+    states; a headers schema names its fields by `data_key` (the header's name) and may
+    give the `error_code` its refusal has."""
     assert auth in AUTH_KINDS
     spec = RouteSpec(method, path, auth, summary, tag, body, query, response, status,
-                     errors, content_type)
+                     errors, content_type, path_params, headers, replayed, body_optional)
     ROUTES.append(spec)
 
     def decorate(handler):
@@ -63,11 +73,17 @@ def route(method, path, *, auth, summary, tag, body=None, query=None, response=N
             call = Call(request=request)
             if auth != "none":
                 call.token = caller_token(request, auth, self.config.get("PUBLIC_URL"))
-                check_token_kind(self.config, auth, call.token)
+                check_token_kind(self, auth, call.token)
             if body is not None:
-                call.body = load(body(), read_json(request))
+                sent = {} if body_optional and not request.get_data(cache=True).strip() \
+                    else read_json(request)
+                call.body = load(body(), sent)
             if query is not None:
                 call.query = load(query(), request.args.to_dict())
+            if path_params is not None:
+                load(path_params(), path_values)
+            if headers is not None:
+                call.headers = load_headers(headers(), request)
             return handler(self, call, **path_values)
         return api(method, path)(entrypoint)
     return decorate
@@ -95,25 +111,60 @@ def _matches(configured, token):
     return bool(configured) and secrets.compare_digest(str(configured).encode(), token.encode())
 
 
-def check_token_kind(config, auth, token):
-    """Static tokens for operations and partners; 403 for a known token of another kind."""
+def check_token_kind(service, auth, token):
+    """Static tokens for operations and partners, session tokens for the rest: a valid token
+    of another kind is 403 `wrong_token_kind` whichever way round, an unknown one 401.
+    (On a session route the access service checks the session itself, later.)"""
+    config = service.config
     static = {"operations": config.get("OPERATIONS_TOKEN"), "partner": config.get("PARTNER_TOKEN")}
-    kind = next((name for name, value in static.items() if _matches(value, token)), "session")
-    if kind == auth:
+    kind = next((name for name, value in static.items() if _matches(value, token)), None)
+    if kind == auth or (kind is None and auth == "session"):
         return
-    if auth in static and kind == "session":
+    if kind is None and not _is_session(service, token):
         raise NotAuthenticated("not_authenticated", "Unknown token.")
     raise Forbidden("wrong_token_kind", "This token cannot be used here.")
 
 
-def read_json(request):
-    raw = request.get_data(cache=False)
-    if not raw.strip():
-        raise InvalidInput("malformed_json", "Send a JSON object as the request body.")
+def _is_session(service, token):
     try:
-        data = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        raise InvalidInput("malformed_json", "The request body is not valid JSON.")
-    if not isinstance(data, dict):
-        raise InvalidInput("malformed_json", "The request body must be a JSON object.")
-    return data
+        service.access.authenticate(token, require_terms=False)
+    except NotAuthenticated:
+        return False
+    return True
+
+
+def read_json(request):
+    return parse_json_object(request.get_data(cache=False))
+
+
+def header_text(value):
+    """A header as the client wrote it: HTTP hands headers over as latin-1, so a UTF-8 value
+    (`é` as two bytes) would count, and be stored, as two characters of mojibake."""
+    try:
+        return value.encode("latin-1").decode("utf-8")
+    except UnicodeError:  # not UTF-8: keep what latin-1 made of it
+        return value
+
+
+def load_headers(schema, request):
+    """The headers `schema` names, as text and trimmed, loaded by it."""
+    sent = {}
+    for loaded in schema.fields.values():
+        name = loaded.data_key or loaded.name
+        if name in request.headers:
+            sent[name] = header_text(request.headers[name]).strip()
+    try:
+        return load(schema, sent)
+    except InvalidInput as invalid:
+        raise InvalidInput(getattr(schema, "error_code", invalid.code),
+                           getattr(schema, "error_message", invalid.message),
+                           fields=invalid.fields)
+
+
+def load(schema, data):
+    """`data` (a JSON body, a query, a form) loaded by `schema` (the services' own rules);
+    InvalidInput naming the fields otherwise, including values no database would store."""
+    unstorable = unstorable_fields(data)
+    if unstorable:
+        raise InvalidInput("invalid_input", "Some fields are invalid.", fields=unstorable)
+    return load_checked(schema, data)

@@ -1,17 +1,26 @@
-"""RPC to the services with a deadline: a service that does not answer becomes a 503.
+"""RPC to the services with a deadline: a service that does not answer, or a broker that
+cannot be reached, becomes a 503.
 
 Requests are published with a message TTL equal to the timeout, so a request nobody
 took in time is dropped by the broker instead of running late, after the caller gave up.
 """
 import logging
 
+import amqp.exceptions
 import eventlet
+import kombu.exceptions
 from nameko.exceptions import UnknownService
 from nameko.rpc import RpcProxy, ServiceProxy
 
 from services.common.errors import ServiceUnavailable
 
 log = logging.getLogger(__name__)
+
+# The broker gone (stopped, unreachable, its vhost removed): kombu's OperationalError once
+# its retries are spent, or the socket's and amqp's own errors when a pooled connection
+# turns out dead. The only I/O of an RPC call is with the broker.
+BROKER_UNREACHABLE = (kombu.exceptions.OperationalError, amqp.exceptions.ConnectionError,
+                      OSError)
 
 
 class TimedServiceProxy:
@@ -34,6 +43,11 @@ class TimedServiceProxy:
                             self._timeout)
                 raise ServiceUnavailable(message="The {} service did not answer in time; "
                                                  "try again shortly.".format(self._service_name))
+            except BROKER_UNREACHABLE as lost:
+                log.warning("%s.%s: the message broker cannot be reached: %r",
+                            self._service_name, method_name, lost)
+                raise ServiceUnavailable(message="The message broker cannot be reached; try "
+                                                 "again shortly.")
             except UnknownService:
                 raise ServiceUnavailable(message="The {} service is not running; try again "
                                                  "shortly.".format(self._service_name))

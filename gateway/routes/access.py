@@ -1,7 +1,7 @@
 """Getting access to an organization, its profile, and operations' side of access:
 organizations, access codes and the yearly run, access-code requests, the audit."""
 from gateway.http import json_response
-from gateway.routing import load, read_json, route
+from gateway.routing import route
 from gateway.schemas import access as s
 from gateway.schemas.common import AcademicYearIn
 
@@ -101,15 +101,13 @@ class AccessRoutes:
             call.query["status"])})
 
     @route("POST", "/api/admin/access-code-requests/<int:request_id>/approve",
-           auth="operations", tag="operations", response=s.AccessCodeRequestOut,
-           errors=(400, 401, 403, 404, 409),
+           auth="operations", tag="operations", body=s.ApproveIn, body_optional=True,
+           response=s.AccessCodeRequestOut, errors=(400, 401, 403, 404, 409),
            summary="Approve: this year's code is issued and mailed to the requester. Body "
                    "(optional): {\"organization_id\"} when no registered organization matched.")
     def approve_access_code_request(self, call, request_id):
-        has_body = bool(call.request.get_data(cache=True).strip())
-        body = load(s.ApproveIn(), read_json(call.request) if has_body else {})
         return json_response(self.access.approve_access_code_request(
-            request_id, body["organization_id"]))
+            request_id, call.body["organization_id"]))
 
     @route("POST", "/api/admin/access-code-requests/<int:request_id>/decline",
            auth="operations", tag="operations", body=s.DeclineIn,

@@ -6,7 +6,7 @@ from gateway.csv_stream import csv_response, prefetched_pages
 from gateway.errors import error_response
 from gateway.http import json_response
 from gateway.past_years import authorize_item
-from gateway.routing import load, read_json, route
+from gateway.routing import route
 from gateway.schemas import orders as s
 from gateway.schemas.accounts import TermsOut
 from gateway.schemas.common import AcademicYearIn, AcademicYearQuery
@@ -25,15 +25,6 @@ def csv_rows(page):
     covered = page["covers_remote_proctoring"]
     return [[code, order_id, expiration, covered, status, "", ""]
             for code, status in zip(page["codes"], page["statuses"])]
-
-
-def header_text(value):
-    """A header as the client wrote it: HTTP hands headers over as latin-1, so a UTF-8 value
-    (`é` as two bytes) would count, and be stored, as two characters of mojibake."""
-    try:
-        return value.encode("latin-1").decode("utf-8")
-    except UnicodeError:  # not UTF-8: keep what latin-1 made of it
-        return value
 
 
 def order_request(loaded):
@@ -73,16 +64,13 @@ class OrderRoutes:
         return json_response(self.orders.quote(principal["organization"]))
 
     @route("POST", "/api/organizations/<int:org_id>/orders", auth="session", tag="orders",
-           body=s.OrderIn, response=s.OrderOut, status=201, errors=(400, 401, 403, 404, 409, 422),
-           summary="Place an order; send an Idempotency-Key header.")
+           body=s.OrderIn, headers=s.IdempotencyKeyIn, response=s.OrderOut, status=201,
+           replayed=True, errors=(400, 401, 403, 404, 409, 422),
+           summary="Place an order; the same Idempotency-Key again answers the same order.")
     def place_order(self, call, org_id):
-        key = header_text(call.request.headers.get("Idempotency-Key", "")).strip()
-        if not key or len(key) > 255:
-            raise InvalidInput("idempotency_key_required",
-                               "Send an Idempotency-Key header (1 to 255 characters).",
-                               fields={"Idempotency-Key": ["Required, at most 255 characters."]})
         principal = self._authorize(call, org_id, need="manage")
-        placed = self.orders.place_order(principal, key, order_request(call.body))
+        placed = self.orders.place_order(principal, call.headers["idempotency_key"],
+                                         order_request(call.body))
         return json_response(with_links(placed["order"]), 201 if placed["created"] else 200)
 
     @route("GET", "/api/organizations/<int:org_id>/orders", auth="session", tag="orders",
@@ -100,18 +88,13 @@ class OrderRoutes:
         return json_response(with_links(self.orders.get_order(org_id, order_id)))
 
     @route("PATCH", "/api/organizations/<int:org_id>/orders/<int:order_id>", auth="session",
-           tag="orders", response=s.OrderOut, errors=(400, 401, 403, 404, 409),
+           tag="orders", body=s.PoNumberIn, response=s.OrderOut,
+           errors=(400, 401, 403, 404, 409),
            summary="Add or change the PO number: the only change allowed after placing.")
     def change_po_number(self, call, org_id, order_id):
-        body = read_json(call.request)
-        if set(body) != {"po_number"}:
-            raise InvalidInput("only_po_number_can_change",
-                               "Only the PO number of an order can be changed.",
-                               fields={name: ["Cannot be changed."]
-                                       for name in body if name != "po_number"} or None)
-        po_number = load(s.PoNumberIn(), body)["po_number"]
         self._authorize(call, org_id, need="manage")
-        return json_response(with_links(self.orders.change_po_number(org_id, order_id, po_number)))
+        return json_response(with_links(self.orders.change_po_number(
+            org_id, order_id, call.body["po_number"])))
 
     @route("DELETE", "/api/organizations/<int:org_id>/orders/<int:order_id>", auth="none",
            tag="orders", status=405, errors=(405,),
@@ -182,10 +165,9 @@ class OrderRoutes:
         return json_response(self.vouchers.usage_summary(org_id, call.query["academic_year"]))
 
     @route("PUT", "/api/admin/fees/<academic_year>", auth="operations", tag="operations",
-           body=s.FeesIn, response=s.FeesOut, errors=(400, 401, 403),
+           path_params=AcademicYearIn, body=s.FeesIn, response=s.FeesOut, errors=(400, 401, 403),
            summary="Set an academic year's exam and remote-proctoring fees (cents).")
     def set_fees(self, call, academic_year):
-        load(AcademicYearIn(), {"academic_year": academic_year})
         return json_response(self.orders.set_fees(academic_year, call.body["exam_fee_cents"],
                                                   call.body["remote_proctoring_fee_cents"]))
 
@@ -209,9 +191,9 @@ class OrderRoutes:
             body["covers_remote_proctoring"]), 201)
 
     @route("POST", "/api/admin/academic-years/<academic_year>/close", auth="operations",
-           tag="operations", response=s.YearCloseOut, status=202, errors=(400, 401, 403, 409),
+           tag="operations", path_params=AcademicYearIn, response=s.YearCloseOut, status=202,
+           errors=(400, 401, 403, 409),
            summary="Close an academic year that is over: cancel unused registration tickets, "
                    "expire unused vouchers. Closing it again changes nothing.")
     def close_academic_year(self, call, academic_year):
-        load(AcademicYearIn(), {"academic_year": academic_year})
         return json_response(self.vouchers.close_academic_year(academic_year), 202)

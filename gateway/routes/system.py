@@ -20,7 +20,7 @@ class SystemRoutes:
         sleeps in its event loop until the next timer and notices SIGTERM up to a minute
         late; this makes `docker stop` and Kubernetes see a prompt, graceful stop."""
 
-    @route("GET", "/health", auth="none", tag="system", response=HealthOut,
+    @route("GET", "/health", auth="none", tag="system", response=HealthOut, errors=(503,),
            summary="200 when the gateway and all five services answer, else 503.")
     def health(self, call):
         def ask(name):

@@ -5,7 +5,7 @@ from marshmallow import Schema, fields, validate
 from services.access.schemas import (  # noqa: F401 (the routes' and the portal's inputs)
     AccessCodeRequestIn, DeclineIn, OrganizationIn, OrganizationPatchIn, ProfileIn,
     RedemptionIn, ZipQuery)
-from services.common.validation import StrictInteger
+from services.common.validation import ID, StrictInteger
 
 
 class OrganizationSummary(Schema):
@@ -104,12 +104,12 @@ class AccessCodeRequestsOut(Schema):
 
 
 class ApproveIn(Schema):
-    organization_id = StrictInteger(load_default=None, allow_none=True)
+    organization_id = StrictInteger(load_default=None, allow_none=True, validate=ID)
 
 
 class AuditQuery(Schema):
-    organization_id = fields.Integer(load_default=None)
-    account_id = fields.Integer(load_default=None)
+    organization_id = fields.Integer(load_default=None, validate=ID)
+    account_id = fields.Integer(load_default=None, validate=ID)
     action = fields.String(load_default=None, validate=validate.Length(max=40))
     limit = fields.Integer(load_default=200, validate=validate.Range(min=1, max=500))
 

@@ -3,6 +3,7 @@ from marshmallow import Schema, fields, validate
 
 from services.access.schemas import AccountIn  # noqa: F401 (what the access service takes)
 from services.common.validation import text
+from services.access.terms import PORTAL_TERMS
 
 
 class AccountOut(Schema):
@@ -53,4 +54,7 @@ class TermsOut(Schema):
 
 
 class TermsAcceptanceIn(Schema):
-    version = text(40)
+    version = text(40, metadata={
+        "enum": [PORTAL_TERMS["version"]],
+        "description": "the version of the portal terms accepted (GET /api/terms/portal); "
+                       "only the current one is taken"})

@@ -1,16 +1,26 @@
 """Shared parts of the HTTP API's schemas: the academic year, health, the error body.
 (The field types of input rules are the services': services.common.validation.)"""
-from marshmallow import Schema, ValidationError, fields
+from marshmallow import Schema, ValidationError, fields, validate
 
+from services.common.academic_year import PATTERN as ACADEMIC_YEAR_PATTERN
 from services.common.academic_year import AcademicYear
 from services.common.strict_fields import StrictBoolean, StrictInteger  # noqa: F401
 
 
-def academic_year_text(value):
-    try:
-        AcademicYear.parse(value)
-    except ValueError as wrong:
-        raise ValidationError(str(wrong))
+class AcademicYearText(validate.Validator):
+    """`2026-27`: AcademicYear's own rule. Its `regex` is what the OpenAPI document shows
+    (apispec reads a validator's `regex`); the years must follow each other too."""
+    regex = ACADEMIC_YEAR_PATTERN
+
+    def __call__(self, value):
+        try:
+            AcademicYear.parse(value)
+        except ValueError as wrong:
+            raise ValidationError(str(wrong))
+        return value
+
+
+academic_year_text = AcademicYearText()
 
 
 class AcademicYearQuery(Schema):

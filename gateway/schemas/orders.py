@@ -1,8 +1,8 @@
 """Schemas of fees, orders and vouchers."""
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, fields, pre_load, validate
 
 from gateway.schemas.common import academic_year_text
-from services.common.validation import StrictBoolean, StrictInteger
+from services.common.validation import ID, StrictBoolean, StrictInteger
 from services.orders.schemas import (  # noqa: F401 (the routes' and the portal's inputs)
     FeesIn, OrderIn, PoNumberIn)
 
@@ -42,6 +42,16 @@ class OrderOut(Schema):
 
 class OrdersOut(Schema):
     orders = fields.List(fields.Nested(OrderOut))
+
+
+class IdempotencyKeyIn(Schema):
+    """The Idempotency-Key header of placing an order: the same key again answers the
+    order it placed, instead of a second one."""
+    error_code = "idempotency_key_required"
+    error_message = "Send an Idempotency-Key header (1 to 255 characters)."
+
+    idempotency_key = fields.String(data_key="Idempotency-Key", required=True,
+                                    validate=validate.Length(min=1, max=255))
 
 
 class VoucherUsageQuery(Schema):
@@ -88,7 +98,7 @@ class FeesOut(FeesIn):
 
 
 class LegacyVouchersIn(Schema):
-    organization_id = StrictInteger(required=True, validate=validate.Range(min=1))
+    organization_id = StrictInteger(required=True, validate=ID)
     academic_year = fields.String(required=True, validate=academic_year_text)
     voucher_codes = fields.List(fields.Raw(), required=True,
                                 validate=validate.Length(min=1, max=10_000))

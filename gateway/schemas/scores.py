@@ -2,7 +2,7 @@
 from marshmallow import Schema, fields, validate
 
 from gateway.schemas.common import academic_year_text
-from services.common.validation import printable
+from services.common.validation import ID, printable
 
 MAX_RESULTS_PER_BATCH = 1000
 SORTS = ["test_date", "-test_date", "student", "-student"]
@@ -143,8 +143,8 @@ class ScoresOut(Schema):
 
 
 class ScoreAccessLogQuery(Schema):
-    organization_id = fields.Integer(load_default=None, validate=validate.Range(min=1))
-    account_id = fields.Integer(load_default=None, validate=validate.Range(min=1))
+    organization_id = fields.Integer(load_default=None, validate=ID)
+    account_id = fields.Integer(load_default=None, validate=ID)
     academic_year = fields.String(load_default=None, validate=academic_year_text)
     page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
     per_page = fields.Integer(load_default=100, validate=validate.Range(min=1, max=500))

@@ -9,8 +9,8 @@ import re
 from marshmallow import (Schema, ValidationError, fields, pre_load, validate,
                          validates_schema)
 
-from services.common.validation import (StrictBoolean, StrictInteger, Trimmed, printable,
-                                        text)
+from services.common.validation import (ID, StrictBoolean, StrictInteger, Trimmed,
+                                        printable, text)
 
 KINDS = ("school", "district", "college", "other")
 STATE_FUNDED_KINDS = ("school", "district")  # the FAQ: eligible schools and districts
@@ -136,7 +136,7 @@ class OrganizationIn(Schema):
     zip = Zip(required=True)
     city = text(100, collapse=True)
     state = StateCode(required=True)
-    district_id = StrictInteger(load_default=None, allow_none=True)
+    district_id = StrictInteger(load_default=None, allow_none=True, validate=ID)
     state_funded = StrictBoolean(load_default=False, metadata={
         "description": "only for schools and districts"})
 
@@ -153,7 +153,7 @@ class OrganizationPatchIn(Schema):
     zip = Zip()
     city = text(100, required=False, collapse=True)
     state = StateCode()
-    district_id = StrictInteger(allow_none=True)
+    district_id = StrictInteger(allow_none=True, validate=ID)
     state_funded = StrictBoolean(metadata={"description": "only for schools and districts"})
 
     @pre_load

@@ -5,7 +5,8 @@ from datetime import date
 
 from services.common.errors import InvalidInput
 
-_PATTERN = re.compile(r"([0-9]{4})-([0-9]{2})")  # whole string, ASCII digits only
+# ASCII digits only; anchored, so the OpenAPI document can state it as it is
+PATTERN = re.compile(r"^(2[0-9]{3})-([0-9]{2})$")
 
 
 @dataclass(frozen=True, order=True)
@@ -19,11 +20,11 @@ class AcademicYear:
     @classmethod
     def parse(cls, text):
         """`2026-27` -> AcademicYear(2026); ValueError for anything else."""
-        match = _PATTERN.fullmatch(text or "") if isinstance(text, str) else None
+        match = PATTERN.fullmatch(text or "") if isinstance(text, str) else None
         if not match:
             raise ValueError("An academic year is written like 2026-27.")
         start = int(match.group(1))
-        if int(match.group(2)) != (start + 1) % 100 or not 2000 <= start <= 2999:
+        if int(match.group(2)) != (start + 1) % 100:
             raise ValueError("An academic year is written like 2026-27.")
         return cls(start)
 

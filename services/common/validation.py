@@ -5,21 +5,32 @@ CLI, another service), and the gateway loads the very same schemas, so an HTTP c
 the portal and an RPC caller get the same answer for the same value.
 """
 import re
-import unicodedata
 
 from marshmallow import ValidationError, fields
 from marshmallow import validate as validators
 
 from services.common.errors import InvalidInput
+from services.common.strict_fields import StrictBoolean, StrictInteger  # noqa: F401
 
-# control characters (C0, DEL, C1), lone surrogates, line and paragraph separators
-NOT_PRINTABLE = ("Cc", "Cs", "Zl", "Zp")
+# One line of text people can read and a database can store: no control characters (C0,
+# DEL, C1), lone surrogates, or line and paragraph separators. A regex rather than
+# unicodedata categories so that the OpenAPI document can show it (apispec reads `regex`).
+PRINTABLE = re.compile(r"^[^\x00-\x1f\x7f-\x9f\ud800-\udfff\u2028\u2029]*$")
+# ids fit every database's INTEGER, and the 9 digits an id in a path may have
+ID = validators.Range(min=1, max=999_999_999,
+                      error="An id: a whole number from 1 to 999999999.")
 
 
-def printable(value):
-    """One line of text people can read and a database can store."""
-    if any(unicodedata.category(character) in NOT_PRINTABLE for character in value):
-        raise ValidationError("Only printable characters.")
+class Printable(validators.Validator):
+    regex = PRINTABLE
+
+    def __call__(self, value):
+        if not PRINTABLE.fullmatch(value):  # match would let a final newline through
+            raise ValidationError("Only printable characters.")
+        return value
+
+
+printable = Printable()
 
 
 class Trimmed(fields.String):
@@ -48,25 +59,6 @@ def text(max_length, required=True, collapse=False, validate=(), **kwargs):
     """A Text field; `validate`: rules of its own after the length and printable ones."""
     return Text(max_length, collapse=collapse, validate_also=validate, required=required,
                 **kwargs)
-
-
-class StrictBoolean(fields.Boolean):
-    """true or false, not "yes", 1 or "true"."""
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        if not isinstance(value, bool):
-            raise self.make_error("invalid")
-        return value
-
-
-class StrictInteger(fields.Integer):
-    def __init__(self, **kwargs):
-        super().__init__(strict=True, **kwargs)
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        if isinstance(value, bool):
-            raise self.make_error("invalid")
-        return super()._deserialize(value, attr, data, **kwargs)
 
 
 def load(schema, data):

@@ -5,8 +5,9 @@ gateway loads the same classes for the JSON API and the portal's forms, and its 
 document is generated from them. Rules that need today's date (the expiration date's
 bounds) are the service's (services.orders.rules).
 """
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import Schema, ValidationError, fields, pre_load, validate
 
+from services.common.errors import InvalidInput
 from services.common.validation import (StrictBoolean, StrictInteger, Trimmed, printable,
                                         text)
 from services.orders.terms import BULK_PURCHASE_TERMS
@@ -39,7 +40,10 @@ class OrderIn(Schema):
     covers_remote_proctoring = StrictBoolean(required=True)
     expiration_date = fields.Date(load_default=None, allow_none=True)
     po_number = PoNumber(load_default=None)
-    terms_version = text(40, validate=[current_terms])
+    terms_version = text(40, validate=[current_terms], metadata={
+        "enum": [BULK_PURCHASE_TERMS["version"]],
+        "description": "the version of the bulk-purchase terms accepted "
+                       "(GET /api/terms/bulk_purchase); only the current one is taken"})
 
 
 class OrderReviewIn(OrderIn):
@@ -48,7 +52,17 @@ class OrderReviewIn(OrderIn):
 
 
 class PoNumberIn(Schema):
+    """The body of PATCH on an order: the PO number is all that can change after placing."""
     po_number = PoNumber(required=True)
+
+    @pre_load
+    def only_the_po_number(self, data, **kwargs):
+        if isinstance(data, dict) and set(data) != {"po_number"}:
+            raise InvalidInput("only_po_number_can_change",
+                               "Only the PO number of an order can be changed.",
+                               fields={name: ["Cannot be changed."]
+                                       for name in data if name != "po_number"} or None)
+        return data
 
 
 class FeesIn(Schema):

@@ -186,8 +186,10 @@ def check_result(row, today, zone):
 def rejection(index, row, error):
     """The answer for one bad row: where it was, its result_id as sent, why."""
     result_id = row.get("result_id") if isinstance(row, dict) else None
+    if isinstance(result_id, int) and not isinstance(result_id, bool):
+        result_id = str(result_id)  # a number is taken as text, as in a stored result
     entry = {"index": index,
-             "result_id": result_id if isinstance(result_id, (str, int)) else None,
+             "result_id": result_id if isinstance(result_id, str) else None,
              "code": error.code, "reason": error.reason}
     if error.fields:
         entry["fields"] = error.fields

@@ -158,7 +158,7 @@ def test_operations_see_who_redeemed_which_code_and_every_failure(portal, two_sc
     [failure] = portal.audit(account_id=account_id)
     assert (failure["action"], failure["organization_id"], failure["detail"]["zip"]) == (
         "access_code_rejected", None, "99999")
-    assert portal.get("/api/admin/audit", account.headers).status_code == 401
+    assert portal.get("/api/admin/audit", account.headers).status_code == 403
 
 
 # --- "Don't have an access code" -------------------------------------------------------

@@ -108,7 +108,7 @@ def test_bad_organization_changes_change_nothing(portal):
     assert portal.organization(school["id"]).json() == school
     coordinator = portal.new_account()
     assert portal.patch(f"/api/admin/organizations/{school['id']}", coordinator.headers,
-                        json={"state_funded": True}).status_code == 401
+                        json={"state_funded": True}).status_code == 403
 
 
 def test_an_organization_is_registered_once_per_zip_and_name(portal):

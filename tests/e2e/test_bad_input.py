@@ -29,12 +29,19 @@ def test_missing_or_bad_tokens(portal, headers, status, code):
 
 
 def test_tokens_of_the_wrong_kind(portal):
+    """A valid token of another kind is 403 `wrong_token_kind` whichever way round."""
     account = portal.new_account()
+    for headers in (account.headers, portal.partner):
+        assert error_of(portal.post("/api/admin/organizations", headers, json={}),
+                        403)["code"] == "wrong_token_kind"
+    for headers in (account.headers, portal.ops):
+        assert error_of(portal.post("/api/voucher-redemptions", headers, json={}),
+                        403)["code"] == "wrong_token_kind"
+    for headers in (portal.ops, portal.partner):
+        assert error_of(portal.get("/api/me", headers), 403)["code"] == "wrong_token_kind"
+    portal.request("DELETE", "/api/sessions/current", account.headers)
     assert error_of(portal.post("/api/admin/organizations", account.headers, json={}),
                     401)["code"] == "not_authenticated"
-    assert error_of(portal.post("/api/admin/organizations", portal.partner, json={}),
-                    403)["code"] == "wrong_token_kind"
-    assert error_of(portal.get("/api/me", portal.ops), 403)["code"] == "wrong_token_kind"
 
 
 def test_signed_out_session_stops_working(portal):

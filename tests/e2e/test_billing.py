@@ -224,7 +224,7 @@ def test_billing_runs_and_other_organizations_invoices_are_not_for_everyone(port
     account, school = portal.coordinator_of()
     other, _ = portal.coordinator_of()
     assert error_of(portal.post("/api/admin/billing-runs", account.headers,
-                                json={"period": "2026-11"}), 401)["code"] == "not_authenticated"
+                                json={"period": "2026-11"}), 403)["code"] == "wrong_token_kind"
     assert error_of(portal.post("/api/admin/billing-runs", portal.partner,
                                 json={"period": "2026-11"}), 403)["code"] == "wrong_token_kind"
     assert error_of(portal.get(f"/api/organizations/{school['id']}/invoices",

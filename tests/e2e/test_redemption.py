@@ -107,7 +107,7 @@ def test_only_the_partner_token_redeems(portal):
     account, _, _, codes = order_with_codes(portal, quantity=1)
     body = {"voucher_code": codes[0], "student": STUDENT, "exam": "College Algebra"}
     assert error_of(portal.post("/api/voucher-redemptions", json=body), 401)
-    assert error_of(portal.post("/api/voucher-redemptions", account.headers, json=body), 401)
+    assert error_of(portal.post("/api/voucher-redemptions", account.headers, json=body), 403)
     assert error_of(portal.post("/api/voucher-redemptions", portal.ops, json=body), 403)[
         "code"] == "wrong_token_kind"
     assert portal.redeem_voucher(codes[0]).status_code == 201
@@ -270,7 +270,7 @@ def test_bad_legacy_imports_are_refused_and_store_nothing(portal, system_env):
     account = portal.new_account()
     body = {"organization_id": school["id"], "academic_year": next_year,
             "voucher_codes": ["OLD-1"]}
-    assert error_of(portal.post("/api/admin/legacy-vouchers", account.headers, json=body), 401)
+    assert error_of(portal.post("/api/admin/legacy-vouchers", account.headers, json=body), 403)
     assert error_of(portal.post("/api/admin/legacy-vouchers", portal.partner, json=body), 403)
     assert service_db.scalar(system_env, "vouchers", "SELECT count(*) FROM vouchers") == before
 

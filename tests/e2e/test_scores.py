@@ -279,7 +279,7 @@ def test_each_view_and_export_is_recorded_for_operations(portal):
     # how many rows each look showed: the export's too
     assert [e["row_count"] for e in entries] == [1, 1, 0, 1]
     # a coordinator cannot read the record
-    assert portal.get("/api/admin/score-access-log", coordinator.headers).status_code == 401
+    assert portal.get("/api/admin/score-access-log", coordinator.headers).status_code == 403
 
 
 def test_a_batch_with_bad_rows_stores_only_the_good_ones(portal):
@@ -327,7 +327,7 @@ def test_more_than_a_thousand_results_are_refused_whole(portal):
 def test_only_the_partner_token_reports_results(portal):
     account = portal.new_account()
     assert error_code(portal.post_exam_results([exam_result()], account.headers),
-                      401) == "not_authenticated"
+                      403) == "wrong_token_kind"
     assert error_code(portal.post_exam_results([exam_result()], portal.ops),
                       403) == "wrong_token_kind"
 

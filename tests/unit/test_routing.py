@@ -4,6 +4,7 @@ docs/API.md, "Errors": 401 for no/unknown/expired token, 403 for the wrong kind 
 400 `malformed_json` / `invalid_input` with `fields` for bad input.
 """
 import json
+from types import SimpleNamespace
 
 import pytest
 from marshmallow import Schema, fields, validate
@@ -15,6 +16,19 @@ from services.common.errors import Forbidden, InvalidInput, NotAuthenticated
 CONFIG = {"OPERATIONS_TOKEN": "ops-token-0123456789", "PARTNER_TOKEN": "partner-token-9876543210"}
 OPS, PARTNER = CONFIG["OPERATIONS_TOKEN"], CONFIG["PARTNER_TOKEN"]
 SESSION = "a-session-token-the-access-service-knows"
+
+
+class Sessions:
+    """The access service's answer to `authenticate`: only SESSION is a session."""
+
+    def authenticate(self, token, require_terms=True):
+        if token != SESSION:
+            raise NotAuthenticated()
+        return {"id": 1}
+
+
+def gateway(config=CONFIG):
+    return SimpleNamespace(config=config, access=Sessions())
 
 
 def request(body=b"", headers=None, method="POST"):
@@ -31,7 +45,7 @@ def request(body=b"", headers=None, method="POST"):
     ("session", SESSION),  # checked later by the access service, which owns sessions
 ])
 def test_the_right_kind_of_token_passes(auth, token):
-    assert check_token_kind(CONFIG, auth, token) is None
+    assert check_token_kind(gateway(), auth, token) is None
 
 
 @pytest.mark.parametrize("auth, token", [
@@ -39,18 +53,20 @@ def test_the_right_kind_of_token_passes(auth, token):
     ("partner", OPS),
     ("session", OPS),
     ("session", PARTNER),
+    ("operations", SESSION),
+    ("partner", SESSION),
 ])
 def test_a_known_token_of_another_kind_is_forbidden(auth, token):
     with pytest.raises(Forbidden) as forbidden:
-        check_token_kind(CONFIG, auth, token)
+        check_token_kind(gateway(), auth, token)
     assert forbidden.value.code == "wrong_token_kind"
 
 
 @pytest.mark.parametrize("auth", ["operations", "partner"])
-@pytest.mark.parametrize("token", [SESSION, "unknown", OPS[:-1], OPS + "0", OPS.upper()])
+@pytest.mark.parametrize("token", ["unknown", SESSION[:-1], OPS[:-1], OPS + "0", OPS.upper()])
 def test_an_unknown_token_on_a_static_route_is_not_authenticated(auth, token):
     with pytest.raises(NotAuthenticated):
-        check_token_kind(CONFIG, auth, token)
+        check_token_kind(gateway(), auth, token)
 
 
 @pytest.mark.parametrize("unset", ["", None])
@@ -58,14 +74,14 @@ def test_an_empty_configured_token_never_matches(unset):
     config = {"OPERATIONS_TOKEN": unset, "PARTNER_TOKEN": unset}
     for token in ("", " ", "None", "x"):
         with pytest.raises(NotAuthenticated):
-            check_token_kind(config, "operations", token)
+            check_token_kind(gateway(config), "operations", token)
         with pytest.raises(NotAuthenticated):
-            check_token_kind(config, "partner", token)
+            check_token_kind(gateway(config), "partner", token)
 
 
 def test_missing_token_settings_never_match():
     with pytest.raises(NotAuthenticated):
-        check_token_kind({}, "operations", "anything")
+        check_token_kind(gateway({}), "operations", "anything")
 
 
 def test_bearer_token_is_read_from_the_authorization_header():
@@ -110,6 +126,21 @@ def test_json_that_is_not_an_object_is_malformed_json(raw):
         read_json(request(raw))
     assert invalid.value.code == "malformed_json"
     assert "object" in invalid.value.message
+
+
+@pytest.mark.parametrize("raw", [b"[" * 100_000 + b"]" * 100_000,
+                                 b'{"a": ' + b"[" * 40 + b"]" * 40 + b"}"])
+def test_json_nested_without_end_is_malformed_json(raw):
+    with pytest.raises(InvalidInput) as invalid:
+        read_json(request(raw))
+    assert invalid.value.code == "malformed_json"
+
+
+@pytest.mark.parametrize("raw", [b'{"a": NaN}', b'{"a": Infinity}', b'{"a": -Infinity}'])
+def test_numbers_json_does_not_have_are_malformed_json(raw):
+    with pytest.raises(InvalidInput) as invalid:
+        read_json(request(raw))
+    assert invalid.value.code == "malformed_json"
 
 
 def test_a_json_object_is_read():
@@ -171,6 +202,28 @@ def test_unknown_fields_are_named():
     with pytest.raises(InvalidInput) as invalid:
         load(Profile(), {"coordinator": GOOD, "billing_contact": GOOD, "cancel": True})
     assert invalid.value.fields == {"cancel": ["Unknown field."]}
+
+
+@pytest.mark.parametrize("data, field", [
+    ({"coordinator": {"name": "\ud800", "email": "dana@example.org"}}, "coordinator.name"),
+    ({"coordinator": GOOD, "billing_contact": {"name": "Da\x00na"}}, "billing_contact.name"),
+    ({"quantity": 2 ** 63}, "quantity"),
+    ({"quantity": -2 ** 63 - 1}, "quantity"),
+    ({"quantity": 1e400}, "quantity"),
+    ({"\udfff": 1}, "\\udfff"),
+])
+def test_values_no_database_takes_are_invalid_fields(data, field):
+    with pytest.raises(InvalidInput) as invalid:
+        load(Profile(), data)
+    assert invalid.value.code == "invalid_input"
+    assert set(invalid.value.fields) == {field}
+    json.dumps(invalid.value.fields).encode("utf-8")  # the answer itself can be sent
+
+
+def test_values_no_database_takes_are_named_in_lists():
+    with pytest.raises(InvalidInput) as invalid:
+        load(Results(), {"results": [GOOD, {"name": "P\ud83dt", "email": "p@example.org"}]})
+    assert set(invalid.value.fields) == {"results.1.name"}
 
 
 def test_flattened_fields_survive_json():
