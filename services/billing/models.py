@@ -7,10 +7,11 @@ by other services' events; it never reads their databases.
 from sqlalchemy import BigInteger, Boolean, Column, Date, DateTime, Index, Integer, String
 from sqlalchemy.orm import declarative_base
 
-from services.common import messaging_tables
+from services.common import messaging_tables, scheduled
 
 Base = declarative_base()
 messaging_tables.add_to(Base.metadata)
+scheduled.add_to(Base.metadata)
 
 _ID = BigInteger().with_variant(Integer, "sqlite")  # SQLite autoincrements INTEGER keys only
 

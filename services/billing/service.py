@@ -1,4 +1,5 @@
 """The billing service: bills the exams taken with vouchers, never the unused vouchers.
+A timer runs the monthly billing run of last month once it is over.
 
 RPC for the gateway and the CLI: `run_billing`, `preview_billing`, `list_invoices`,
 `get_invoice`, `invoices_for_period`, `failed_events`, `replay_failed_events`, `health`.
@@ -22,9 +23,12 @@ from services.common.database import Database
 from services.common.errors import Conflict, InvalidInput
 from services.common.events import consumes
 from services.common.mailer import MailerProvider
+from services.common.scheduled import ConfiguredTimer
 from services.common.service_health import check_database
 
 log = logging.getLogger(__name__)
+
+MONTHLY_RUN_CHECK_SECONDS = 300
 
 
 def _period(text, rule=None, today=None):
@@ -62,6 +66,19 @@ class BillingService:
         if period is None:
             period = str(previous_period(today))
         return runs.run_billing(self.db, self.clock, _period(period, runnable_period, today))
+
+    @ConfiguredTimer.decorator("MONTHLY_RUN_CHECK_SECONDS", MONTHLY_RUN_CHECK_SECONDS)
+    def run_last_month(self):
+        """Every few minutes on every replica: once a month is over, bill it (once: the
+        month's scheduled_runs row decides which replica)."""
+        with self.db.reader() as session:
+            period = runs.monthly_period_due(session, self.clock.today())
+        if period is None:
+            return
+        result = runs.run_billing(self.db, self.clock, period, scheduled_as=runs.MONTHLY_RUN)
+        if result is not None:
+            log.info("monthly billing run of %s: %s invoices", period,
+                     result["run"]["invoices_issued"])
 
     @rpc
     def preview_billing(self, period):

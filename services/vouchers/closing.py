@@ -67,11 +67,17 @@ def close_year(work, clock, year, closed_by):
     expired = session.execute(update(Voucher).where(Voucher.batch_id.in_(batches),
                                                     Voucher.status == "unused")
                               .values(status="expired")).rowcount
-    work.emit_many("registration_cancelled", [{
-        "registration_id": ticket.id, "voucher_code": ticket.voucher_code,
-        "order_id": ticket.order_id, "organization_id": ticket.organization_id,
-        "academic_year": str(year)} for ticket in tickets])
+    announce_cancelled(work, tickets, year)
     closure = session.get(YearClosure, str(year))
     closure.tickets_cancelled = len(tickets)
     closure.vouchers_expired = expired
     return closure_view(closure, already_closed=False)
+
+
+def announce_cancelled(work, tickets, year):
+    """One `registration_cancelled` per ticket (rows with id, voucher_code, order_id,
+    organization_id): billing never bills them."""
+    work.emit_many("registration_cancelled", [{
+        "registration_id": ticket.id, "voucher_code": ticket.voucher_code,
+        "order_id": ticket.order_id, "organization_id": ticket.organization_id,
+        "academic_year": str(year)} for ticket in tickets])

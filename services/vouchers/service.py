@@ -6,36 +6,26 @@ RPC: `csv_page`, `usage`, `usage_summary`, `redeem_voucher`, `import_legacy_vouc
 Consumes `order_placed` (orders), `exam_recorded` (scores) and its own
 `generation_chunk_queued`; emits `generation_chunk_queued`, `voucher_chunk_generated`,
 `vouchers_generated`, `voucher_redeemed`, `registration_cancelled`.
-A timer closes each academic year once its June 30 is over.
+Timers close each academic year once its June 30 is over, and cancel each day the tickets
+whose complete_by has passed.
 """
 import logging
 
 from nameko.rpc import rpc
-from nameko.timer import Timer
 
 from services.common.academic_year import academic_year_from_input
 from services.common.clock import ClockProvider
 from services.common.database import Database
 from services.common.events import consumes
+from services.common.scheduled import ConfiguredTimer
 from services.common.service_health import check_database
-from services.vouchers import closing, generation, legacy, listing, redemption
+from services.vouchers import closing, generation, legacy, listing, overdue_tickets, redemption
 from services.vouchers.work_queue import chunk_handler
 
 log = logging.getLogger(__name__)
 
 YEAR_CLOSE_CHECK_SECONDS = 300
-
-
-class ConfiguredTimer(Timer):
-    """A nameko timer whose interval is read from the config (YEAR_CLOSE_CHECK_SECONDS)."""
-
-    def __init__(self, config_key, default, **kwargs):
-        self.config_key = config_key
-        self.default = default
-        super().__init__(interval=default, **kwargs)
-
-    def setup(self):
-        self.interval = float(self.container.config.get(self.config_key) or self.default)
+OVERDUE_TICKETS_CHECK_SECONDS = 300
 
 
 class VouchersService:
@@ -147,3 +137,15 @@ class VouchersService:
         if not closed["already_closed"]:
             log.info("closed academic year %s: %s tickets cancelled, %s vouchers expired",
                      year, closed["tickets_cancelled"], closed["vouchers_expired"])
+
+    @ConfiguredTimer.decorator("OVERDUE_TICKETS_CHECK_SECONDS", OVERDUE_TICKETS_CHECK_SECONDS)
+    def cancel_overdue_tickets(self):
+        """Every few minutes on every replica: once a day, cancel the tickets whose
+        complete_by has passed (the day's scheduled_runs row makes it happen once)."""
+        with self.db.reader() as session:
+            if overdue_tickets.is_done_today(session, self.clock.today()):
+                return
+        with self.db.transaction() as work:
+            cancelled = overdue_tickets.cancel_overdue_tickets(work, self.clock)
+        if cancelled:
+            log.info("cancelled %s tickets not used by their complete_by day", cancelled)

@@ -204,25 +204,17 @@ def first_day_of_next_month(day):
     return (day.replace(day=1) + timedelta(days=32)).replace(day=1)
 
 
-def restart_billing(system, clock_now=None):
-    """The billing process again, with its clock frozen at `clock_now` (None: the real
-    clock)."""
-    system.env["CLEP_CLOCK_NOW"] = clock_now
-    system.stop_process("billing")
-    system.start_process("billing")
-    system.wait_healthy(timeout=60)
-
-
 def billed_once_the_month_is_over(system, portal, organization_id, exams):
     """This month's exams billed as on the first of next month (a month is billed once it
     is over): billing runs with its clock there, then back on the real clock. Returns the
     organization's invoice and the day it was issued."""
     issued_on = first_day_of_next_month(today())
-    restart_billing(system, "{}T12:00:00-05:00".format(issued_on.isoformat()))
+    system.restart(["billing"], {"CLEP_CLOCK_NOW": "{}T12:00:00-05:00".format(
+        issued_on.isoformat())})
     try:
         return billed(portal, organization_id, exams, "{:%Y-%m}".format(today())), issued_on
     finally:
-        restart_billing(system)
+        system.restart(["billing"], {"CLEP_CLOCK_NOW": None})  # the real clock again
 
 
 def billed(portal, organization_id, exams, period, timeout=30):

@@ -1,0 +1,101 @@
+"""Scheduled work nobody has to start, on two replicas of each service: the billing
+service bills last month once it is over, and the vouchers service cancels the tickets
+whose complete_by has passed the day after it, each exactly once though every replica's
+timer checks every second. The program clock starts on August 15, 2026; the replicas
+are then restarted with their clock moved on, as if the time had passed."""
+import time
+
+import pytest
+
+from scripts.sandbox import Sandbox
+from tests.e2e import service_db
+from tests.e2e.billing_flow import (invoices_of, order_codes, redeem, run_billing, take_exam,
+                                    wait_billable, wait_until)
+from tests.e2e.checks import error_of
+from tests.e2e.portal import Portal
+
+DATABASE = "postgresql"  # replicas that really run at once (SQLite takes turns)
+VOUCHER_WORKERS = 2
+AUGUST_15 = "2026-08-15T15:00:00+00:00"
+SEPTEMBER_1 = "2026-09-01T14:00:00+00:00"   # 10:00 in New York: August is over
+FEBRUARY_16 = "2027-02-16T15:00:00+00:00"   # the day after an August 15 ticket's last day
+
+
+@pytest.fixture(scope="module")
+def system_env(tmp_path_factory):
+    with Sandbox(DATABASE, data_dir=tmp_path_factory.mktemp("system")) as env:
+        env.update(CLEP_CLOCK_NOW=AUGUST_15, CLEP_MONTHLY_RUN_CHECK_SECONDS="1",
+                   CLEP_OVERDUE_TICKETS_CHECK_SECONDS="1")
+        yield env
+
+
+def scheduled_runs(system_env, service, job):
+    return service_db.rows(system_env, service, "SELECT occurrence FROM scheduled_runs "
+                           "WHERE job = :job ORDER BY occurrence", job=job)
+
+
+@pytest.fixture(scope="module")
+def august(system):
+    """A school that took an exam on August 15 and holds a ticket it never uses."""
+    portal = Portal(system.base_url, system.env["CLEP_OPERATIONS_TOKEN"],
+                    system.env["CLEP_PARTNER_TOKEN"])
+    portal.academic_year = "2026-27"
+    portal.set_fees(9300, 3000)
+    account, school = portal.coordinator_of()
+    order, codes = order_codes(portal, account, school["id"], 3)
+    take_exam(portal, codes[0], "2026-08-15")
+    ticket = redeem(portal, codes[1])
+    assert ticket["complete_by"] == "2027-02-15"
+    wait_billable(portal, "2026-08", school["id"], 1)
+    return {"portal": portal, "account": account, "school": school, "order": order,
+            "codes": codes, "ticket": ticket}
+
+
+def test_the_billing_service_bills_a_month_once_it_is_over_once_on_two_replicas(
+        system, system_env, august):
+    portal, school = august["portal"], august["school"]
+    system.start_process("billing-2")
+    system.restart(["billing", "billing-2"], {"CLEP_CLOCK_NOW": SEPTEMBER_1})
+
+    def invoiced():
+        view = portal.get("/api/admin/invoices", portal.ops, params={"period": "2026-08"})
+        return [invoice for invoice in view.json()["invoices"]
+                if invoice["organization_id"] == school["id"]]
+    [invoice] = wait_until(invoiced, "August's invoice, from the monthly run")
+    assert invoice["exams"] == 1 and invoice["total_cents"] == 9300
+    wait_until(lambda: service_db.scalar(system_env, "billing", "SELECT count(*) FROM "
+                                         "billing_runs WHERE finished_at IS NOT NULL "
+                                         "AND period = '2026-08'"), "the run finished")
+    time.sleep(3)  # both replicas' timers tick a few more times
+    assert len(invoiced()) == 1
+    assert service_db.scalar(system_env, "billing", "SELECT count(*) FROM billing_runs "
+                             "WHERE period = '2026-08'") == 1
+    assert ("2026-08",) in scheduled_runs(system_env, "billing", "monthly_billing_run")
+    # operations' run of the month stays, and bills nothing twice
+    assert invoices_of(run_billing(portal, "2026-08"), school["id"]) == []
+
+
+def test_tickets_past_their_complete_by_are_cancelled_the_next_day_once(
+        system, system_env, august):
+    portal, account, school, order = (august[key] for key in
+                                      ("portal", "account", "school", "order"))
+    system.restart(["vouchers-1", "vouchers-2"], {"CLEP_CLOCK_NOW": FEBRUARY_16})
+
+    def counts():
+        return portal.voucher_usage(account, school["id"], order["id"])["counts"]
+    wait_until(lambda: counts()["cancelled"] == 1, "the overdue ticket cancelled")
+    time.sleep(3)  # both replicas' timers tick a few more times
+    assert counts() == {"unused": 1, "redeemed": 0, "used": 1, "cancelled": 1, "expired": 0}
+    cancelled = [event for event in service_db.events(system_env, "vouchers",
+                                                      "registration_cancelled")
+                 if event["registration_id"] == august["ticket"]["registration_id"]]
+    assert len(cancelled) == 1
+    assert (cancelled[0]["order_id"], cancelled[0]["organization_id"]) == (order["id"],
+                                                                           school["id"])
+    assert scheduled_runs(system_env, "vouchers", "cancel_overdue_tickets")[-1] == \
+        ("2027-02-16",)
+    assert error_of(portal.redeem_voucher(august["codes"][1]), 409)["code"] == \
+        "voucher_already_redeemed"
+    assert service_db.scalar(system_env, "vouchers", "SELECT status FROM registrations "
+                             "WHERE id = :id", id=august["ticket"]["registration_id"]) == \
+        "cancelled"
