@@ -4,6 +4,7 @@ signs in in the portal and finds the demo order. Fees operations set as soon as 
 answers stay theirs; a service that crashes is started again; a new academic year gets the
 new year's codes and access."""
 import os
+import queue
 import re
 import signal
 import subprocess
@@ -25,7 +26,8 @@ YEAR = Clock().academic_year()
 
 
 class RunCommand:
-    """`scripts/system.py run` in a sandbox, its output read as it comes."""
+    """`scripts/system.py run` in a sandbox, its output read as it comes (by a thread, so
+    that waiting for a line that never comes ends at the timeout)."""
 
     def __init__(self, env):
         self.env = env
@@ -35,23 +37,40 @@ class RunCommand:
             env=dict(os.environ, **env), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
             text=True)
         self.printed = ""
+        self.lines = queue.Queue()
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self):
+        for line in self.process.stdout:
+            self.lines.put(line)
+        self.lines.put(None)
 
     def read_until(self, marker, timeout=120):
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            line = self.process.stdout.readline()
-            if not line:
-                break
+        while True:
+            try:
+                line = self.lines.get(timeout=max(deadline - time.monotonic(), 0))
+            except queue.Empty:
+                line = None
+            if line is None:
+                raise AssertionError("no {!r} in the run command's output:\n{}".format(
+                    marker, self.printed))
             self.printed += line
             if marker in line:
                 return self.printed
-        raise AssertionError("no {!r} in the run command's output:\n{}".format(
-            marker, self.printed))
 
     def stop(self):
         self.process.send_signal(signal.SIGTERM)
-        self.printed += self.process.communicate(timeout=60)[0]
-        return self.process.returncode
+        code = self.process.wait(timeout=60)
+        while True:
+            try:
+                line = self.lines.get(timeout=5)
+            except queue.Empty:
+                break
+            if line is None:
+                break
+            self.printed += line
+        return code
 
     def sign_in(self):
         answer = requests.post(self.base + "/api/sessions", timeout=10,
