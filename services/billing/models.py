@@ -65,6 +65,7 @@ class BillingRegistration(Base):
     order_id = Column(Integer)
     organization_id = Column(Integer)
     academic_year = Column(String(7))
+    complete_by = Column(Date)  # the ticket's last day (null: June 30 of its academic year)
     legacy = Column(Boolean, nullable=False, default=False)
     status = Column(String(10), nullable=False)  # redeemed | cancelled
     updated_at = Column(DateTime(timezone=True), nullable=False)

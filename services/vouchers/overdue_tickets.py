@@ -36,7 +36,8 @@ def cancel_overdue_tickets(work, clock):
                registrations.c.complete_by < today)
         .values(status="cancelled", cancelled_at=now)
         .returning(registrations.c.id, registrations.c.voucher_code,
-                   registrations.c.organization_id, registrations.c.batch_id)).all()
+                   registrations.c.organization_id, registrations.c.batch_id,
+                   registrations.c.complete_by)).all()
     if not tickets:
         return 0
     codes = [ticket.voucher_code for ticket in tickets]
@@ -47,6 +48,6 @@ def cancel_overdue_tickets(work, clock):
     announce_cancelled(work, [
         SimpleNamespace(id=ticket.id, voucher_code=ticket.voucher_code,
                         order_id=orders.get(ticket.batch_id),
-                        organization_id=ticket.organization_id)
+                        organization_id=ticket.organization_id, complete_by=ticket.complete_by)
         for ticket in sorted(tickets, key=lambda ticket: ticket.id)], year)
     return len(tickets)

@@ -9,8 +9,8 @@ import pytest
 
 from scripts.sandbox import Sandbox
 from tests.e2e import service_db
-from tests.e2e.billing_flow import (invoices_of, order_codes, redeem, run_billing, take_exam,
-                                    wait_billable, wait_until)
+from tests.e2e.billing_flow import (invoices_of, order_codes, redeem, report_exam,
+                                    run_billing, take_exam, wait_billable, wait_until)
 from tests.e2e.checks import error_of
 from tests.e2e.portal import Portal
 
@@ -19,6 +19,7 @@ VOUCHER_WORKERS = 2
 AUGUST_15 = "2026-08-15T15:00:00+00:00"
 SEPTEMBER_1 = "2026-09-01T14:00:00+00:00"   # 10:00 in New York: August is over
 FEBRUARY_16 = "2027-02-16T15:00:00+00:00"   # the day after an August 15 ticket's last day
+FEBRUARY_21 = "2027-02-21T15:00:00+00:00"
 
 
 @pytest.fixture(scope="module")
@@ -36,7 +37,8 @@ def scheduled_runs(system_env, service, job):
 
 @pytest.fixture(scope="module")
 def august(system):
-    """A school that took an exam on August 15 and holds a ticket it never uses."""
+    """A school that took an exam on August 15 and holds two tickets of that day, due by
+    February 15, whose exams are reported only after that."""
     portal = Portal(system.base_url, system.env["CLEP_OPERATIONS_TOKEN"],
                     system.env["CLEP_PARTNER_TOKEN"])
     portal.academic_year = "2026-27"
@@ -44,11 +46,11 @@ def august(system):
     account, school = portal.coordinator_of()
     order, codes = order_codes(portal, account, school["id"], 3)
     take_exam(portal, codes[0], "2026-08-15")
-    ticket = redeem(portal, codes[1])
-    assert ticket["complete_by"] == "2027-02-15"
+    tickets = [redeem(portal, code) for code in codes[1:]]
+    assert [ticket["complete_by"] for ticket in tickets] == ["2027-02-15"] * 2
     wait_billable(portal, "2026-08", school["id"], 1)
     return {"portal": portal, "account": account, "school": school, "order": order,
-            "codes": codes, "ticket": ticket}
+            "codes": codes, "tickets": tickets}
 
 
 def test_the_billing_service_bills_a_month_once_it_is_over_once_on_two_replicas(
@@ -83,19 +85,36 @@ def test_tickets_past_their_complete_by_are_cancelled_the_next_day_once(
 
     def counts():
         return portal.voucher_usage(account, school["id"], order["id"])["counts"]
-    wait_until(lambda: counts()["cancelled"] == 1, "the overdue ticket cancelled")
+    wait_until(lambda: counts()["cancelled"] == 2, "the overdue tickets cancelled")
     time.sleep(3)  # both replicas' timers tick a few more times
-    assert counts() == {"unused": 1, "redeemed": 0, "used": 1, "cancelled": 1, "expired": 0}
+    assert counts() == {"unused": 0, "redeemed": 0, "used": 1, "cancelled": 2, "expired": 0}
+    tickets = {ticket["registration_id"] for ticket in august["tickets"]}
     cancelled = [event for event in service_db.events(system_env, "vouchers",
                                                       "registration_cancelled")
-                 if event["registration_id"] == august["ticket"]["registration_id"]]
-    assert len(cancelled) == 1
-    assert (cancelled[0]["order_id"], cancelled[0]["organization_id"]) == (order["id"],
-                                                                           school["id"])
+                 if event["registration_id"] in tickets]
+    assert sorted(event["registration_id"] for event in cancelled) == sorted(tickets)
+    assert {(event["order_id"], event["organization_id"], event["complete_by"])
+            for event in cancelled} == {(order["id"], school["id"], "2027-02-15")}
     assert scheduled_runs(system_env, "vouchers", "cancel_overdue_tickets")[-1] == \
         ("2027-02-16",)
     assert error_of(portal.redeem_voucher(august["codes"][1]), 409)["code"] == \
         "voucher_already_redeemed"
-    assert service_db.scalar(system_env, "vouchers", "SELECT status FROM registrations "
-                             "WHERE id = :id", id=august["ticket"]["registration_id"]) == \
-        "cancelled"
+
+
+def test_an_exam_after_a_cancelled_tickets_last_day_is_not_billed_one_before_is(
+        system, august):
+    """Reported late (after the cancelling), an exam taken by February 15 is billed; one
+    taken after the ticket's last day is kept, not billed."""
+    portal, school, codes = august["portal"], august["school"], august["codes"]
+    system.restart(["scores", "billing", "billing-2"], {"CLEP_CLOCK_NOW": FEBRUARY_21})
+    in_time, too_late = august["tickets"]
+    report_exam(portal, codes[1], in_time["registration_id"], "2027-02-10")
+    report_exam(portal, codes[2], too_late["registration_id"], "2027-02-20")
+
+    def voided():
+        answer = portal.get("/api/admin/billing-preview", portal.ops,
+                            params={"period": "2027-02"}).json()
+        return answer["not_billed"].get("ticket_cancelled")
+    assert wait_until(voided, "billing has the late exam, voided") == 1
+    entry = wait_billable(portal, "2027-02", school["id"], 1)
+    assert entry["amount_cents"] == 9300
