@@ -282,8 +282,8 @@ class System:
         return process.wait()
 
     def kill_process(self, name):
-        """SIGKILL one process (a crash, as far as the rest of the system can tell; not
-        restarted by `restart_exited`)."""
+        """SIGKILL one process (a crash, as far as the rest of the system can tell; killed
+        here on purpose, so `make run` does not restart it)."""
         self.kind(name)
         self._stopped.add(name)
         process = self.processes.get(name)
