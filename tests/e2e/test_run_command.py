@@ -19,7 +19,7 @@ import requests
 from scripts.sandbox import Sandbox
 from scripts.system import PROJECT_ROOT
 from services.common.clock import Clock
-from tests.e2e.checks import wait_for
+from tests.e2e.checks import error_of, wait_for
 
 DEMO_EMAIL, DEMO_PASSWORD = "coordinator@demo.example.org", "demo-password-2026"
 YEAR = Clock().academic_year()
@@ -132,6 +132,10 @@ def test_the_run_command_serves_the_portal_with_the_demo_coordinator(tmp_path):
             quote = requests.get(run.base + f"/api/organizations/{school['id']}/order-quote",
                                  headers=me, timeout=10).json()
             assert {key: quote[key] for key in fees} == fees
+            again = requests.put(run.base + f"/api/admin/fees/{YEAR}", timeout=10, headers={
+                "Authorization": "Bearer " + env["CLEP_OPERATIONS_TOKEN"]}, json={
+                "exam_fee_cents": 1, "remote_proctoring_fee_cents": 1, "only_if_unset": True})
+            assert error_of(again, 409)["code"] == "fees_already_set"
 
             # a service that crashes comes back by itself, and answers
             os.kill(run.pid("access"), signal.SIGKILL)
