@@ -12,10 +12,12 @@ Organizations are billed in batches, one transaction each, so that no transactio
 the database (or, on SQLite, the hub) for long.
 
 The monthly run bills last month on its own: every replica's timer asks, and the one whose
-transaction claims the month's `scheduled_runs` row (with the run's own row) runs it. A run
-cut short (the process killed) has billed its finished batches; operations run the month
-again for the rest (nothing is billed twice).
+transaction claims the month's `scheduled_runs` row (with the run's own row) runs it; the
+run's last transaction marks the row finished. A run cut short (the process killed) has
+billed its finished batches; a replica takes its claim over after MONTHLY_RUN_STALE and
+bills the rest (nothing is billed twice).
 """
+from datetime import timedelta
 from types import SimpleNamespace
 
 import eventlet
@@ -30,6 +32,9 @@ from services.common import scheduled
 
 BATCH_SIZE = 100  # organizations per transaction
 MONTHLY_RUN = "monthly_billing_run"
+# A monthly run claimed this long ago and not finished died with its process (a run of
+# 100,000 exams takes seconds); taking over a slow one would only add an empty run.
+MONTHLY_RUN_STALE = timedelta(minutes=30)
 
 _exams = BillableExam.__table__
 
@@ -168,7 +173,7 @@ def run_billing(store, clock, period, scheduled_as=None):
     run had it already."""
     with store.transaction() as work:
         if scheduled_as and not scheduled.claim(work.session, scheduled_as, period,
-                                                clock.now()):
+                                                MONTHLY_RUN_STALE):
             return None
         run_id = start_run(work, period, clock.now())
     with store.reader() as session:
@@ -182,13 +187,16 @@ def run_billing(store, clock, period, scheduled_as=None):
         eventlet.sleep(0)  # let consumers and other requests in between batches
     with store.transaction() as work:
         run = finish_run(work, run_id, issued, clock.now())
+        if scheduled_as:
+            scheduled.finish(work.session, scheduled_as, period)
     return {"run": run, "invoices": issued}
 
 
 def monthly_period_due(session, today):
     """Last month, when its monthly run has not happened yet; else None."""
     period = previous_period(today)
-    if period < FIRST_PERIOD or scheduled.has_run(session, MONTHLY_RUN, period):
+    if period < FIRST_PERIOD or scheduled.is_settled(session, MONTHLY_RUN, period,
+                                                     MONTHLY_RUN_STALE):
         return None
     return period
 

@@ -19,15 +19,16 @@ JOB = "cancel_overdue_tickets"
 
 
 def is_done_today(session, today):
-    return scheduled.has_run(session, JOB, today.isoformat())
+    return scheduled.is_settled(session, JOB, today.isoformat())
 
 
 def cancel_overdue_tickets(work, clock):
     """Cancel the current year's tickets whose complete_by has passed, once a day; returns
     how many were cancelled, or None when another run had the day already."""
     session, today, now = work.session, clock.today(), clock.now()
-    if not scheduled.claim(session, JOB, today.isoformat(), now):
+    if not scheduled.claim(session, JOB, today.isoformat()):
         return None
+    scheduled.finish(session, JOB, today.isoformat())  # one transaction: done if it commits
     year = str(clock.academic_year())
     registrations = Registration.__table__
     tickets = session.execute(

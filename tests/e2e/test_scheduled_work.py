@@ -4,8 +4,10 @@ whose complete_by has passed the day after it, each exactly once though every re
 timer checks every second. The program clock starts on August 15, 2026; the replicas
 are then restarted with their clock moved on, as if the time had passed."""
 import time
+from datetime import datetime, timedelta, timezone
 
 import pytest
+from sqlalchemy import text
 
 from scripts.sandbox import Sandbox
 from tests.e2e import service_db
@@ -18,6 +20,8 @@ DATABASE = "postgresql"  # replicas that really run at once (SQLite takes turns)
 VOUCHER_WORKERS = 2
 AUGUST_15 = "2026-08-15T15:00:00+00:00"
 SEPTEMBER_1 = "2026-09-01T14:00:00+00:00"   # 10:00 in New York: August is over
+OCTOBER_20 = "2026-10-20T15:00:00+00:00"
+NOVEMBER_1 = "2026-11-01T14:00:00+00:00"
 FEBRUARY_16 = "2027-02-16T15:00:00+00:00"   # the day after an August 15 ticket's last day
 FEBRUARY_21 = "2027-02-21T15:00:00+00:00"
 
@@ -75,6 +79,36 @@ def test_the_billing_service_bills_a_month_once_it_is_over_once_on_two_replicas(
     assert ("2026-08",) in scheduled_runs(system_env, "billing", "monthly_billing_run")
     # operations' run of the month stays, and bills nothing twice
     assert invoices_of(run_billing(portal, "2026-08"), school["id"]) == []
+
+
+def test_a_monthly_run_left_unfinished_by_a_dead_replica_is_taken_over(
+        system, system_env, august):
+    """October's run was claimed two hours ago by a replica that died before finishing
+    (its row says so): a replica takes it over and bills October."""
+    portal, account, school = august["portal"], august["account"], august["school"]
+    _, [code] = order_codes(portal, account, school["id"], 1)
+    system.restart(["scores"], {"CLEP_CLOCK_NOW": OCTOBER_20})
+    # billing on November 1 without its timer for now: the exam arrives first
+    system.restart(["billing", "billing-2"], {"CLEP_CLOCK_NOW": NOVEMBER_1,
+                                              "CLEP_MONTHLY_RUN_CHECK_SECONDS": "3600"})
+    take_exam(portal, code, "2026-10-05")
+    wait_billable(portal, "2026-10", school["id"], 1)
+    with service_db.engine_of(system_env, "billing").begin() as connection:
+        connection.execute(text(
+            "INSERT INTO scheduled_runs (job, occurrence, claimed_at) VALUES "
+            "('monthly_billing_run', '2026-10', :at)"),
+            {"at": datetime.now(timezone.utc) - timedelta(hours=2)})
+
+    system.restart(["billing", "billing-2"], {"CLEP_MONTHLY_RUN_CHECK_SECONDS": "1"})
+    view = lambda: portal.get("/api/admin/invoices", portal.ops,  # noqa: E731
+                              params={"period": "2026-10"}).json()["invoices"]
+    [invoice] = wait_until(view, "October's invoice, from the run taken over")
+    assert invoice["organization_id"] == school["id"] and invoice["exams"] == 1
+    wait_until(lambda: service_db.scalar(
+        system_env, "billing", "SELECT finished_at FROM scheduled_runs WHERE "
+        "job = 'monthly_billing_run' AND occurrence = '2026-10'"), "the run finished")
+    time.sleep(3)  # both replicas' timers tick a few more times
+    assert len(view()) == 1
 
 
 def test_tickets_past_their_complete_by_are_cancelled_the_next_day_once(

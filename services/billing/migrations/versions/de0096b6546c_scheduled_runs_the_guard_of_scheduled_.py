@@ -20,6 +20,7 @@ def upgrade():
     sa.Column('job', sa.String(length=80), nullable=False),
     sa.Column('occurrence', sa.String(length=40), nullable=False),
     sa.Column('claimed_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('finished_at', sa.DateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('job', 'occurrence')
     )
     # ### end Alembic commands ###
