@@ -14,8 +14,10 @@ Used by `make run` (the CLI below) and by the end-to-end tests:
 
 CLI: `python scripts/system.py run` makes operations/partner tokens when unset, runs the
 migrations, starts everything, waits until GET /health answers 200, runs the demo seed
-(through the HTTP API), prints the URL, the tokens and where the logs are, and runs until
-Ctrl-C or SIGTERM.
+(through the HTTP API), then says it is up and prints the URL, the tokens and where the
+logs are, and runs until Ctrl-C or SIGTERM. A process that exits on its own is started again,
+after a delay that doubles while it keeps exiting (see RESTART_FIRST_DELAY), and the output
+says so.
 
 This module imports nothing from the project (no nameko, no eventlet), so it can be imported
 anywhere, including under eventlet's monkey patching.
@@ -48,6 +50,12 @@ SERVICE_MODULES = {
 # Start order; vouchers expands to vouchers-1 .. vouchers-N.
 PROCESS_ORDER = ("access", "orders", "vouchers", "scores", "billing", "gateway")
 STOP_TIMEOUT = 10.0
+# A process that exits on its own is started again after a delay that doubles with each
+# exit in a row (1, 2, 4, ... 60 s), so that a process that cannot start does not spin;
+# one that stayed up STAYS_UP_SECONDS has recovered, and its next restart waits 1 s again.
+RESTART_FIRST_DELAY = 1.0
+RESTART_MAX_DELAY = 60.0
+STAYS_UP_SECONDS = 60.0
 
 try:  # so that a process started here dies with its parent (Linux only)
     _libc = ctypes.CDLL(None, use_errno=True)
@@ -130,6 +138,9 @@ def tail(path, lines=30):
 class System:
     """The five services and the gateway, each a separate `nameko run` process.
 
+    Beyond the processes it starts, `start_process("billing-2")` starts another replica of
+    a service (any but the gateway, which owns the port).
+
     env: variables merged over os.environ for every process (a None value removes one).
     voucher_workers: how many vouchers processes (vouchers-1 .. vouchers-N).
     log_dir: where <name>.log goes (default <CLEP_DATA_DIR>/log).
@@ -152,6 +163,9 @@ class System:
         self.processes = {}          # name -> Popen (exited ones stay, with their returncode)
         self._stopped = set()        # names stopped on purpose
         self._reported = set()       # names whose unexpected exit was already reported
+        self._started_at = {}        # name -> time.monotonic() of its last start
+        self._restart_delay = {}     # name -> the delay of its last restart
+        self._restart_due = {}       # name -> time.monotonic() when it starts again
 
     # --- names and paths ---------------------------------------------------------------
     @property
@@ -167,12 +181,14 @@ class System:
     @staticmethod
     def kind(name):
         kind, _, number = name.partition("-")
-        if kind == "vouchers" and number.isdigit() and int(number) >= 1:
+        if kind in SERVICE_MODULES and kind != "gateway" and number.isdigit() \
+                and int(number) >= 1:
             return kind
         if name in SERVICE_MODULES and name != "vouchers":
             return name
         raise KeyError(f"no such process: {name!r} (names: access, orders, scores, billing, "
-                       "gateway, vouchers-1, vouchers-2, ...)")
+                       "gateway, vouchers-1, vouchers-2, ..., and billing-2, ... for more "
+                       "replicas)")
 
     def log_path(self, name):
         return self.log_dir / f"{name}.log"
@@ -234,14 +250,18 @@ class System:
                 datetime.datetime.now().isoformat(timespec="seconds"), name,
                 " ".join(command)).encode())
             log.flush()
+            env = self._merged_env()
+            env["CLEP_LOG_FILE"] = str(self.log_path(name))  # the process rotates it by size
             process = subprocess.Popen(
-                command, cwd=str(self.project_root), env=self._merged_env(),
+                command, cwd=str(self.project_root), env=env,
                 stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
                 start_new_session=True,  # Ctrl-C in a terminal reaches only the parent
                 preexec_fn=self._preexec if self.die_with_parent and _prctl else None)
         self.processes[name] = process
+        self._started_at[name] = time.monotonic()
         self._stopped.discard(name)
         self._reported.discard(name)
+        self._restart_due.pop(name, None)
         return process
 
     @staticmethod
@@ -262,7 +282,8 @@ class System:
         return process.wait()
 
     def kill_process(self, name):
-        """SIGKILL one process (a crash, as far as the rest of the system can tell)."""
+        """SIGKILL one process (a crash, as far as the rest of the system can tell; killed
+        here on purpose, so `make run` does not restart it)."""
         self.kind(name)
         self._stopped.add(name)
         process = self.processes.get(name)
@@ -271,10 +292,20 @@ class System:
         _signal(process, signal.SIGKILL)
         return process.wait()
 
+    def restart(self, names, env=None, timeout=60):
+        """Stop and start these processes, with `env` merged over their environment (a
+        new CLEP_CLOCK_NOW, say), and wait until /health answers."""
+        self.env.update(env or {})
+        for name in names:
+            self.stop_process(name)
+            self.start_process(name)
+        self.wait_healthy(timeout=timeout)
+
     def stop(self, timeout=STOP_TIMEOUT):
         """SIGTERM every process, wait up to `timeout` seconds, SIGKILL the stragglers."""
         running = {name: p for name, p in self.processes.items() if p.poll() is None}
         self._stopped.update(self.processes)
+        self._restart_due.clear()
         for process in running.values():
             _signal(process, signal.SIGTERM)
         killed = self._wait_for_exit(running, timeout)
@@ -312,6 +343,27 @@ class System:
                 self._reported.add(name)
                 found[name] = code
         return found
+
+    def schedule_restart(self, name):
+        """Plan the restart of a process that exited on its own; returns the delay (s)."""
+        now = time.monotonic()
+        previous = self._restart_delay.get(name)
+        if previous is None or now - self._started_at.get(name, now) >= STAYS_UP_SECONDS:
+            delay = RESTART_FIRST_DELAY
+        else:
+            delay = min(previous * 2, RESTART_MAX_DELAY)
+        self._restart_delay[name] = delay
+        self._restart_due[name] = now + delay
+        return delay
+
+    def restart_due(self):
+        """Start the processes whose planned restart is due; returns their names."""
+        now = time.monotonic()
+        due = [name for name, when in self._restart_due.items()
+               if when <= now and name not in self._stopped]
+        for name in due:
+            self.start_process(name)
+        return due
 
     def wait_healthy(self, timeout=60):
         """Poll GET /health until it answers 200; raise (with the logs' tails) otherwise."""
@@ -464,15 +516,14 @@ def run(args):
         _seed_demo(system, env)
         _print_banner(system, env, generated)
         while True:
-            time.sleep(1)
+            time.sleep(0.5)
             for name, code in system.unexpected_exits().items():
-                print(f"\n!!! {name} exited unexpectedly (exit code {code}). "
-                      f"Last lines of {system.log_path(name)}:\n{system.log_tail(name)}\n",
-                      file=sys.stderr, flush=True)
-            if system.processes and not any(system.is_running(n) for n in system.processes):
-                print("Every process has exited; stopping.", file=sys.stderr, flush=True)
-                stopping.append(None)
-                return 1
+                delay = system.schedule_restart(name)
+                print(f"\n!!! {name} exited unexpectedly (exit code {code}); restarting it in "
+                      f"{delay:.0f}s. Last lines of {system.log_path(name)}:\n"
+                      f"{system.log_tail(name)}\n", file=sys.stderr, flush=True)
+            for name in system.restart_due():
+                print(f"==> Restarted {name} (pid {system.processes[name].pid})", flush=True)
     except _Stop:
         stopping.append(None)
         print(f"\nStopping (SIGTERM to every process, SIGKILL after {STOP_TIMEOUT:.0f}s)...",

@@ -57,9 +57,12 @@ class BillingRoutes:
     billing_runs = LongBillingRpc("billing")
 
     @route("POST", "/api/admin/billing-runs", auth="operations", tag="billing",
-           body=s.BillingRunIn, response=s.BillingRunOut, status=201, errors=(400, 401, 403),
-           summary="Bill a month: every organization due gets one invoice for what it has "
-                   "not been billed for yet (state-funded ones in December and June only).")
+           body=s.BillingRunIn, response=s.BillingRunOut, status=201,
+           errors=(400, 401, 403, 409),
+           summary="Bill a month that is over: every organization due gets one invoice for "
+                   "what it has not been billed for yet (state-funded ones in December and "
+                   "June only). The current month is 409 period_not_over until it ends; a "
+                   "month not started yet is 400.")
     def run_billing(self, call):
         result = self.billing_runs.run_billing(call.body["period"])
         result["invoices"] = [with_csv_link(invoice) for invoice in result["invoices"]]
@@ -68,7 +71,8 @@ class BillingRoutes:
     @route("GET", "/api/admin/billing-preview", auth="operations", tag="billing",
            query=s.PeriodQuery, response=s.BillingPreviewOut, errors=(400, 401, 403),
            summary="What a billing run of the period would bill right now, per organization "
-                   "due, with its lines; nothing is billed.")
+                   "due, with its lines; nothing is billed. The current month can be "
+                   "previewed before it can be run.")
     def preview_billing(self, call):
         return json_response(self.billing.preview_billing(call.query["period"]))
 

@@ -165,11 +165,14 @@ class OrderRoutes:
         return json_response(self.vouchers.usage_summary(org_id, call.query["academic_year"]))
 
     @route("PUT", "/api/admin/fees/<academic_year>", auth="operations", tag="operations",
-           path_params=AcademicYearIn, body=s.FeesIn, response=s.FeesOut, errors=(400, 401, 403),
-           summary="Set an academic year's exam and remote-proctoring fees (cents).")
+           path_params=AcademicYearIn, body=s.FeesIn, response=s.FeesOut,
+           errors=(400, 401, 403, 409),
+           summary="Set an academic year's exam and remote-proctoring fees (cents); with "
+                   "only_if_unset, only when the year has none yet (409 fees_already_set).")
     def set_fees(self, call, academic_year):
         return json_response(self.orders.set_fees(academic_year, call.body["exam_fee_cents"],
-                                                  call.body["remote_proctoring_fee_cents"]))
+                                                  call.body["remote_proctoring_fee_cents"],
+                                                  call.body["only_if_unset"]))
 
     def _check_organization_exists(self, org_id):
         """The vouchers service knows no organizations: access, which registers them, says."""

@@ -86,8 +86,7 @@ def access_code_run(access, academic_year, wait, out):
 def prune_sign_in_attempts(access, out):
     run = access.prune_sign_in_attempts()
     if run["already_done"]:
-        print("already pruned on {day} (by the {ran_by}): {deleted} attempts deleted".format(
-            **run), file=out)
+        print("already pruned on {day}".format(**run), file=out)
     else:
         print("pruned {deleted} sign-in attempts".format(**run), file=out)
     return 0

@@ -3,7 +3,7 @@ from sqlalchemy import (Boolean, Column, DateTime, ForeignKey, Integer, String, 
                         UniqueConstraint, Index)
 from sqlalchemy.orm import declarative_base
 
-from services.common import messaging_tables
+from services.common import messaging_tables, scheduled
 
 Base = declarative_base()
 messaging_tables.add_to(Base.metadata)
@@ -191,12 +191,4 @@ class AccessCodeRequest(Base):
     decline_reason = Column(Text)
 
 
-class ScheduledRun(Base):
-    """One run of a scheduled job for one slot (a day): whoever inserts the row, in the same
-    transaction as the work, does it, so replicas never run a slot twice."""
-    __tablename__ = "scheduled_runs"
-    job = Column(String(40), primary_key=True)
-    slot = Column(String(40), primary_key=True)
-    ran_at = Column(DateTime(timezone=True), nullable=False)
-    ran_by = Column(String(20), nullable=False)  # "timer" or "operations"
-    rows = Column(Integer, nullable=False, default=0)
+scheduled.add_to(Base.metadata)  # the guard of the daily pruning

@@ -29,7 +29,7 @@ from services.common.events import consumes
 from services.common.mailer import MailerProvider
 from services.common.rpc import rpc
 from services.common.service_health import check_database
-from services.common.timers import ConfiguredTimer
+from services.common.scheduled import ConfiguredTimer
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +70,7 @@ class AccessService(failed_events.FailedEventsRpc):
         """Operations' run of the daily pruning of sign-in attempts no limit reads any more
         (the timer does it too); once a day, `already_done` after that."""
         with self.db.transaction() as work:
-            return sign_in_limits.prune_sign_in_attempts(work, self.clock, "operations")
+            return sign_in_limits.prune_sign_in_attempts(work, self.clock)
 
     @ConfiguredTimer.decorator("SIGN_IN_PRUNE_CHECK_SECONDS", SIGN_IN_PRUNE_CHECK_SECONDS)
     def prune_sign_in_attempts_daily(self):
@@ -80,7 +80,7 @@ class AccessService(failed_events.FailedEventsRpc):
             if sign_in_limits.pruned_today(session, self.clock):
                 return
         with self.db.transaction() as work:
-            run = sign_in_limits.prune_sign_in_attempts(work, self.clock, "timer")
+            run = sign_in_limits.prune_sign_in_attempts(work, self.clock)
         if not run["already_done"]:
             log.info("pruned %s sign-in attempts", run["deleted"])
 

@@ -8,9 +8,8 @@ from datetime import timedelta
 from sqlalchemy import delete
 
 from services.access.attempt_limits import BackOff, failures, longest_wait
-from services.access.models import ScheduledRun, SignInAttempt
-from services.common.clock import as_utc
-from services.common.database import insert_ignoring_duplicates
+from services.access.models import SignInAttempt
+from services.common import scheduled
 from services.common.errors import TooManyAttempts
 
 # An email from one client: 5 failures in a row, then 1, 2, 4 ... minutes up to an hour.
@@ -47,21 +46,18 @@ def check_sign_in_limits(session, clock, email, client):
                               "Too many failed sign-ins; try again later.", retry_after=wait)
 
 
-def prune_sign_in_attempts(work, clock, ran_by):
+def prune_sign_in_attempts(work, clock):
     """Delete the sign-in attempts no limit reads any more (older than the longest
-    window), once a day: the day's `scheduled_runs` row, inserted in the same transaction,
-    makes replicas and operations never do it twice. Returns the run."""
-    now = clock.now()
+    window), once a day: the day's `scheduled_runs` row, claimed in the same transaction,
+    makes replicas and operations never do it twice."""
     day = clock.today().isoformat()
-    claimed = insert_ignoring_duplicates(work.session, ScheduledRun.__table__, [{
-        "job": PRUNE_JOB, "slot": day, "ran_at": now, "ran_by": ran_by, "rows": 0}])
-    run = work.session.get(ScheduledRun, (PRUNE_JOB, day))
-    if claimed:  # else pruned today already (by a replica that got there first)
-        run.rows = work.session.execute(delete(SignInAttempt).where(
-            SignInAttempt.attempted_at < now - SIGN_IN_ATTEMPTS_KEPT)).rowcount
-    return {"day": day, "ran_at": as_utc(run.ran_at).isoformat(), "ran_by": run.ran_by,
-            "deleted": run.rows, "already_done": not claimed}
+    if not scheduled.claim(work.session, PRUNE_JOB, day):  # a replica got there first
+        return {"day": day, "deleted": 0, "already_done": True}
+    deleted = work.session.execute(delete(SignInAttempt).where(
+        SignInAttempt.attempted_at < clock.now() - SIGN_IN_ATTEMPTS_KEPT)).rowcount
+    scheduled.finish(work.session, PRUNE_JOB, day)
+    return {"day": day, "deleted": deleted, "already_done": False}
 
 
 def pruned_today(session, clock):
-    return session.get(ScheduledRun, (PRUNE_JOB, clock.today().isoformat())) is not None
+    return scheduled.is_settled(session, PRUNE_JOB, clock.today().isoformat())

@@ -119,7 +119,7 @@ def record_exam(session, event, now):
         "amount_cents": fees[2],
         "void_reason": VOID_TICKET_CANCELLED if (
             registration is not None and registration.status == "cancelled"
-            and test_date > ticket_valid_until(registration.academic_year, test_date))
+            and test_date > ticket_valid_until(registration, test_date))
         else None,
         "invoice_id": None, "recorded_at": now,
     }

@@ -9,8 +9,8 @@ environment as the services: AMQP_URI, ...).
 `run` bills every organization due in the period (monthly ones for that month's exams;
 state-funded ones only in the December and June runs, for their half-year) for what was
 not billed before, and prints one line per invoice and the totals. Running a period again
-bills only what is new; two runs at once bill nothing twice. Meant for a monthly
-scheduler too: `run` without a period bills last month (program time zone).
+bills only what is new; two runs at once bill nothing twice. The service bills last month
+by itself once it is over; `run` without a period bills last month (program time zone).
 
 Exit status: 0 done, 1 some failed events still fail (replay-failed), 2 refused or the
 service could not be reached.

@@ -146,6 +146,7 @@ def keep_registration(session, event, now):
             order_id=field(event, "order_id", "int", nullable=True),
             organization_id=field(event, "organization_id", "int"),
             academic_year=field(event, "academic_year", "str", required=False),
+            complete_by=field(event, "complete_by", "date", required=False),
             status="redeemed", updated_at=now)]):
         return
     # a ticket cancelled first stays cancelled, but learns here what its code is (the
@@ -155,11 +156,13 @@ def keep_registration(session, event, now):
         tickets.c.covers_remote_proctoring.is_(None)).values(code))
 
 
-def ticket_valid_until(academic_year, fallback_day):
-    """The last day an exam could be taken on a ticket: June 30 of its academic year (the
-    close cancels the tickets not used by then, at the end of that day)."""
+def ticket_valid_until(registration, fallback_day):
+    """The last day an exam could be taken on a ticket: its complete_by (the vouchers
+    service cancels it the day after), else June 30 of its academic year."""
+    if registration.complete_by is not None:
+        return registration.complete_by
     try:
-        return AcademicYear.parse(academic_year).last_day
+        return AcademicYear.parse(registration.academic_year).last_day
     except (TypeError, ValueError):
         return AcademicYear.containing(fallback_day).last_day
 
@@ -183,13 +186,15 @@ def cancel_registration(session, event, now):
         session.add(registration)
     registration.academic_year = field(event, "academic_year", "str", required=False) or \
         registration.academic_year
+    registration.complete_by = field(event, "complete_by", "date", required=False) or \
+        registration.complete_by
     registration.status = "cancelled"
     registration.updated_at = now
     exams = BillableExam.__table__
     voided = session.execute(update(exams).where(
         exams.c.registration_id == registration_id, exams.c.invoice_id.is_(None),
         exams.c.void_reason.is_(None),
-        exams.c.test_date > ticket_valid_until(registration.academic_year, now.date()))
+        exams.c.test_date > ticket_valid_until(registration, now.date()))
         .values(void_reason=VOID_TICKET_CANCELLED)).rowcount
     if voided:
         log.warning("registration %s cancelled: its exam dated after the ticket's last day "

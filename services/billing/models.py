@@ -7,10 +7,11 @@ by other services' events; it never reads their databases.
 from sqlalchemy import BigInteger, Boolean, Column, Date, DateTime, Index, Integer, String
 from sqlalchemy.orm import declarative_base
 
-from services.common import messaging_tables
+from services.common import messaging_tables, scheduled
 
 Base = declarative_base()
 messaging_tables.add_to(Base.metadata)
+scheduled.add_to(Base.metadata)
 
 _ID = BigInteger().with_variant(Integer, "sqlite")  # SQLite autoincrements INTEGER keys only
 
@@ -70,6 +71,7 @@ class BillingRegistration(Base):
     order_id = Column(Integer)
     organization_id = Column(Integer)
     academic_year = Column(String(7))
+    complete_by = Column(Date)  # the ticket's last day (null: June 30 of its academic year)
     legacy = Column(Boolean, nullable=False, default=False)
     covers_remote_proctoring = Column(Boolean)
     status = Column(String(10), nullable=False)  # redeemed | cancelled

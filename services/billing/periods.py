@@ -1,7 +1,9 @@
 """Billing periods and who is billed when: plain rules, no I/O.
 
-A period is a month, written `2026-11`. Operations may run any month from the first month
-of the portal up to the current month (in the program's time zone). Monthly organizations
+A period is a month, written `2026-11`. Operations may run any month that is over, from the
+first month of the portal on (in the program's time zone): billing is monthly, so a month
+is billed once its last exam day has passed, and a later exam of the same month never
+makes a second invoice for it. A month that has begun can be previewed. Monthly organizations
 are billed for the exams of the period's month; state-funded organizations only in the runs
 for December (their exams of July-December, invoiced in January) and June
 (January-June, invoiced in July).
@@ -23,6 +25,10 @@ STATE_FUNDED_RUN_MONTHS = (6, 12)
 
 class PeriodError(ValueError):
     """A period that cannot be run; the message is for a person."""
+
+
+class PeriodNotOver(PeriodError):
+    """A month that has begun but is not over yet: it can be previewed, not billed."""
 
 
 @dataclass(frozen=True, order=True)
@@ -57,17 +63,36 @@ class Period:
 FIRST_PERIOD = Period.parse(FIRST_PERIOD_TEXT)
 
 
-def runnable_period(text, today):
-    """The period operations asked for, if it may be run today; PeriodError otherwise."""
+def started_period(text, today):
+    """The period asked for, if it has begun (what a preview may show); PeriodError
+    otherwise."""
     period = Period.parse(text)
     current = Period.containing(today)
     if period > current:
         raise PeriodError("{} has not started yet; the latest period that can be run is {}."
-                          .format(period, current))
+                          .format(period, previous_period(today)))
     if period < FIRST_PERIOD:
         raise PeriodError("{} is before the portal existed; the first billing period is {}."
                           .format(period, FIRST_PERIOD))
     return period
+
+
+def runnable_period(text, today):
+    """The period asked for, if it may be billed today: it has begun and it is over;
+    PeriodNotOver for the current month, PeriodError otherwise."""
+    period = started_period(text, today)
+    if period == Period.containing(today):
+        raise PeriodNotOver("{} is not over yet: it can be billed from {} on; the latest "
+                            "period that can be run is {}.".format(
+                                period, next_first_day(period).isoformat(),
+                                previous_period(today)))
+    return period
+
+
+def next_first_day(period):
+    """The first day after the period."""
+    return (date(period.year + 1, 1, 1) if period.month == 12
+            else date(period.year, period.month + 1, 1))
 
 
 def previous_period(today):

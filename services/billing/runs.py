@@ -10,7 +10,14 @@ Nothing is billed twice, whatever runs at the same time (two replicas, two opera
 - an invoice's lines and totals are summed from the exams it claimed, after the claim.
 Organizations are billed in batches, one transaction each, so that no transaction holds
 the database (or, on SQLite, the hub) for long.
+
+The monthly run bills last month on its own: every replica's timer asks, and the one whose
+transaction claims the month's `scheduled_runs` row (with the run's own row) runs it; the
+run's last transaction marks the row finished. A run cut short (the process killed) has
+billed its finished batches; a replica takes its claim over after MONTHLY_RUN_STALE and
+bills the rest (nothing is billed twice).
 """
+from datetime import timedelta
 from types import SimpleNamespace
 
 import eventlet
@@ -19,9 +26,15 @@ from sqlalchemy import and_, case, delete, func, insert, select, update
 from services.billing import invoices as views
 from services.billing.models import (BillableExam, BillingOrder, BillingOrganization,
                                      BillingRun, Invoice, InvoiceLine)
-from services.billing.periods import academic_year_of_span, billing_span, state_funded_span
+from services.billing.periods import (FIRST_PERIOD, academic_year_of_span, billing_span,
+                                      previous_period, state_funded_span)
+from services.common import scheduled
 
 BATCH_SIZE = 100  # organizations per transaction
+MONTHLY_RUN = "monthly_billing_run"
+# A monthly run claimed this long ago and not finished died with its process (a run of
+# 100,000 exams takes seconds); taking over a slow one would only add an empty run.
+MONTHLY_RUN_STALE = timedelta(minutes=30)
 
 _exams = BillableExam.__table__
 
@@ -154,9 +167,14 @@ def finish_run(work, run_id, issued, now):
     return views.run_view(run)
 
 
-def run_billing(store, clock, period):
-    """Bill `period` (already checked to be runnable); returns {"run", "invoices"}."""
+def run_billing(store, clock, period, scheduled_as=None):
+    """Bill `period` (already checked to be runnable); returns {"run", "invoices"}.
+    `scheduled_as`: the job whose occurrence this run is; None (nothing run) when another
+    run had it already."""
     with store.transaction() as work:
+        if scheduled_as and not scheduled.claim(work.session, scheduled_as, period,
+                                                MONTHLY_RUN_STALE):
+            return None
         run_id = start_run(work, period, clock.now())
     with store.reader() as session:
         due = organizations_due(session, period)
@@ -169,7 +187,18 @@ def run_billing(store, clock, period):
         eventlet.sleep(0)  # let consumers and other requests in between batches
     with store.transaction() as work:
         run = finish_run(work, run_id, issued, clock.now())
+        if scheduled_as:
+            scheduled.finish(work.session, scheduled_as, period)
     return {"run": run, "invoices": issued}
+
+
+def monthly_period_due(session, today):
+    """Last month, when its monthly run has not happened yet; else None."""
+    period = previous_period(today)
+    if period < FIRST_PERIOD or scheduled.is_settled(session, MONTHLY_RUN, period,
+                                                     MONTHLY_RUN_STALE):
+        return None
+    return period
 
 
 def preview(session, period):

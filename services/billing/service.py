@@ -1,4 +1,5 @@
 """The billing service: bills the exams taken with vouchers, never the unused vouchers.
+A timer runs the monthly billing run of last month once it is over.
 
 RPC for the gateway and the CLI: `run_billing`, `preview_billing`, `list_invoices`,
 `get_invoice`, `invoices_for_period`, `failed_events`, `replay_failed_events`, `health`.
@@ -12,25 +13,32 @@ import logging
 from nameko.dependency_providers import Config
 
 from services.billing import handlers, invoices, runs
-from services.billing.periods import Period, PeriodError, previous_period, runnable_period
+from services.billing.periods import (Period, PeriodError, PeriodNotOver, previous_period,
+                                      runnable_period, started_period)
 from services.common import failed_events  # not the class: nameko would run it too
 from services.common.academic_year import academic_year_from_input
 from services.common.clock import ClockProvider
 from services.common.config import public_url
 from services.common.database import Database
-from services.common.errors import InvalidInput
+from services.common.errors import Conflict, InvalidInput
 from services.common.events import consumes
 from services.common.mailer import MailerProvider
 from services.common.rpc import rpc
+from services.common.scheduled import ConfiguredTimer
 from services.common.service_health import check_database
 
 log = logging.getLogger(__name__)
 
+MONTHLY_RUN_CHECK_SECONDS = 300
 
-def _period(text, today=None):
-    """The period as a rule allows it, or a 400 naming the field."""
+
+def _period(text, rule=None, today=None):
+    """The period as `rule` allows it today (any well-formed month without one): a 409 for
+    a month not over yet, else a 400 naming the field."""
     try:
-        return runnable_period(text, today) if today else Period.parse(text)
+        return rule(text, today) if rule else Period.parse(text)
+    except PeriodNotOver as early:
+        raise Conflict("period_not_over", str(early))
     except PeriodError as wrong:
         raise InvalidInput("invalid_period", str(wrong), fields={"period": [str(wrong)]})
 
@@ -52,18 +60,33 @@ class BillingService(failed_events.FailedEventsRpc):
     @rpc
     def run_billing(self, period=None):
         """Bill a period (`2026-11`; default: last month): one invoice per organization due
-        with anything not billed yet. Any month from 2026-07 up to the current one; a
-        period run again bills only what was not billed. Returns {"run", "invoices"}."""
+        with anything not billed yet. Any month from 2026-07 that is over (409
+        period_not_over for the current one); a period run again bills only what was not
+        billed. Returns {"run", "invoices"}."""
         today = self.clock.today()
         if period is None:
             period = str(previous_period(today))
-        return runs.run_billing(self.db, self.clock, _period(period, today))
+        return runs.run_billing(self.db, self.clock, _period(period, runnable_period, today))
+
+    @ConfiguredTimer.decorator("MONTHLY_RUN_CHECK_SECONDS", MONTHLY_RUN_CHECK_SECONDS)
+    def run_last_month(self):
+        """Every few minutes on every replica: once a month is over, bill it (once: the
+        month's scheduled_runs row decides which replica)."""
+        with self.db.reader() as session:
+            period = runs.monthly_period_due(session, self.clock.today())
+        if period is None:
+            return
+        result = runs.run_billing(self.db, self.clock, period, scheduled_as=runs.MONTHLY_RUN)
+        if result is not None:
+            log.info("monthly billing run of %s: %s invoices", period,
+                     result["run"]["invoices_issued"])
 
     @rpc
     def preview_billing(self, period):
         """What a run of `period` would bill right now, per organization due (nothing is
-        billed): to check before running, and to see that late exams arrived."""
-        period = _period(period, self.clock.today())
+        billed): to check before running, and to see that late exams arrived. The current
+        month too, though it cannot be run until it is over."""
+        period = _period(period, started_period, self.clock.today())
         with self.db.reader() as session:
             return runs.preview(session, period)
 

@@ -34,12 +34,18 @@ def order_view(order):
     }
 
 
-def set_fees(work, clock, academic_year, exam_fee_cents, remote_proctoring_fee_cents):
-    """Operations sets a year's fees; orders already placed keep theirs. Emits `fees_set`."""
+def set_fees(work, clock, academic_year, exam_fee_cents, remote_proctoring_fee_cents,
+             only_if_unset=False):
+    """Operations sets a year's fees; orders already placed keep theirs. Emits `fees_set`.
+    With `only_if_unset`, a year that has fees keeps them: 409 fees_already_set."""
     year = str(academic_year_from_input(academic_year))
     load(FeesIn(), {"exam_fee_cents": exam_fee_cents,
                     "remote_proctoring_fee_cents": remote_proctoring_fee_cents})
-    fees = work.session.get(FeeSchedule, year) or FeeSchedule(academic_year=year)
+    fees = work.session.get(FeeSchedule, year)
+    if fees is not None and only_if_unset:
+        raise Conflict("fees_already_set", "Fees for {} are already set; they stay as they "
+                                           "are.".format(year))
+    fees = fees or FeeSchedule(academic_year=year)
     changed = (fees.exam_fee_cents, fees.remote_proctoring_fee_cents) != \
         (exam_fee_cents, remote_proctoring_fee_cents)
     fees.exam_fee_cents = exam_fee_cents

@@ -69,3 +69,6 @@ class FeesIn(Schema):
     exam_fee_cents = StrictInteger(required=True, validate=validate.Range(min=0, max=1_000_000))
     remote_proctoring_fee_cents = StrictInteger(required=True,
                                                 validate=validate.Range(min=0, max=1_000_000))
+    # true: set them only if the year has none yet (409 fees_already_set otherwise), so that
+    # a script such as the demo seed never overwrites what operations set
+    only_if_unset = StrictBoolean(load_default=False, load_only=True)

@@ -46,11 +46,13 @@ class OrdersService(failed_events.FailedEventsRpc):
         return dict(BULK_PURCHASE_TERMS)
 
     @rpc
-    def set_fees(self, academic_year, exam_fee_cents, remote_proctoring_fee_cents):
-        """Operations sets a year's fees; orders already placed keep theirs. Emits `fees_set`."""
+    def set_fees(self, academic_year, exam_fee_cents, remote_proctoring_fee_cents,
+                 only_if_unset=False):
+        """Operations sets a year's fees; orders already placed keep theirs. Emits `fees_set`.
+        `only_if_unset`: 409 fees_already_set when the year has fees, which stay."""
         with self.db.transaction() as work:
             return ordering.set_fees(work, self.clock, academic_year, exam_fee_cents,
-                                     remote_proctoring_fee_cents)
+                                     remote_proctoring_fee_cents, only_if_unset)
 
     @rpc
     def quote(self, organization):

@@ -53,7 +53,7 @@ def close_year(work, clock, year, closed_by):
     batches = select(VoucherBatch.id).where(VoucherBatch.academic_year == str(year))
     tickets = session.execute(
         select(Registration.id, Registration.voucher_code, Registration.organization_id,
-               VoucherBatch.order_id)
+               Registration.complete_by, VoucherBatch.order_id)
         .join(VoucherBatch, VoucherBatch.id == Registration.batch_id)
         .where(Registration.academic_year == str(year), Registration.status == "redeemed")
         .order_by(Registration.id)).all()
@@ -67,11 +67,18 @@ def close_year(work, clock, year, closed_by):
     expired = session.execute(update(Voucher).where(Voucher.batch_id.in_(batches),
                                                     Voucher.status == "unused")
                               .values(status="expired")).rowcount
-    work.emit_many("registration_cancelled", [{
-        "registration_id": ticket.id, "voucher_code": ticket.voucher_code,
-        "order_id": ticket.order_id, "organization_id": ticket.organization_id,
-        "academic_year": str(year)} for ticket in tickets])
+    announce_cancelled(work, tickets, year)
     closure = session.get(YearClosure, str(year))
     closure.tickets_cancelled = len(tickets)
     closure.vouchers_expired = expired
     return closure_view(closure, already_closed=False)
+
+
+def announce_cancelled(work, tickets, year):
+    """One `registration_cancelled` per ticket (rows with id, voucher_code, order_id,
+    organization_id, complete_by): billing never bills them."""
+    work.emit_many("registration_cancelled", [{
+        "registration_id": ticket.id, "voucher_code": ticket.voucher_code,
+        "order_id": ticket.order_id, "organization_id": ticket.organization_id,
+        "academic_year": str(year), "complete_by": ticket.complete_by.isoformat()}
+        for ticket in tickets])

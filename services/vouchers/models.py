@@ -2,10 +2,11 @@
 from sqlalchemy import Boolean, Column, Date, DateTime, Index, Integer, String
 from sqlalchemy.orm import declarative_base
 
-from services.common import messaging_tables
+from services.common import messaging_tables, scheduled
 
 Base = declarative_base()
 messaging_tables.add_to(Base.metadata)
+scheduled.add_to(Base.metadata)
 
 STATUSES = ("unused", "redeemed", "used", "cancelled", "expired")
 

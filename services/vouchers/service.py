@@ -6,7 +6,8 @@ RPC: `csv_page`, `usage`, `legacy_usage`, `usage_summary`, `redeem_voucher`,
 Consumes `order_placed` (orders), `exam_recorded` (scores) and its own
 `generation_chunk_queued`; emits `generation_chunk_queued`, `voucher_chunk_generated`,
 `vouchers_generated`, `voucher_redeemed`, `registration_cancelled`.
-A timer closes each academic year once its June 30 is over.
+Timers close each academic year once its June 30 is over, and cancel each day the tickets
+whose complete_by has passed.
 """
 import logging
 
@@ -17,15 +18,17 @@ from services.common.clock import ClockProvider
 from services.common.database import Database
 from services.common.events import consumes
 from services.common.rpc import rpc
+from services.common.scheduled import ConfiguredTimer
 from services.common.service_health import check_database
-from services.common.timers import ConfiguredTimer
 from services.vouchers import event_schemas as events_in
-from services.vouchers import closing, generation, legacy, listing, redemption
+from services.vouchers import (closing, generation, legacy, listing, overdue_tickets,
+                               redemption)
 from services.vouchers.work_queue import chunk_handler
 
 log = logging.getLogger(__name__)
 
 YEAR_CLOSE_CHECK_SECONDS = 300
+OVERDUE_TICKETS_CHECK_SECONDS = 300
 
 
 class VouchersService(failed_events.FailedEventsRpc):
@@ -150,3 +153,15 @@ class VouchersService(failed_events.FailedEventsRpc):
         if not closed["already_closed"]:
             log.info("closed academic year %s: %s tickets cancelled, %s vouchers expired",
                      year, closed["tickets_cancelled"], closed["vouchers_expired"])
+
+    @ConfiguredTimer.decorator("OVERDUE_TICKETS_CHECK_SECONDS", OVERDUE_TICKETS_CHECK_SECONDS)
+    def cancel_overdue_tickets(self):
+        """Every few minutes on every replica: once a day, cancel the tickets whose
+        complete_by has passed (the day's scheduled_runs row makes it happen once)."""
+        with self.db.reader() as session:
+            if overdue_tickets.is_done_today(session, self.clock.today()):
+                return
+        with self.db.transaction() as work:
+            cancelled = overdue_tickets.cancel_overdue_tickets(work, self.clock)
+        if cancelled:
+            log.info("cancelled %s tickets not used by their complete_by day", cancelled)

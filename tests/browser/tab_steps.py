@@ -199,6 +199,23 @@ def report_attending(portal, organization_id, person, **fields):
     return result
 
 
+def first_day_of_next_month(day):
+    return (day.replace(day=1) + timedelta(days=32)).replace(day=1)
+
+
+def billed_once_the_month_is_over(system, portal, organization_id, exams):
+    """This month's exams billed as on the first of next month (a month is billed once it
+    is over): billing runs with its clock there, then back on the real clock. Returns the
+    organization's invoice and the day it was issued."""
+    issued_on = first_day_of_next_month(today())
+    system.restart(["billing"], {"CLEP_CLOCK_NOW": "{}T12:00:00-05:00".format(
+        issued_on.isoformat())})
+    try:
+        return billed(portal, organization_id, exams, "{:%Y-%m}".format(today())), issued_on
+    finally:
+        system.restart(["billing"], {"CLEP_CLOCK_NOW": None})  # the real clock again
+
+
 def billed(portal, organization_id, exams, period, timeout=30):
     """Wait until billing holds the organization's exams for the period, then run it;
     returns the organization's invoice."""

@@ -33,6 +33,7 @@ def smtp(tmp_path_factory):
 def system_env(tmp_path_factory, smtp):
     with Sandbox("sqlite", data_dir=tmp_path_factory.mktemp("system")) as env:
         env.update(CLEP_CLOCK_NOW=NOW, CLEP_SMTP_HOST=smtp.host, CLEP_SMTP_PORT=str(smtp.port))
+        env["CLEP_MONTHLY_RUN_CHECK_SECONDS"] = "3600"  # the runs below are operations'
         yield env
 
 
@@ -153,7 +154,6 @@ def test_a_state_funded_organization_is_billed_in_december_for_july_to_december(
     assert invoice["exams"] == 4 and invoice["total_cents"] == 4 * EXAM_FEE
     assert (invoice["period_start"], invoice["period_end"]) == ("2026-07-01", "2026-12-31")
     assert invoices_of(run_billing(portal, "2026-12"), school["id"]) == []
-    assert invoices_of(run_billing(portal, "2027-01"), school["id"]) == []
 
 
 def test_a_po_number_changed_after_ordering_is_on_the_next_invoice(portal):
@@ -236,3 +236,29 @@ def test_billing_runs_and_other_organizations_invoices_are_not_for_everyone(port
                     400)["code"] == "invalid_input"
     assert error_of(portal.get("/api/admin/invoices", portal.ops,
                                params={"period": "soon"}), 400)["code"] == "invalid_input"
+
+
+def test_the_current_month_is_billed_once_it_is_over_in_one_invoice(portal, system):
+    """January 2027 is under way (the frozen clock): its run is refused, its preview shows
+    the exams so far; once January is over, one invoice holds them all."""
+    account, school = portal.coordinator_of()
+    _, codes = order_codes(portal, account, school["id"], 2)
+    take_exam(portal, codes[0], "2027-01-05")
+    wait_billable(portal, "2027-01", school["id"], 1)
+
+    early = portal.post("/api/admin/billing-runs", portal.ops, json={"period": "2027-01"})
+    error = error_of(early, 409)
+    assert error["code"] == "period_not_over"
+    assert "2027-01" in error["message"] and "2027-02-01" in error["message"]
+    assert portal.get(f"/api/organizations/{school['id']}/invoices", account.headers,
+                      params={"academic_year": YEAR}).json() == {"invoices": []}
+
+    take_exam(portal, codes[1], "2027-01-14")  # later the same month
+    wait_billable(portal, "2027-01", school["id"], 2)
+    system.restart(["billing"], {"CLEP_CLOCK_NOW": "2027-02-01T15:00:00+00:00"})
+    try:
+        [invoice] = invoices_of(run_billing(portal, "2027-01"), school["id"])
+        assert invoice["exams"] == 2 and invoice["total_cents"] == 2 * EXAM_FEE
+        assert invoices_of(run_billing(portal, "2027-01"), school["id"]) == []
+    finally:
+        system.restart(["billing"], {"CLEP_CLOCK_NOW": NOW})

@@ -105,7 +105,7 @@ def test_the_year_cannot_close_before_june_30_is_over(portal_module, june_30):
         assert "academic_year" in error_of(portal.close_academic_year(bad), 400)["fields"]
     account = portal.new_account()
     assert error_of(portal.post(f"/api/admin/academic-years/{YEAR}/close", account.headers),
-                    401)
+                    403)
     assert error_of(portal.post(f"/api/admin/academic-years/{YEAR}/close", portal.partner),
                     403)
     counts = portal.voucher_usage(june_30["account"], june_30["school"]["id"],

@@ -172,7 +172,8 @@ def redeem(billing, registration_id, order, covers_remote_proctoring=False):
                   voucher_code=registration_id.upper(), order_id=order, organization_id=1,
                   academic_year="2026-27", covers_remote_proctoring=covers_remote_proctoring,
                   legacy=order is None, student={"id": "s"}, exam="X",
-                  redeemed_at="2026-10-01T12:00:00Z", complete_by="2027-04-01")
+                  redeemed_at="2026-10-01T12:00:00Z",
+                  complete_by="2027-06-30")  # due at the June 30 close
 
 
 def cancel(billing, registration_id, order):
@@ -278,6 +279,22 @@ def test_an_exam_taken_before_the_close_but_reported_after_it_is_billed(billing,
     clock.frozen_at = datetime(2027, 7, 2, 15, 0, tzinfo=timezone.utc)
     [invoice] = billing.run("2027-06")["invoices"]
     assert invoice["exams"] == 1
+
+
+def test_a_ticket_cancelled_after_its_complete_by_bills_only_exams_taken_by_then(billing):
+    billing.organization(1)
+    order = billing.order(1)
+    for registration in ("in-time", "too-late"):
+        billing.apply("keep_registration", registration_id=registration,
+                      voucher_code=registration.upper(), order_id=order, organization_id=1,
+                      academic_year="2026-27", legacy=False, complete_by="2027-02-15")
+        billing.apply("cancel_registration", registration_id=registration,
+                      voucher_code=registration.upper(), order_id=order, organization_id=1,
+                      academic_year="2026-27", complete_by="2027-02-15")
+    billing.exam(1, order, "2027-02-15", registration_id="in-time", voucher_code="INTIME")
+    billing.exam(1, order, "2027-02-16", registration_id="too-late", voucher_code="TOOLATE")
+    assert {item.voucher_code: item.void_reason for item in billing.items()} == {
+        "INTIME": None, "TOOLATE": "ticket_cancelled"}
 
 
 def test_a_redeemed_event_after_the_cancellation_does_not_revive_the_ticket(billing):

@@ -4,13 +4,14 @@ from datetime import date
 import pytest
 
 from services.billing.billable import exam_amount
-from services.billing.periods import (Period, PeriodError, billing_span, previous_period,
-                                      runnable_period, state_funded_span)
+from services.billing.periods import (Period, PeriodError, PeriodNotOver, billing_span,
+                                      previous_period, runnable_period, started_period,
+                                      state_funded_span)
 
 TODAY = date(2027, 1, 15)
 
 
-@pytest.mark.parametrize("text", ["2026-11", "2026-07", "2027-01"])
+@pytest.mark.parametrize("text", ["2026-11", "2026-07", "2026-12"])
 def test_runnable_periods(text):
     assert str(runnable_period(text, TODAY)) == text
 
@@ -24,12 +25,21 @@ def test_malformed_periods(text):
 
 
 def test_a_future_period_cannot_be_run():
-    with pytest.raises(PeriodError, match="has not started yet.*2027-01"):
+    with pytest.raises(PeriodError, match="has not started yet.*2026-12"):
         runnable_period("2027-02", TODAY)
 
 
-def test_the_current_month_can_be_run():
-    assert runnable_period("2027-01", TODAY) == Period(2027, 1)
+def test_the_current_month_cannot_be_run_until_it_is_over():
+    with pytest.raises(PeriodNotOver, match="2027-01 is not over yet.*from 2027-02-01"):
+        runnable_period("2027-01", TODAY)
+    assert runnable_period("2027-01", date(2027, 2, 1)) == Period(2027, 1)
+    assert runnable_period("2027-12", date(2028, 1, 1)) == Period(2027, 12)
+
+
+def test_the_current_month_can_be_previewed():
+    assert started_period("2027-01", TODAY) == Period(2027, 1)
+    with pytest.raises(PeriodError, match="has not started yet"):
+        started_period("2027-02", TODAY)
 
 
 def test_a_period_before_the_portal_cannot_be_run():
