@@ -139,10 +139,15 @@ class OrderPages:
 
     @page("GET", "/organizations/<int:org_id>/orders/<int:order_id>/received")
     def order_received(self, visit, org_id, order_id):
-        context = self._organization(visit, org_id)
+        context = self._organization(visit, org_id, year_of=self._year_of_order(org_id,
+                                                                                order_id))
         order = self.orders.get_order(org_id, order_id)
         return render("order_received.html", tab="orders", title="Your order has been received",
                       order=order, **dict(context, year=order["academic_year"]))
+
+    def _year_of_order(self, org_id, order_id):
+        """What a page of one order authorizes with: the order's own academic year."""
+        return lambda: self.orders.get_order(org_id, order_id)["academic_year"]
 
     # Order History
 
@@ -176,8 +181,8 @@ class OrderPages:
         return self._order_page(visit, org_id, order_id)
 
     def _order_page(self, visit, org_id, order_id, errors=None, values=None):
-        context = self._organization(visit, org_id, year_of=lambda: self.orders.get_order(
-            org_id, order_id)["academic_year"])
+        context = self._organization(visit, org_id, year_of=self._year_of_order(org_id,
+                                                                                order_id))
         status = visit.query.get("status")
         status = status if status in USAGE_STATUSES else None
         try:

@@ -71,20 +71,29 @@ def profile_from_form(form):
 class OrganizationPages:
 
     def _organization(self, visit, org_id, need="read", require_profile=True, year_of=None):
-        """The menu bar's context: this organization as access's `authorize` allows it for
-        the academic year asked for (a past year's data is open to who held access that
-        year), and the account with its organizations (`me`), in one call. `year_of`: the
-        year of the one thing the page shows (an order), asked for only without this
-        year's access."""
+        """The menu bar's context: this organization as access's `authorize` allows it, and
+        the account with its organizations (`me`), in one call.
+
+        This year's access opens every year. Without it, a past year's access opens the
+        data of that year only: a page listing a year's data (`year_of` None) is
+        authorized for exactly the year it shows, and a page of one thing (`year_of`: its
+        year, an order's) for that thing's own year, never the year in the URL, which the
+        caller chooses."""
         asked = visit.query.get("academic_year", "")
         asked = asked if ACADEMIC_YEAR.fullmatch(asked) else None
-        allowed = authorize_item(
-            lambda year: self.access.authorize_page(visit.token, org_id, need,
-                                                    require_profile, year or asked),
-            year_of or (lambda: None))
-        principal, me = allowed["principal"], allowed["me"]
-        current = AcademicYear.parse(principal["academic_year"])
+
+        def authorize(year):
+            return self.access.authorize_page(visit.token, org_id, need, require_profile,
+                                              year)
+
+        allowed = authorize_item(authorize, year_of or (lambda: asked))
+        current = AcademicYear.parse(allowed["principal"]["academic_year"])
         year = chosen_year(visit, current)
+        if year_of is None and allowed["principal"]["access_year"] not in (str(current), year):
+            # the year asked for is not one the portal shows, so the page lists this
+            # year's data: it takes this year's access (access answers 403 without it)
+            allowed = authorize(year)
+        principal, me = allowed["principal"], allowed["me"]
         org, organizations = principal["organization"], me["organizations"]
         if not any(other["id"] == org["id"] for other in organizations):
             # read with a past year's access: this year's list does not hold it

@@ -149,7 +149,7 @@ class OrderRoutes:
                    "year (default: the current one) are unused, redeemed, used, cancelled, "
                    "expired.")
     def legacy_voucher_usage(self, call, org_id):
-        self._authorize(call, org_id)
+        self._authorize(call, org_id, academic_year=call.query["academic_year"])
         query = call.query
         return json_response(self.vouchers.legacy_usage(
             org_id, query["academic_year"], query["status"], query["page"], query["per_page"]))

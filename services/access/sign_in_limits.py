@@ -16,9 +16,11 @@ from services.common.errors import TooManyAttempts
 SIGN_IN_PER_EMAIL_AND_CLIENT = BackOff(allowed=5, window=timedelta(hours=24))
 # One client, any emails (a flood of unknown emails, or one guess at many accounts).
 SIGN_IN_PER_CLIENT = BackOff(allowed=50, window=timedelta(hours=1))
-# One email from many clients: past 10 failures, each client that failed on it waits; a
-# client that has not been failing (the owner) still gets in.
+# One email from many clients: past 10 failures, each client that has failed on it 3 times
+# in a row waits. A client with fewer (the owner's typo, then an old password) is not held
+# by the others' count; a guesser's client gets those 2 guesses per email at most.
 SIGN_IN_PER_EMAIL = BackOff(allowed=10, window=timedelta(hours=24))
+HELD_BY_EMAIL_FROM = 3  # failures in a row of one client on the email
 SIGN_IN_ATTEMPTS_KEPT = max(SIGN_IN_PER_EMAIL_AND_CLIENT.window, SIGN_IN_PER_CLIENT.window,
                             SIGN_IN_PER_EMAIL.window)
 PRUNE_JOB = "prune_sign_in_attempts"
@@ -36,7 +38,9 @@ def check_sign_in_limits(session, clock, email, client):
                                              attempts.client == client)
     waits = [SIGN_IN_PER_EMAIL_AND_CLIENT.retry_after(in_a_row, last, now),
              SIGN_IN_PER_CLIENT.retry_after(from_client, last_from_client, now)]
-    if in_a_row:  # an email under attack holds off only the clients failing on it
+    if in_a_row >= HELD_BY_EMAIL_FROM:
+        # an email under attack holds off the clients failing on it again and again,
+        # never the owner who mistyped once or twice
         for_email, _ = failures(session, attempts, now - SIGN_IN_PER_EMAIL.window,
                                 attempts.email == email)
         waits.append(SIGN_IN_PER_EMAIL.retry_after(for_email, last, now))

@@ -13,7 +13,7 @@ from services.common import failed_events  # not the class: nameko would run it 
 from services.common.academic_year import academic_year_from_input
 from services.common.clock import ClockProvider
 from services.common.database import Database
-from services.common.errors import InvalidInput, NotFound
+from services.common.errors import Forbidden, InvalidInput, NotFound
 from services.common.events import consumes
 from services.common.rpc import rpc
 from services.common.service_health import check_database
@@ -56,12 +56,23 @@ class ScoresService(failed_events.FailedEventsRpc):
             return str(self.clock.academic_year())
         return str(academic_year_from_input(academic_year))
 
+    def _year_open_to(self, principal, academic_year):
+        """The year asked for (default: the current one) if `principal`'s access opens
+        it: a past year's access reads that year's scores only, whatever the caller
+        asks for."""
+        year = self._year(academic_year)
+        if not reports.within_access_year(principal, year):
+            raise Forbidden("access_code_needed", "Your access to this organization for {} "
+                            "reads that year's scores only.".format(principal["access_year"]))
+        return year
+
     @rpc
     def list_scores(self, principal, academic_year=None, exam=None, sort="-test_date", page=1,
                     per_page=50):
         """One page of the organization's scores for a year (default: the current one),
         sorted by test date or student, optionally of one exam; records the view."""
-        organization_id, year = principal["organization"]["id"], self._year(academic_year)
+        organization_id = principal["organization"]["id"]
+        year = self._year_open_to(principal, academic_year)
         with self.db.transaction() as work:
             listed = reports.list_scores(work.session, organization_id, year, exam, sort,
                                          page, per_page)
@@ -92,7 +103,8 @@ class ScoresService(failed_events.FailedEventsRpc):
                      limit=reports.MAX_EXPORT_PAGE):
         """Records the export of a year's scores and returns its first page (then
         `export_page` with `next_after` until it is None)."""
-        organization_id, year = principal["organization"]["id"], self._year(academic_year)
+        organization_id = principal["organization"]["id"]
+        year = self._year_open_to(principal, academic_year)
         with self.db.transaction() as work:
             page = reports.export_page(work.session, organization_id, year, exam, None, limit)
             # the rows the export holds as it starts (results are only ever added, and

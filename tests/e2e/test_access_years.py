@@ -3,9 +3,10 @@ yearly run mails next year's codes (issue 3; docs/DOMAIN.md "Access codes and ye
 access", "Time and the academic year").
 
 The system runs with a frozen clock (CLEP_CLOCK_NOW) and sends its mail to a real SMTP
-server on loopback. It starts on June 20, 2026 (academic year 2025-26): a coordinator
-gets access to a school with that year's code, orders vouchers, and operations run the
-yearly issue of 2026-27's codes. Then every process is restarted on October 15, 2026
+server on loopback. It starts on October 15, 2021 (academic year 2021-22, older than the
+five years the portal shows), where the school gets a coordinator, and is restarted on
+June 20, 2026 (academic year 2025-26): a coordinator gets access to the school with that
+year's code, orders vouchers, and operations run the yearly issue of 2026-27's codes. Then every process is restarted on October 15, 2026
 (2026-27): the code mailed in June opens the school to its new coordinator, while the
 access of 2025-26 opens nothing any more. On that, the authorization matrix of every
 organization-scoped endpoint: no access, read-only (a district's code), access for
@@ -30,9 +31,11 @@ def code_mail(year):
     return lambda message: str(message["Subject"]) == "Your CLEP access code for " + year
 
 
+LONG_AGO = "2021-10-15T15:00:00+00:00"  # academic year 2021-22: not among the five shown
 JUNE = "2026-06-20T15:00:00+00:00"     # academic year 2025-26
 OCTOBER = "2026-10-15T15:00:00+00:00"  # academic year 2026-27
 LAST_YEAR, THIS_YEAR, NEXT_YEAR = "2025-26", "2026-27", "2027-28"
+LONG_AGO_YEAR = "2021-22"
 
 
 @dataclass
@@ -51,6 +54,7 @@ class Timeline:
     manager: object         # redeemed the code mailed in June: manage, 2026-27
     district_reader: object  # the district's 2026-27 code: read-only on the school
     outsider: object        # signed in, terms accepted, no access at all
+    long_ago: object        # access to the school for 2021-22 only
 
 
 def start(system):
@@ -62,7 +66,7 @@ def start(system):
 def timeline(tmp_path_factory):
     data_dir = tmp_path_factory.mktemp("years")
     with SmtpServer() as smtp, Sandbox("sqlite", data_dir=data_dir) as sandbox_env:
-        env = dict(sandbox_env, CLEP_CLOCK_NOW=JUNE, CLEP_SMTP_HOST=smtp.host,
+        env = dict(sandbox_env, CLEP_CLOCK_NOW=LONG_AGO, CLEP_SMTP_HOST=smtp.host,
                    CLEP_SMTP_PORT=str(smtp.port))
         system = System(env=env, log_dir=os.path.join(data_dir, "log"))
         portal = Portal(system.base_url, env["CLEP_OPERATIONS_TOKEN"],
@@ -74,13 +78,31 @@ def timeline(tmp_path_factory):
             system.stop()
 
 
+def restart_on(system, now):
+    system.stop()
+    system.env["CLEP_CLOCK_NOW"] = now
+    start(system)
+
+
+def signed_in_again(portal, account):
+    """The account with a new session: the one it had expired as the years passed."""
+    account.headers = {"Authorization": "Bearer " + portal.sign_in(
+        account.email, account.password).json()["token"]}
+    return account
+
+
 def _live_through_a_year(portal, system, smtp, env):
-    # June 20, 2026: academic year 2025-26
-    portal.academic_year = LAST_YEAR
-    portal.set_fees(year=LAST_YEAR)
+    # October 15, 2021: academic year 2021-22, the school's coordinator of that year
+    portal.academic_year = LONG_AGO_YEAR
     district = portal.register_organization(kind="district", name="Years District")
     school = portal.register_organization(district_id=district["id"], name="Years School")
     quiet_school = portal.register_organization(name="Quiet School")
+    long_ago, _ = portal.coordinator_of(school)
+
+    # June 20, 2026: academic year 2025-26
+    restart_on(system, JUNE)
+    portal.academic_year = LAST_YEAR
+    portal.set_fees(year=LAST_YEAR)
     last_years, _ = portal.coordinator_of(school)
     portal.coordinator_of(quiet_school)
     june_order = portal.place_order(last_years, school["id"], quantity=2).json()
@@ -88,9 +110,7 @@ def _live_through_a_year(portal, system, smtp, env):
     june_run = portal.finished_access_code_run(THIS_YEAR)
 
     # every process restarts: October 15, 2026, academic year 2026-27
-    system.stop()
-    system.env["CLEP_CLOCK_NOW"] = OCTOBER
-    start(system)
+    restart_on(system, OCTOBER)
     portal.academic_year = THIS_YEAR
     portal.set_fees(year=THIS_YEAR)
     [mailed] = smtp.wait_for(lambda m: sent_to(last_years.email)(m)
@@ -103,11 +123,9 @@ def _live_through_a_year(portal, system, smtp, env):
     portal.complete_profile(district_reader, district["id"])
     order = portal.place_order(manager, school["id"], quantity=3).json()
     portal.wait_until_fulfilled(manager, school["id"], order["id"])
-    last_years.headers = {"Authorization": "Bearer " + portal.sign_in(
-        last_years.email, last_years.password).json()["token"]}  # June's session expired
     return Timeline(portal, system, smtp, env, school, quiet_school, district, june_run,
-                    june_order, order, last_years, manager, district_reader,
-                    portal.new_account())
+                    june_order, order, signed_in_again(portal, last_years), manager,
+                    district_reader, portal.new_account(), signed_in_again(portal, long_ago))
 
 
 # --- the yearly run and a year's access ---------------------------------------------------
@@ -318,3 +336,47 @@ def test_last_years_pages_open_in_the_portal_without_this_years_access(timeline)
                                      "academic_year": LAST_YEAR}]
     welcome = browser.get("/welcome")
     assert f"/organizations/{school_id}/orders?academic_year={LAST_YEAR}" in welcome.text
+
+
+def browser_of(timeline, account):
+    return Browser(timeline.portal.base_url, account.headers["Authorization"].split(" ", 1)[1])
+
+
+def test_last_years_access_does_not_open_this_years_order_in_the_portal(timeline):
+    """Whatever year the URL asks for, one order's page takes access for the order's year."""
+    school_id, order = timeline.school["id"], timeline.order
+    codes = timeline.portal.voucher_codes(timeline.manager, school_id, order["id"])
+    browser = browser_of(timeline, timeline.last_years)
+    for path in (f"/organizations/{school_id}/orders/{order['id']}",
+                 f"/organizations/{school_id}/orders/{order['id']}/received"):
+        for query in ("", f"?academic_year={LAST_YEAR}"):
+            page = browser.get(path + query)
+            assert page.status_code == 403, (path + query, page.text[:300])
+            assert "access code" in page.text and THIS_YEAR in page.text
+            assert not any(code in page.text for code in codes)
+    june_order = f"/organizations/{school_id}/orders/{timeline.june_order['id']}/received"
+    assert browser.get(june_order + f"?academic_year={THIS_YEAR}").status_code == 200
+
+
+def test_a_year_the_portal_does_not_show_lists_nothing_to_who_held_access_then(timeline):
+    """The tabs show the current year for a year outside the five they offer: reading
+    them takes this year's access, even from someone who held access in the year asked."""
+    school_id, portal, long_ago = timeline.school["id"], timeline.portal, timeline.long_ago
+    # the access of 2021-22 is real: the API lists that year's (no) scores with it
+    held = portal.get(f"/api/organizations/{school_id}/scores", long_ago.headers,
+                      params={"academic_year": LONG_AGO_YEAR})
+    assert held.status_code == 200 and held.json()["access"] == "read_only", held.text
+    browser = browser_of(timeline, long_ago)
+    for tab in ("", "/orders", "/scores", "/invoices"):
+        page = browser.get(f"/organizations/{school_id}{tab}?academic_year={LONG_AGO_YEAR}")
+        assert page.status_code == 403, (tab, page.text[:300])
+        assert "access code" in page.text and THIS_YEAR in page.text
+
+
+def test_last_years_legacy_codes_stay_readable_to_last_years_coordinator(timeline):
+    base = f"/api/organizations/{timeline.school['id']}/legacy-vouchers"
+    portal, reader = timeline.portal, timeline.last_years
+    last_year = portal.get(base, reader.headers, params={"academic_year": LAST_YEAR})
+    assert last_year.status_code == 200, last_year.text
+    this_year = error_of(portal.get(base, reader.headers), 403)
+    assert this_year["code"] == "access_code_needed"

@@ -13,7 +13,8 @@ import pytest
 from bench.process_memory import status_kb
 from scripts.system import PROJECT_ROOT
 from services.access.sign_in_limits import BackOff; ACCESS_CODE_PER_CLIENT = BackOff(50, None)
-from services.access.sign_in_limits import SIGN_IN_PER_CLIENT
+from services.access.sign_in_limits import (HELD_BY_EMAIL_FROM, SIGN_IN_PER_CLIENT,
+                                            SIGN_IN_PER_EMAIL)
 from services.vouchers.redemption import FAILURE_LIMIT
 from tests.e2e import service_db
 from tests.e2e.checks import error_of, wait_for
@@ -52,6 +53,22 @@ def test_a_guesser_is_held_off_and_the_owner_still_signs_in(portal):
     # the owner, from a client that has not been failing: in, the guesser's hold or not
     assert sign_in_from(portal, OWNER, account.email, account.password).status_code == 201
     assert sign_in_from(portal, GUESSER, account.email, account.password).status_code == 429
+
+
+def test_an_attack_on_an_email_from_many_clients_does_not_hold_off_the_owners_typos(portal):
+    account = portal.new_account()
+    guessers = [f"203.0.113.{30 + n}" for n in range(SIGN_IN_PER_EMAIL.allowed //
+                                                      HELD_BY_EMAIL_FROM)]
+    for guesser in guessers:
+        for _ in range(HELD_BY_EMAIL_FROM):
+            assert sign_in_from(portal, guesser, account.email, "a guess").status_code == 401
+    owner = "198.51.100.21"
+    for _ in range(HELD_BY_EMAIL_FROM - 1):  # the email is past its allowance after these
+        assert sign_in_from(portal, owner, account.email, "a typo").status_code == 401
+    assert sign_in_from(portal, owner, account.email, account.password).status_code == 201
+    for guesser in guessers:  # each has failed on it again and again: held
+        held = sign_in_from(portal, guesser, account.email, account.password)
+        assert error_of(held, 429)["code"] == "too_many_sign_in_attempts"
 
 
 def test_forwarded_addresses_are_believed_only_from_trusted_proxies(portal):

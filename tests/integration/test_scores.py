@@ -7,7 +7,7 @@ import uuid
 import pytest
 from sqlalchemy import func, select
 
-from services.common.errors import InvalidInput, NotFound
+from services.common.errors import Forbidden, InvalidInput, NotFound
 from services.common.messaging_tables import failed_events, processed_events
 from services.scores.models import (ExamResult, Organization, ScoreAccess, ScoreViewer,
                                     VoucherRedemption)
@@ -167,6 +167,22 @@ def test_reports_show_each_organization_its_own_scores_and_record_every_look(sco
     assert college_log["entries"][0]["account"]["email"] == "pat@example.org"
     with pytest.raises(InvalidInput):
         rpc.scores.list_scores(principal_of(COLLEGE), "2026")
+
+
+def test_a_past_years_access_lists_and_exports_that_years_scores_only(scores, rpc):
+    rpc.scores.record_results([
+        result("P-1", attending_institution_id=COLLEGE, test_date="2026-10-05"),
+        result("P-2", attending_institution_id=COLLEGE, test_date="2026-05-01")])
+    last_years = dict(principal_of(COLLEGE, "read_only"), access_year="2025-26")
+    listed = rpc.scores.list_scores(last_years, "2025-26")
+    assert [s["result_id"] for s in listed["scores"]] == ["P-2"]
+    for other_year in (None, "2026-27", "2021-22"):
+        with pytest.raises(Forbidden):
+            rpc.scores.list_scores(last_years, other_year)
+        with pytest.raises(Forbidden):
+            rpc.scores.begin_export(last_years, other_year)
+    assert {e["academic_year"] for e in rpc.scores.score_access_log(COLLEGE)["entries"]} == {
+        "2025-26"}
 
 
 def test_an_unusable_event_is_kept_in_failed_events(scores, dispatch, wait_for):
