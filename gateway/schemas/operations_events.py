@@ -2,6 +2,7 @@
 from marshmallow import Schema, fields, validate
 
 from services.common.strict_fields import StrictInteger
+from services.common.validation import ID
 
 LIMIT = validate.Range(min=1, max=500)
 
@@ -28,7 +29,7 @@ class FailedEventsOut(Schema):
 
 
 class ReplayIn(Schema):
-    ids = fields.List(StrictInteger(validate=validate.Range(min=1)), load_default=None,
+    ids = fields.List(StrictInteger(validate=ID), load_default=None,
                       validate=validate.Length(max=500),
                       metadata={"description": "only these (absent: all)"})
 

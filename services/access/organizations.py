@@ -68,8 +68,11 @@ def register_organization(work, clock, data):
     return organization_view(org)
 
 
-def get_organization(session, organization_id):
-    org = session.get(Organization, organization_id) if isinstance(organization_id, int) \
+def get_organization(session, organization_id, for_update=False):
+    """`for_update`: locked, and read as committed once the lock is ours (a change made
+    meanwhile is seen, not undone)."""
+    org = session.get(Organization, organization_id, with_for_update=for_update,
+                      populate_existing=for_update) if isinstance(organization_id, int) \
         else None
     if org is None:
         raise NotFound("organization_not_found", "No such organization.")
@@ -80,7 +83,9 @@ def update_organization(work, clock, organization_id, changes):
     """Operations changes an organization (name, zip, city, state, district, state funded);
     the kind stays. Emits `organization_updated` when something changed."""
     changes = load(OrganizationPatchIn(), changes)
-    org = get_organization(work.session, organization_id)
+    # locked before reading: a concurrent change commits first, and the event then carries
+    # the row as it is at the version it names
+    org = get_organization(work.session, organization_id, for_update=True)
     before = organization_view(org)
     funding = state_funding_problem(org.kind, changes.get("state_funded"))
     if funding:

@@ -13,14 +13,12 @@ reported on a cancelled ticket is billed only if it was taken while the ticket w
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from services.billing.copies import (VOID_TICKET_CANCELLED, academic_year_text,
+from services.billing.copies import (VOID_TICKET_CANCELLED, UnknownReference,
                                      organization_row, ticket_valid_until)
-from services.billing.event_fields import MalformedEvent, UnknownReference, field
 from services.billing.models import (BillableExam, BillingFeeSchedule, BillingOrder,
                                      BillingRegistration)
 from services.common.academic_year import AcademicYear
-
-DELIVERY_MODES = ("test_center", "remote")
+from services.common.event_schema import MalformedEvent
 
 
 class VoucherAlreadyBilled(ValueError):
@@ -62,15 +60,15 @@ def record_exam(session, event, now):
     nothing; an unknown order, missing fields or a second exam on one voucher raise, so
     that the event is kept in `failed_events`.
     """
-    result_id = field(event, "result_id", "key")
-    voucher_code = field(event, "voucher_code", "str", nullable=True)
+    result_id = event["result_id"]
+    voucher_code = event["voucher_code"]
     if voucher_code is None:
         return None  # self-paid (null, by the contract): nobody is billed
     voucher_code = voucher_code.upper().replace("-", "").replace(" ", "")
-    registration_id = field(event, "registration_id", "key", required=False)
+    registration_id = event["registration_id"]
     registration = session.get(BillingRegistration, registration_id) if registration_id else None
-    order_id = field(event, "order_id", "int", nullable=True)
-    organization_id = field(event, "organization_id", "int", nullable=True)
+    order_id = event["order_id"]
+    organization_id = event["organization_id"]
     if order_id is None and registration is not None:
         order_id = registration.order_id
     if organization_id is None:
@@ -81,13 +79,9 @@ def record_exam(session, event, now):
                                                                           organization_id):
         raise MalformedEvent("registration {} is organization {}'s, not {}'s".format(
             registration_id, registration.organization_id, organization_id))
-    test_date = field(event, "test_date", "date")
-    delivery_mode = field(event, "delivery_mode", "str")
-    if delivery_mode not in DELIVERY_MODES:
-        raise MalformedEvent("'delivery_mode' is not one of {}: {!r}".format(
-            ", ".join(DELIVERY_MODES), delivery_mode))
-    year = field(event, "academic_year", "str", required=False, nullable=True)
-    year = academic_year_text(year) if year else str(AcademicYear.containing(test_date))
+    test_date = event["test_date"]
+    delivery_mode = event["delivery_mode"]
+    year = event["academic_year"] or str(AcademicYear.containing(test_date))
 
     if session.scalar(select(BillableExam.id).where(BillableExam.result_id == result_id)):
         return None  # this exam is already an item

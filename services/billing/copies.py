@@ -9,15 +9,20 @@ import logging
 
 from sqlalchemy import update
 
-from services.billing.event_fields import MalformedEvent, UnknownReference, field
 from services.billing.models import (BillableExam, BillingFeeSchedule, BillingOrder,
                                      BillingOrganization, BillingRegistration)
 from services.common.academic_year import AcademicYear
 from services.common.database import insert_ignoring_duplicates
+from services.common.event_schema import newer_version
 
 log = logging.getLogger(__name__)
 
 VOID_TICKET_CANCELLED = "ticket_cancelled"
+
+
+class UnknownReference(LookupError):
+    """The event names something billing has no copy of (an unknown order): kept in
+    failed_events, to be replayed once the copy has arrived."""
 
 
 def organization_row(session, organization_id, now):
@@ -31,59 +36,41 @@ def organization_row(session, organization_id, now):
     return session.get(BillingOrganization, organization_id)
 
 
-def academic_year_text(value, name="academic_year"):
-    try:
-        return str(AcademicYear.parse(value))
-    except ValueError:
-        raise MalformedEvent("{!r} is not an academic year: {!r}".format(name, value))
-
-
 def keep_organization(session, event, now):
     """`organization_registered` (version 1) and `organization_updated`: name, state,
     state-funded flag. Events on two queues may arrive in any order: only a version newer
     than the one kept is applied. Operations' flag is the authority from here on (see
     `keep_order`)."""
-    organization_id = field(event, "id", "int")
-    version = field(event, "version", "version")
-    state_funded = field(event, "state_funded", "bool")
-    organization_row(session, organization_id, now)
-    org = session.get(BillingOrganization, organization_id, with_for_update=True,
+    organization_row(session, event["id"], now)
+    org = session.get(BillingOrganization, event["id"], with_for_update=True,
                       populate_existing=True)  # a concurrent newer version waits for this
-    if version <= org.version:
+    if not newer_version(org, event["version"]):
         return  # older news than the copy
-    org.name = field(event, "name", "str", required=False) or org.name
-    state = field(event, "state", "str", required=False)
-    org.state = state.upper()[:2] if state else org.state
-    org.state_funded = state_funded
+    org.name = event["name"] or org.name
+    org.state = event["state"].upper()[:2] if event["state"] else org.state
+    org.state_funded = event["state_funded"]
     org.registered = True
-    org.version = version
     org.updated_at = now
 
 
 def keep_billing_contact(session, event, now):
     """`profile_updated`: who receives the invoices (the profile resolves "same as
     coordinator" before it announces the billing contact)."""
-    organization_id = field(event, "organization_id", "int")
-    contact = field(event, "billing_contact")
-    if not isinstance(contact, dict):
-        raise MalformedEvent("'billing_contact' is not an object")
-    email = field(contact, "email", "str")
-    org = organization_row(session, organization_id, now)
-    org.billing_name = field(contact, "name", "str", required=False)
-    org.billing_email = email.lower()
-    org.billing_phone = field(contact, "phone", "str", required=False)
-    org.name = field(event, "organization_name", "str", required=False) or org.name
+    contact = event["billing_contact"]
+    org = organization_row(session, event["organization_id"], now)
+    org.billing_name = contact["name"]
+    org.billing_email = contact["email"].lower()
+    org.billing_phone = contact["phone"]
+    org.name = event["organization_name"] or org.name
     org.updated_at = now
 
 
 def keep_fees(session, event, now):
     """`fees_set`: a year's fees, what a legacy voucher's exam is billed at."""
-    year = academic_year_text(field(event, "academic_year", "str"))
-    exam_fee = field(event, "exam_fee_cents", "cents")
-    remote_fee = field(event, "remote_proctoring_fee_cents", "cents")
+    year = event["academic_year"]
     fees = session.get(BillingFeeSchedule, year) or BillingFeeSchedule(academic_year=year)
-    fees.exam_fee_cents = exam_fee
-    fees.remote_proctoring_fee_cents = remote_fee
+    fees.exam_fee_cents = event["exam_fee_cents"]
+    fees.remote_proctoring_fee_cents = event["remote_proctoring_fee_cents"]
     fees.updated_at = now
     session.add(fees)
 
@@ -93,25 +80,18 @@ def keep_order(session, event, now):
 
     An order seen again (the same fact under another event id) changes nothing: a PO
     number changed since must not be overwritten by the original one."""
-    order_id = field(event, "id", "int")
-    organization_id = field(event, "organization_id", "int")
-    values = {
-        "order_id": order_id, "organization_id": organization_id,
-        "academic_year": academic_year_text(field(event, "academic_year", "str")),
-        "covers_remote_proctoring": field(event, "covers_remote_proctoring", "bool"),
-        "exam_fee_cents": field(event, "exam_fee_cents", "cents"),
-        "remote_proctoring_fee_cents": field(event, "remote_proctoring_fee_cents", "cents"),
-        "po_number": field(event, "po_number", "str", required=False),
-        "version": field(event, "version", "version"),
-        "updated_at": now,
-    }
-    insert_ignoring_duplicates(session, BillingOrder.__table__, [values])
-    org = organization_row(session, organization_id, now)
-    state_funded = field(event, "state_funded", "bool", required=False)
-    if not org.registered and state_funded is not None:
+    insert_ignoring_duplicates(session, BillingOrder.__table__, [{
+        "order_id": event["id"], "organization_id": event["organization_id"],
+        "academic_year": event["academic_year"],
+        "covers_remote_proctoring": event["covers_remote_proctoring"],
+        "exam_fee_cents": event["exam_fee_cents"],
+        "remote_proctoring_fee_cents": event["remote_proctoring_fee_cents"],
+        "po_number": event["po_number"], "version": event["version"], "updated_at": now}])
+    org = organization_row(session, event["organization_id"], now)
+    if not org.registered and event["state_funded"] is not None:
         # the order carries the flag as it was when placed; access' own events, when
         # they arrive, are the authority
-        org.state_funded = state_funded
+        org.state_funded = event["state_funded"]
         org.updated_at = now
 
 
@@ -119,34 +99,27 @@ def keep_po_number(session, event, now):
     """`po_number_changed`: the next invoice shows the order's current PO number; an
     older version of the order than the one kept (two quick changes, delivered out of
     order) changes nothing."""
-    order_id = field(event, "order_id", "int")
-    po_number = field(event, "po_number", "str", nullable=True)
-    version = field(event, "version", "version")
+    order_id = event["order_id"]
     order = session.get(BillingOrder, order_id, with_for_update=True, populate_existing=True)
     if order is None:
         raise UnknownReference("po_number_changed for unknown order {}".format(order_id))
-    if version <= order.version:
+    if not newer_version(order, event["version"]):
         return
-    order.po_number = po_number
-    order.version = version
+    order.po_number = event["po_number"]
     order.updated_at = now
 
 
 def keep_registration(session, event, now):
     """`voucher_redeemed`: a registration ticket, to tell a cancelled one later, and its
     code's remote-proctoring coverage, which a legacy code's exam is charged by."""
-    registration_id = field(event, "registration_id", "key")
-    code = {"legacy": bool(field(event, "legacy", "bool", required=False)),
-            "covers_remote_proctoring": field(event, "covers_remote_proctoring", "bool",
-                                              required=False)}
+    registration_id = event["registration_id"]
+    code = {"legacy": bool(event["legacy"]),
+            "covers_remote_proctoring": event["covers_remote_proctoring"]}
     tickets = BillingRegistration.__table__
     if insert_ignoring_duplicates(session, tickets, [dict(
-            code, registration_id=registration_id,
-            voucher_code=field(event, "voucher_code", "str"),
-            order_id=field(event, "order_id", "int", nullable=True),
-            organization_id=field(event, "organization_id", "int"),
-            academic_year=field(event, "academic_year", "str", required=False),
-            complete_by=field(event, "complete_by", "date", required=False),
+            code, registration_id=registration_id, voucher_code=event["voucher_code"],
+            order_id=event["order_id"], organization_id=event["organization_id"],
+            academic_year=event["academic_year"], complete_by=event["complete_by"],
             status="redeemed", updated_at=now)]):
         return
     # a ticket cancelled first stays cancelled, but learns here what its code is (the
@@ -174,20 +147,16 @@ def cancel_registration(session, event, now):
     June 30 close stays billable (vouchers shows its code as used, too). Only an unbilled
     exam dated after the ticket's last valid day is voided; one already invoiced is left
     alone and logged for operations."""
-    registration_id = field(event, "registration_id", "key")
+    registration_id = event["registration_id"]
     registration = session.get(BillingRegistration, registration_id)
     if registration is None:
         registration = BillingRegistration(
-            registration_id=registration_id,
-            voucher_code=field(event, "voucher_code", "str", required=False),
-            order_id=field(event, "order_id", "int", required=False),
-            organization_id=field(event, "organization_id", "int", required=False),
+            registration_id=registration_id, voucher_code=event["voucher_code"],
+            order_id=event["order_id"], organization_id=event["organization_id"],
             legacy=False)
         session.add(registration)
-    registration.academic_year = field(event, "academic_year", "str", required=False) or \
-        registration.academic_year
-    registration.complete_by = field(event, "complete_by", "date", required=False) or \
-        registration.complete_by
+    registration.academic_year = event["academic_year"] or registration.academic_year
+    registration.complete_by = event["complete_by"] or registration.complete_by
     registration.status = "cancelled"
     registration.updated_at = now
     exams = BillableExam.__table__

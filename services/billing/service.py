@@ -113,47 +113,56 @@ class BillingService(failed_events.FailedEventsRpc):
 
     # billing's copies of other services' facts
 
-    @consumes("access", "organization_registered")
+    @consumes("access", "organization_registered",
+              schema=handlers.schema_of("keep_organization"))
     def keep_organization(self, event):
         """A new organization: its name, state and state-funded flag."""
         handlers.apply_once(self.db, self.clock, "keep_organization", event)
 
-    @consumes("access", "organization_updated")
+    @consumes("access", "organization_updated",
+              schema=handlers.schema_of("keep_updated_organization"))
     def keep_updated_organization(self, event):
         """Operations changed an organization (e.g. flagged it state funded)."""
         handlers.apply_once(self.db, self.clock, "keep_updated_organization", event)
 
-    @consumes("access", "profile_updated")
+    @consumes("access", "profile_updated",
+              schema=handlers.schema_of("keep_billing_contact"))
     def keep_billing_contact(self, event):
         """The billing contact of a completed profile: who receives the invoices."""
         handlers.apply_once(self.db, self.clock, "keep_billing_contact", event)
 
-    @consumes("orders", "fees_set")
+    @consumes("orders", "fees_set",
+              schema=handlers.schema_of("keep_fees"))
     def keep_fees(self, event):
         """A year's fees: what a legacy voucher's exam is billed at."""
         handlers.apply_once(self.db, self.clock, "keep_fees", event)
 
-    @consumes("orders", "order_placed")
+    @consumes("orders", "order_placed",
+              schema=handlers.schema_of("keep_order"))
     def keep_order(self, event):
         """An order's fees, remote-proctoring coverage and PO number."""
         handlers.apply_once(self.db, self.clock, "keep_order", event)
 
-    @consumes("orders", "po_number_changed")
+    @consumes("orders", "po_number_changed",
+              schema=handlers.schema_of("keep_po_number"))
     def keep_po_number(self, event):
         """The order's current PO number, for the next invoice."""
         handlers.apply_once(self.db, self.clock, "keep_po_number", event)
 
-    @consumes("vouchers", "voucher_redeemed")
+    @consumes("vouchers", "voucher_redeemed",
+              schema=handlers.schema_of("keep_registration"))
     def keep_registration(self, event):
         """A registration ticket: which order and organization a code's exam bills."""
         handlers.apply_once(self.db, self.clock, "keep_registration", event)
 
-    @consumes("vouchers", "registration_cancelled")
+    @consumes("vouchers", "registration_cancelled",
+              schema=handlers.schema_of("cancel_registration"))
     def cancel_registration(self, event):
         """A cancelled ticket is never billed (an unbilled exam on it is voided)."""
         handlers.apply_once(self.db, self.clock, "cancel_registration", event)
 
-    @consumes("scores", "exam_recorded")
+    @consumes("scores", "exam_recorded",
+              schema=handlers.schema_of("record_exam"))
     def record_exam(self, event):
         """An exam taken with a voucher becomes one billable item (once per result)."""
         handlers.apply_once(self.db, self.clock, "record_exam", event)

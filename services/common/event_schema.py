@@ -8,7 +8,7 @@ field or one of the wrong shape raises `MalformedEvent`, and the event is kept i
 """
 from datetime import date, datetime
 
-from marshmallow import INCLUDE, Schema, ValidationError, fields
+from marshmallow import INCLUDE, Schema, ValidationError, fields, validate
 
 from services.common.strict_fields import StrictBoolean as Bool, StrictInteger as Int  # noqa: F401
 
@@ -18,13 +18,16 @@ class MalformedEvent(ValueError):
 
 
 def check_event(schema, event):
+    """The event as `schema` loads it (texts stripped, dates as dates, defaults filled in);
+    the event itself when there is no schema."""
     if not isinstance(event, dict):
         raise MalformedEvent("the event is not a JSON object")
     if schema is None:
-        return
-    problems = schema().validate(event)
-    if problems:
-        raise MalformedEvent(describe(problems))
+        return event
+    try:
+        return schema().load(event)
+    except ValidationError as problems:
+        raise MalformedEvent(describe(problems.messages))
 
 
 def describe(problems, prefix=""):
@@ -51,33 +54,52 @@ class Key(fields.Field):
 
 
 class Text(fields.String):
-    """A text that is not blank."""
+    """A text that is not blank, loaded without its surrounding spaces."""
 
     def _deserialize(self, value, attr, data, **kwargs):
-        value = super()._deserialize(value, attr, data, **kwargs)
-        if not value.strip():
+        value = super()._deserialize(value, attr, data, **kwargs).strip()
+        if not value:
             raise ValidationError("Blank.")
         return value
 
 
 class IsoDate(fields.Field):
-    """An ISO date; a timestamp counts as its own calendar date."""
+    """An ISO date; a timestamp counts as its own calendar date (its offset as given)."""
 
     def _deserialize(self, value, attr, data, **kwargs):
         if isinstance(value, str):
-            for parse in (date.fromisoformat, datetime.fromisoformat):
+            try:
+                return date.fromisoformat(value)
+            except ValueError:
                 try:
-                    return parse(value.replace("Z", "+00:00"))
+                    return datetime.fromisoformat(value.replace("Z", "+00:00")).date()
                 except ValueError:
                     pass
         raise ValidationError("Not an ISO date.")
 
 
 class Version(Int):
-    """A producer's version of a thing (1, 2, ...): consumers apply only what is newer."""
+    """A producer's version of a thing (1, 2, ...): consumers apply only what is newer.
 
-    def __init__(self, **kwargs):
-        super().__init__(required=True, validate=lambda value: value >= 1, **kwargs)
+    Missing (None, unless `load_default` says otherwise): an event from before versions,
+    left in an outbox or `failed_events` at the upgrade; see `newer_version`."""
+
+    def __init__(self, load_default=None, **kwargs):
+        super().__init__(load_default=load_default, allow_none=False,
+                         validate=validate.Range(min=1, error="A version: 1, 2, ..."),
+                         **kwargs)
+
+
+def newer_version(copy, version):
+    """Whether an event of `version` is news to `copy` (a row with a `version`), noting the
+    version on the copy when it is. An event without one (from before versions) applies as
+    it did then, last arrival wins, and leaves the copy's version as it was."""
+    if version is None:
+        return True
+    if version <= copy.version:
+        return False
+    copy.version = version
+    return True
 
 
 class EventPart(Schema):

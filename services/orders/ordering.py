@@ -151,8 +151,10 @@ def place_order(work, clock, principal, idempotency_key, request):
     return view, True
 
 
-def find_order(session, organization_id, order_id):
-    order = session.get(Order, order_id) if isinstance(order_id, int) else None
+def find_order(session, organization_id, order_id, for_update=False):
+    """`for_update`: locked, and read as committed once the lock is ours."""
+    order = session.get(Order, order_id, with_for_update=for_update,
+                        populate_existing=for_update) if isinstance(order_id, int) else None
     if order is None or order.organization_id != organization_id:
         raise NotFound("order_not_found", "No such order.")
     return order
@@ -177,7 +179,8 @@ def order_history(session, clock, organization_id, year):
 
 def change_po_number(work, organization_id, order_id, po_number):
     po_number = load(PoNumberIn(), {"po_number": po_number})["po_number"]
-    order = find_order(work.session, organization_id, order_id)
+    # locked before comparing: a change committed meanwhile is what this one changes
+    order = find_order(work.session, organization_id, order_id, for_update=True)
     if order.po_number != po_number:
         order.po_number = po_number
         order.version = Order.version + 1  # in SQL: two changes at once get two versions

@@ -5,6 +5,7 @@ from datetime import date, datetime
 
 from services.common.clock import as_utc
 from services.common.database import insert_ignoring_duplicates
+from services.common.event_schema import newer_version
 from services.scores.models import Organization, VoucherRedemption
 
 
@@ -17,9 +18,8 @@ def keep_organization(session, clock, event):
         "updated_at": clock.now()}])
     organization = session.get(Organization, organization_id, with_for_update=True,
                                populate_existing=True)  # the other waits, then reads this
-    if event["version"] <= organization.version:
+    if not newer_version(organization, event.get("version")):
         return  # older news than the copy
-    organization.version = event["version"]
     organization.name = event["name"]
     organization.kind = event["kind"]
     organization.district_id = event.get("district_id")

@@ -12,6 +12,7 @@ from datetime import date, datetime
 from sqlalchemy import select
 
 from services.common.academic_year import AcademicYear
+from services.common.validation import PRINTABLE
 from services.scores import parking
 from services.scores.bulk import insert_new_rows
 from services.scores.models import ExamResult, Organization, ScoreViewer, VoucherRedemption
@@ -47,8 +48,9 @@ class Rejected(Exception):
 
 
 def _printable(value, max_length):
+    """The portal's own rule (a name a redemption accepted is accepted here), not blank."""
     return (isinstance(value, str) and 0 < len(value.strip()) <= max_length
-            and value.isprintable())
+            and PRINTABLE.fullmatch(value) is not None)
 
 
 def _identifier(value, max_length=64):

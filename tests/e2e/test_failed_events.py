@@ -55,6 +55,10 @@ def test_every_service_has_an_operations_view_and_replay(portal):
     bad = portal.post("/api/admin/services/scores/failed-events/replay", portal.ops,
                       json={"ids": ["all"]})
     assert error_of(bad, 400)["code"] == "invalid_input"
+    too_big = portal.post("/api/admin/services/scores/failed-events/replay", portal.ops,
+                          json={"ids": [1_000_000_000]})  # no table's id is that long
+    assert error_of(too_big, 400)["fields"] == {
+        "ids.0": ["An id: a whole number from 1 to 999999999."]}
     assert error_of(portal.get("/api/admin/services/scores/failed-events"), 401)
     assert error_of(portal.get("/api/admin/parked-results", portal.partner), 403)
 

@@ -101,7 +101,8 @@ def test_every_service_keeps_a_malformed_event_with_its_reason(
         "scores": ("vouchers", "voucher_redeemed",
                    dict(voucher_redeemed(), organization_id=None), "organization_id"),
         "billing": ("orders", "po_number_changed",
-                    {"order_id": 5, "organization_id": 1, "po_number": "PO-1"}, "version"),
+                    {"order_id": 5, "organization_id": 1, "po_number": "PO-1", "version": 0},
+                    "version"),
     }
     for source, event_type, payload, _field in malformed.values():
         dispatch(source, event_type, dict(payload, event_id=str(uuid.uuid4())))
@@ -152,6 +153,51 @@ def test_versions_apply_only_when_newer_whatever_the_order_of_arrival(
     with scores.reader() as session:
         organization = session.get(Organization, 501)
         assert (organization.name, organization.version) == ("Name 3", 3)
+
+
+def test_events_from_before_versions_apply_as_they_did_then(start_service, stores, dispatch,
+                                                            wait_for):
+    """Left in an outbox or failed_events at the upgrade, an event without a version is
+    applied (last arrival wins, as before versions) and leaves the copy's version alone, so
+    the versioned changes after it still keep their order."""
+    start_service(BillingService, CLOCK_NOW=NOW)
+    start_service(ScoresService, CLOCK_NOW=NOW)
+    billing, scores = stores("billing"), stores("scores")
+
+    def unversioned(event):
+        return {name: value for name, value in event.items() if name != "version"}
+
+    dispatch("orders", "order_placed", unversioned({
+        "event_id": str(uuid.uuid4()), "id": 78, "organization_id": 502,
+        "academic_year": "2026-27", "covers_remote_proctoring": False,
+        "exam_fee_cents": 9300, "remote_proctoring_fee_cents": 2500, "po_number": "PO-1",
+        "state": "MI", "state_funded": False}))
+    dispatch("access", "organization_registered", unversioned(organization_event(502)))
+    wait_for(lambda: count(billing, processed_events) == 2 and
+             count(scores, processed_events) == 1)
+    dispatch("orders", "po_number_changed", {"event_id": str(uuid.uuid4()), "order_id": 78,
+                                             "organization_id": 502, "po_number": "PO-OLD"})
+    dispatch("access", "organization_updated",
+             unversioned(organization_event(502, name="Old Name")))
+    wait_for(lambda: count(billing, processed_events) == 4 and
+             count(scores, processed_events) == 2)
+    assert count(billing, failed_events) == count(scores, failed_events) == 0
+    with billing.reader() as session:
+        order = session.get(BillingOrder, 78)
+        assert (order.po_number, order.version) == ("PO-OLD", 1)
+        assert session.get(BillingOrganization, 502).name == "Old Name"
+    with scores.reader() as session:
+        assert session.get(Organization, 502).name == "Old Name"
+
+    dispatch("access", "organization_updated", organization_event(502, 2, name="New Name"))
+    wait_for(lambda: count(billing, processed_events) == 5 and
+             count(scores, processed_events) == 3)
+    with billing.reader() as session:
+        organization = session.get(BillingOrganization, 502)
+        assert (organization.name, organization.version) == ("New Name", 2)
+    with scores.reader() as session:
+        organization = session.get(Organization, 502)
+        assert (organization.name, organization.version) == ("New Name", 2)
 
 
 def test_producers_number_each_change(start_service, stores, rpc):

@@ -103,6 +103,22 @@ def test_a_batch_is_stored_announced_and_resent_without_change(scores, rpc, list
         assert session.get(ExamResult, "R-1").score == 57
 
 
+def test_a_name_the_portal_accepts_is_a_name_a_result_may_carry(scores, rpc):
+    """No-break spaces and joiners pass the portal's printable rule (students type them);
+    a control character does not."""
+    names = {"N-1": "Ana\u00a0Mar\u00eda", "N-2": "Zo\u200de", "N-3": "Ada\u0007"}
+    answer = rpc.scores.record_results([
+        result(result_id, attending_institution_id=COLLEGE,
+               student={"id": "S-" + result_id, "first_name": name, "last_name": "Lovelace",
+                        "email": "ada@example.org"})
+        for result_id, name in names.items()])
+    assert answer["recorded"] == 2
+    assert [(r["result_id"], r["code"]) for r in answer["rejected"]] == [
+        ("N-3", "missing_student_fields")]
+    with scores.reader() as session:
+        assert session.get(ExamResult, "N-1").first_name == "Ana\u00a0Mar\u00eda"
+
+
 def test_a_thousand_results_go_in_one_call_more_are_refused(scores, rpc):
     batch = [result("B-{}".format(n), attending_institution_id=COLLEGE) for n in range(1000)]
     answer = rpc.scores.record_results(batch)

@@ -9,9 +9,10 @@ from sqlalchemy import func, select
 
 from services.billing import handlers, invoices, runs
 from services.billing.billable import VoucherAlreadyBilled
-from services.billing.event_fields import MalformedEvent, UnknownReference
-from services.billing.models import BillableExam, Invoice
+from services.billing.copies import UnknownReference
+from services.billing.models import BillableExam, BillingOrganization, Invoice
 from services.billing.periods import Period
+from services.common.event_schema import MalformedEvent
 from services.common.events import record_failed_event
 from services.common.failed_events import replay_failed
 from services.common.messaging_tables import outbox
@@ -165,6 +166,19 @@ def test_exam_with_a_malformed_field_is_refused(billing, field, value):
             "result_id": "r1", "voucher_code": "V1", "registration_id": None,
             "order_id": order, "organization_id": 1, "exam": "X", "test_date": "2026-11-03",
             "delivery_mode": "remote", "academic_year": "2026-27", field: value})
+
+
+def test_event_texts_are_kept_without_their_spaces_and_a_blank_one_is_refused(billing):
+    billing.organization(1)
+    billing.apply("keep_billing_contact", organization_id=1, organization_name=" Org 1 ",
+                  billing_contact={"name": " Bill ", "email": " Bills@Example.org "})
+    with pytest.raises(MalformedEvent, match="billing_contact.email: Blank."):
+        billing.apply("keep_billing_contact", organization_id=1,
+                      billing_contact={"name": "Bill", "email": "  "})
+    with billing.store.reader() as session:
+        org = session.get(BillingOrganization, 1)
+        assert (org.name, org.billing_name, org.billing_email) == (
+            "Org 1", "Bill", "bills@example.org")
 
 
 def redeem(billing, registration_id, order, covers_remote_proctoring=False):
