@@ -4,7 +4,8 @@ its own (vhost, data directory, databases) and drives it over HTTP, as a user wo
 """
 import sys
 
-from bench import billing, orders, portal, redemptions, scores, sign_in_flood, vouchers
+from bench import (billing, health, orders, portal, redemptions, scores, sign_in_flood,
+                   vouchers)
 
 BENCHMARKS = {
     "orders": orders.run,
@@ -14,6 +15,7 @@ BENCHMARKS = {
     "billing": billing.run,
     "portal": portal.run,
     "sign_in_flood": sign_in_flood.run,
+    "health": health.run,
 }
 
 

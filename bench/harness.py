@@ -1,7 +1,9 @@
 """What every benchmark shares: a running system in a sandbox, a client, and the report."""
 import contextlib
 import os
+import re
 import statistics
+import subprocess
 import time
 
 from scripts.sandbox import Sandbox
@@ -43,3 +45,18 @@ def report(name, samples, target, unit="s", higher_is_better=False):
     print("  {:<58} median {:>8.3f}{unit}  best {:>8.3f}{unit}  target {}{}{unit}  {}  ({})".format(
         name, median, best, ">= " if higher_is_better else "< ", target,
         "MET" if met else "MISSED", distance, unit=unit), flush=True)
+
+
+def wrk_load(url, connections, seconds, headers=()):
+    """`connections` keep-alive clients asking for `url` as fast as it comes, driven by
+    wrk (`make bench` installs it): a load generator that takes little of the two cores
+    the system itself needs. Returns (requests/s, p99 latency in seconds); every answer
+    must be a 2xx."""
+    command = ["wrk", "-t2", "-c{}".format(connections), "-d{}s".format(seconds), "--latency"]
+    for header in headers:
+        command += ["-H", header]
+    ran = subprocess.run(command + [url], capture_output=True, text=True, check=True).stdout
+    assert "Non-2xx" not in ran, ran
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", ran).group(1))
+    p99, unit = re.search(r"99%\s+([\d.]+)(us|ms|s)\b", ran).groups()
+    return rate, float(p99) / {"us": 1e6, "ms": 1e3, "s": 1}[unit]

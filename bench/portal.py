@@ -3,12 +3,11 @@ organization with 50 orders, and the Order History pages per second the gateway 
 16 browsers at once (issue 9 targets: under 100 KB a page with its assets, over 100
 pages/s on the 2-core development machine)."""
 import re
-import subprocess
 import time
 
 import requests
 
-from bench.harness import report, running_system
+from bench.harness import report, running_system, wrk_load
 from gateway.browser_session import COOKIE_NAME
 
 ORDERS = 50
@@ -37,16 +36,10 @@ def page_weight(session, base_url, path):
 
 
 def pages_per_second(base_url, token, path):
-    """16 keep-alive browsers asking for the page as fast as it comes, for LOAD_SECONDS,
-    driven by wrk (`make bench` installs it): a load generator that takes little of the
-    two cores the system itself needs. Returns (pages/s, p99 latency in seconds)."""
-    ran = subprocess.run(["wrk", "-t2", "-c{}".format(BROWSERS), "-d{}s".format(LOAD_SECONDS),
-                          "--latency", "-H", "Cookie: {}={}".format(COOKIE_NAME, token),
-                          base_url + path], capture_output=True, text=True, check=True).stdout
-    assert "Non-2xx" not in ran, ran
-    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", ran).group(1))
-    p99, unit = re.search(r"99%\s+([\d.]+)(us|ms|s)\b", ran).groups()
-    return rate, float(p99) / {"us": 1e6, "ms": 1e3, "s": 1}[unit]
+    """16 keep-alive browsers asking for the page as fast as it comes, for LOAD_SECONDS.
+    Returns (pages/s, p99 latency in seconds)."""
+    return wrk_load(base_url + path, BROWSERS, LOAD_SECONDS,
+                    headers=["Cookie: {}={}".format(COOKIE_NAME, token)])
 
 
 def run():

@@ -2,7 +2,7 @@
 (and their replay), and the exam results parked until their voucher's redemption."""
 from gateway.http import json_response
 from gateway.routing import route
-from gateway.routes.system import SERVICES
+from gateway.health import SERVICES
 from gateway.schemas import operations_events as s
 from services.common.errors import NotFound
 

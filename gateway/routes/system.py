@@ -2,17 +2,17 @@
 import eventlet
 from nameko.timer import timer
 
+from gateway import health
 from gateway.http import json_response
 from gateway.openapi import openapi_document
 from gateway.routing import route
-from gateway.schemas.common import HealthOut
+from gateway.schemas.common import HealthOut, LiveOut
 from services.common.errors import ClepError
-
-SERVICES = ("access", "orders", "vouchers", "scores", "billing")
-HEALTH_TIMEOUT_SECONDS = 3
+from services.common.scheduled import ConfiguredTimer
 
 
 class SystemRoutes:
+    services_health = health.ServicesHealth()
 
     @timer(interval=1)
     def keep_hub_awake(self):
@@ -20,20 +20,50 @@ class SystemRoutes:
         sleeps in its event loop until the next timer and notices SIGTERM up to a minute
         late; this makes `docker stop` and Kubernetes see a prompt, graceful stop."""
 
-    @route("GET", "/health", auth="none", tag="system", response=HealthOut, errors=(503,),
-           summary="200 when the gateway and all five services answer, else 503.")
-    def health(self, call):
+    @ConfiguredTimer.decorator("HEALTH_CHECK_SECONDS", health.CHECK_SECONDS)
+    def check_services(self):
+        """While someone is probing, keep the services' health current for the probes."""
+        if self.services_health.probed_lately():
+            self.services_health.record(self._ask_services())
+
+    def _ask_services(self):
+        """Every service's `health`, asked at once: "ok", or "unavailable" without an
+        answer in health.ANSWER_SECONDS."""
         def ask(name):
             try:
-                with eventlet.Timeout(HEALTH_TIMEOUT_SECONDS, ClepError):
+                with eventlet.Timeout(health.ANSWER_SECONDS, ClepError):
                     return name, getattr(self, name).health()
             except ClepError:
                 return name, "unavailable"
-        pool = eventlet.GreenPool(len(SERVICES))
-        services = dict(pool.imap(ask, SERVICES))
-        healthy = all(state == "ok" for state in services.values())
+        pool = eventlet.GreenPool(len(health.SERVICES))
+        return dict(pool.imap(ask, health.SERVICES))
+
+    def _services_view(self):
+        if not self.services_health.is_fresh():  # the first probe in a while asks itself
+            self.services_health.record(self._ask_services())
+        healthy, services = self.services_health.current()
         return json_response({"status": "ok" if healthy else "unavailable",
                               "services": services}, status=200 if healthy else 503)
+
+    @route("GET", "/health", auth="none", tag="system", response=HealthOut, errors=(503,),
+           summary="200 when the gateway and all five services answer, else 503 (from "
+                   "the background check, as /health/ready).")
+    def health(self, call):
+        return self._services_view()
+
+    @route("GET", "/health/ready", auth="none", tag="system", response=HealthOut,
+           errors=(503,),
+           summary="Readiness: 200 when every service answered its health check in the "
+                   "last second or so (checked in the background while probes come, not "
+                   "per probe), else 503.")
+    def health_ready(self, call):
+        return self._services_view()
+
+    @route("GET", "/health/live", auth="none", tag="system", response=LiveOut,
+           summary="Liveness: 200 while this gateway process answers, whatever the "
+                   "services' state (a service down must not restart the gateway).")
+    def health_live(self, call):
+        return json_response({"status": "ok"})
 
     @route("GET", "/api/openapi.json", auth="none", tag="system",
            summary="This API, as OpenAPI 3.")

@@ -36,6 +36,10 @@ class HealthOut(Schema):
     services = fields.Dict()
 
 
+class LiveOut(Schema):
+    status = fields.String()
+
+
 class ErrorBody(Schema):
     code = fields.String()
     message = fields.String()

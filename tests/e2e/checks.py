@@ -13,6 +13,13 @@ def error_of(response, status):
     return body["error"]
 
 
+def wait_for_status(get, status, timeout=60):
+    """Poll `get()` until its response has `status`, and return that response (a 4xx or
+    5xx response is falsy, so `wait_for` alone would not return it)."""
+    return wait_for(lambda: [response for response in [get()]
+                             if response.status_code == status], timeout=timeout)[0]
+
+
 def wait_for(predicate, timeout=60, interval=0.05, message=None):
     """Poll `predicate` until it returns something truthy, and return that."""
     deadline = time.monotonic() + timeout
