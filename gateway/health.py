@@ -24,7 +24,7 @@ class HealthView:
 
     def __init__(self, clock=time.monotonic):
         self.clock = clock
-        self.states = {name: "starting" for name in SERVICES}
+        self.states = {}  # served only once a check has recorded them
         self.checked_at = None
         self.probed_at = None
 
