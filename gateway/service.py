@@ -7,6 +7,7 @@ the services.
 """
 from nameko.dependency_providers import Config
 
+from gateway.access_cache import CachedAccessRpc
 from gateway.client_address import ClientAddress
 from gateway.portal.account_pages import AccountPages
 from gateway.portal.order_pages import OrderPages
@@ -30,7 +31,7 @@ class GatewayService(SystemRoutes, AccountRoutes, AccessRoutes, OrderRoutes, Sco
 
     config = Config()
     client_address = ClientAddress()
-    access = TimedRpc("access")
+    access = CachedAccessRpc()  # authorizations kept, forgotten on access_changed
     orders = TimedRpc("orders")
     vouchers = TimedRpc("vouchers")
     scores = TimedRpc("scores")

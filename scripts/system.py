@@ -1,7 +1,9 @@
 """Start and stop the whole system as separate OS processes.
 
 One `nameko run` process per service (access, orders, scores, billing), `voucher_workers`
-processes for vouchers (named vouchers-1, vouchers-2, ...) and one for the HTTP gateway.
+processes for vouchers (named vouchers-1, vouchers-2, ...) and `gateway_workers` for the
+HTTP gateway (gateway, gateway-2, ...: all on the one port, which the kernel shares out
+between them by SO_REUSEPORT, set by eventlet's listen).
 Used by `make run` (the CLI below) and by the end-to-end tests:
 
     from scripts.system import System
@@ -50,6 +52,10 @@ SERVICE_MODULES = {
 # Start order; vouchers expands to vouchers-1 .. vouchers-N.
 PROCESS_ORDER = ("access", "orders", "vouchers", "scores", "billing", "gateway")
 STOP_TIMEOUT = 10.0
+DEFAULT_GATEWAY_WORKERS = 2  # `make run`: one per core of a small machine
+# requests one gateway process has in flight (nameko's max_workers; the services keep
+# CLEP_MAX_WORKERS, which also bounds their database connections)
+DEFAULT_GATEWAY_MAX_WORKERS = "100"
 # A process that exits on its own is started again after a delay that doubles with each
 # exit in a row (1, 2, 4, ... 60 s), so that a process that cannot start does not spin;
 # one that stayed up STAYS_UP_SECONDS has recovered, and its next restart waits 1 s again.
@@ -139,20 +145,23 @@ class System:
     """The five services and the gateway, each a separate `nameko run` process.
 
     Beyond the processes it starts, `start_process("billing-2")` starts another replica of
-    a service (any but the gateway, which owns the port).
+    a service.
 
     env: variables merged over os.environ for every process (a None value removes one).
     voucher_workers: how many vouchers processes (vouchers-1 .. vouchers-N).
+    gateway_workers: how many gateway processes (gateway, gateway-2 .. gateway-N).
     log_dir: where <name>.log goes (default <CLEP_DATA_DIR>/log).
     modules: override the module run for a process kind, e.g. {"access": "tmp_dummy"}.
     """
 
-    def __init__(self, env=None, voucher_workers=1, log_dir=None, *, project_root=None,
-                 config_path=None, python=None, modules=None, die_with_parent=True):
+    def __init__(self, env=None, voucher_workers=1, log_dir=None, *, gateway_workers=1,
+                 project_root=None, config_path=None, python=None, modules=None,
+                 die_with_parent=True):
         self.env = dict(env or {})
-        if voucher_workers < 1:
-            raise ValueError("voucher_workers must be at least 1")
+        if voucher_workers < 1 or gateway_workers < 1:
+            raise ValueError("voucher_workers and gateway_workers must be at least 1")
         self.voucher_workers = voucher_workers
+        self.gateway_workers = gateway_workers
         self.project_root = Path(project_root or PROJECT_ROOT)
         self.log_dir = Path(log_dir) if log_dir else data_dir(self.env) / "log"
         self.config_path = str(config_path or self._merged_env().get("CLEP_CONFIG")
@@ -174,6 +183,9 @@ class System:
         for kind in PROCESS_ORDER:
             if kind == "vouchers":
                 names.extend(f"vouchers-{n}" for n in range(1, self.voucher_workers + 1))
+            elif kind == "gateway":
+                names.extend(["gateway"] + [f"gateway-{n}" for n in
+                                            range(2, self.gateway_workers + 1)])
             else:
                 names.append(kind)
         return names
@@ -181,14 +193,13 @@ class System:
     @staticmethod
     def kind(name):
         kind, _, number = name.partition("-")
-        if kind in SERVICE_MODULES and kind != "gateway" and number.isdigit() \
-                and int(number) >= 1:
+        if kind in SERVICE_MODULES and number.isdigit() and int(number) >= 1:
             return kind
         if name in SERVICE_MODULES and name != "vouchers":
             return name
         raise KeyError(f"no such process: {name!r} (names: access, orders, scores, billing, "
-                       "gateway, vouchers-1, vouchers-2, ..., and billing-2, ... for more "
-                       "replicas)")
+                       "gateway, vouchers-1, vouchers-2, ..., and billing-2, gateway-2, "
+                       "... for more replicas)")
 
     def log_path(self, name):
         return self.log_dir / f"{name}.log"
@@ -252,6 +263,9 @@ class System:
             log.flush()
             env = self._merged_env()
             env["CLEP_LOG_FILE"] = str(self.log_path(name))  # the process rotates it by size
+            if self.kind(name) == "gateway":  # its workers mostly wait on RPC replies
+                env["CLEP_MAX_WORKERS"] = env.get("CLEP_GATEWAY_MAX_WORKERS",
+                                                  DEFAULT_GATEWAY_MAX_WORKERS)
             process = subprocess.Popen(
                 command, cwd=str(self.project_root), env=env,
                 stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
@@ -328,7 +342,8 @@ class System:
             left = [name for name, p in processes.items() if p.poll() is None]
             if not left or time.monotonic() >= deadline:
                 return left
-            if "gateway" in left and time.monotonic() >= next_poke:
+            if any(self.kind(name) == "gateway" for name in left) \
+                    and time.monotonic() >= next_poke:
                 _port_in_use(*web_address(self._merged_env()), timeout=0.2)
                 next_poke = time.monotonic() + 0.5
             time.sleep(0.05)
@@ -455,6 +470,18 @@ def _seed_module_exists():
     return (scripts / "seed_demo.py").exists() or (scripts / "seed_demo" / "__init__.py").exists()
 
 
+def _count_setting(name, default):
+    """A process count from the environment; None (after saying why) when it is not one."""
+    try:
+        count = int(os.environ.get(name) or default)
+    except ValueError:
+        count = 0
+    if count < 1:
+        print(f"{name} must be a whole number, at least 1", file=sys.stderr)
+        return None
+    return count
+
+
 def run(args):
     overrides = {}
     generated = set()
@@ -462,13 +489,9 @@ def run(args):
         if not os.environ.get(name):
             overrides[name] = secrets.token_urlsafe(32)
             generated.add(name)
-    try:
-        workers = int(os.environ.get("VOUCHER_WORKERS") or 1)
-    except ValueError:
-        print("VOUCHER_WORKERS must be a number", file=sys.stderr)
-        return 2
-    if workers < 1:
-        print("VOUCHER_WORKERS must be at least 1", file=sys.stderr)
+    workers = _count_setting("VOUCHER_WORKERS", 1)
+    gateways = _count_setting("GATEWAY_WORKERS", DEFAULT_GATEWAY_WORKERS)
+    if workers is None or gateways is None:
         return 2
 
     if "PYTHONWARNINGS" not in os.environ:
@@ -479,7 +502,7 @@ def run(args):
         host, port = web_address()
         overrides["CLEP_PUBLIC_URL"] = "http://{}:{}".format(
             f"[{host}]" if ":" in host else host, port)
-    system = System(env=overrides, voucher_workers=workers)
+    system = System(env=overrides, voucher_workers=workers, gateway_workers=gateways)
     env = system._merged_env()
     python = system.python
     system.log_dir.mkdir(parents=True, exist_ok=True)
@@ -503,8 +526,9 @@ def run(args):
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
     try:
-        print("==> Starting access, orders, {} vouchers process{}, scores, billing, gateway"
-              .format(workers, "" if workers == 1 else "es"), flush=True)
+        print("==> Starting access, orders, {} vouchers process{}, scores, billing, {} "
+              "gateway process{}".format(workers, "" if workers == 1 else "es", gateways,
+                                         "" if gateways == 1 else "es"), flush=True)
         try:
             system.start()
             system.wait_healthy(timeout=args.timeout)

@@ -5,6 +5,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from services.access import changes
 from services.access.attempt_limits import client_key
 from services.access.models import Account, Session, SignInAttempt, TermsAcceptance
 from services.access.passwords import DEFAULT_PASSWORDS
@@ -74,6 +75,7 @@ def sign_out(store, clock, token):
         if found is None or found.ended_at is not None:
             raise NotAuthenticated()
         found.ended_at = clock.now()
+        changes.account_changed(work, found.account_id, "signed_out")
 
 
 def current_account(session, clock, token, require_terms=True):
@@ -86,6 +88,12 @@ def current_account(session, clock, token, require_terms=True):
         raise Forbidden("terms_not_accepted",
                         "Accept the portal terms first (POST /api/terms/portal/acceptances).")
     return account
+
+
+def session_expires_at(session, token):
+    """When the live session behind `token` ends (ISO 8601): a gateway keeping an answer
+    given for it must not keep it longer. (The session is in the identity map already.)"""
+    return as_utc(session.get(Session, token_hash(token)).expires_at).isoformat()
 
 
 def has_accepted_terms(session, account_id):
@@ -106,5 +114,6 @@ def accept_terms(store, clock, token, version):
         if not has_accepted_terms(work.session, account.id):
             work.session.add(TermsAcceptance(account_id=account.id, document="portal",
                                              version=version, accepted_at=clock.now()))
+            changes.account_changed(work, account.id, "terms_accepted")
     return {"document": "portal", "version": version}
 

@@ -5,6 +5,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from services.access import audit
+from services.access.changes import account_changed, organization_changed
 from services.access.access_codes import (format_access_code, name_key, new_access_code,
                                           normalize_access_code)
 from services.access.attempt_limits import BackOff, client_key, failures, longest_wait
@@ -105,6 +106,7 @@ def update_organization(work, clock, organization_id, changes):
         org.version = Organization.version + 1  # in SQL: two changes at once get two versions
         work.session.flush()
         work.emit("organization_updated", dict(after, version=org.version))
+        organization_changed(work, org.id, "organization_updated")
         audit.record(work.session, clock, "organization_updated", organization_id=org.id,
                      changed={field: [before[field], after[field]] for field in changed})
     return after
@@ -201,6 +203,7 @@ def redeem_access_code(work, clock, account, zip_code, organization_name, typed_
     if session.get(Membership, (account.id, org.id, year)) is None:
         session.add(Membership(account_id=account.id, organization_id=org.id,
                                academic_year=year, access="manage", granted_at=now))
+        account_changed(work, account.id, "access_granted")
     return {"organization": {"id": org.id, "name": org.name, "kind": org.kind},
             "access": "manage", "academic_year": year}, None
 

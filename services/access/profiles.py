@@ -1,5 +1,5 @@
 """Organization profiles: who coordinates, who is the second contact, who gets invoices."""
-from services.access import audit
+from services.access import audit, changes
 from services.access.models import Profile
 from services.access.schemas import ProfileIn
 from services.common.validation import load
@@ -88,6 +88,7 @@ def update_profile(work, clock, account_id, organization, data):
             "organization_name": organization["name"],
             "billing_contact": billing_contact(profile),
             "coordinator": view["coordinator"]})
+    changes.organization_changed(work, organization["id"], "profile_updated")
     audit.record(work.session, clock, "profile_updated", account_id=account_id,
                  organization_id=organization["id"], changed=changed_fields(before, view),
                  complete=view["complete"])

@@ -1,8 +1,8 @@
 """The access service: who may get into the portal, and into which organization.
 
 RPC for the gateway and the CLI (`python -m services.access.cli`); emits
-`organization_registered`, `organization_updated`, `profile_updated` and its own work item
-`access_code_run_requested`; consumes `order_placed` (orders) to know who ordered.
+`organization_registered`, `organization_updated`, `profile_updated`, the gateways' notice
+`access_changed` and its own work item `access_code_run_requested`; consumes `order_placed` (orders) to know who ordered.
 Every method that acts for a person takes their session token. Rules live in the domain
 modules; these methods only open the unit of work and send the mail after it commits.
 """
@@ -11,7 +11,7 @@ import traceback
 
 from nameko.dependency_providers import Config
 
-from services.access import (accounts, audit, code_requests, notifications, org_import,
+from services.access import (accounts, audit, changes, code_requests, notifications, org_import,
                              organizations, sign_in_limits, yearly_run)
 from services.access import event_schemas as events_in
 from services.access.accounts import current_account
@@ -39,7 +39,7 @@ SIGN_IN_PRUNE_CHECK_SECONDS = 3600
 class AccessService(failed_events.FailedEventsRpc):
     name = "access"
 
-    db = Database("access")
+    db = Database("access", notices=(changes.ACCESS_CHANGED,))
     clock = ClockProvider()
     mailer = MailerProvider()
     config = Config()
@@ -194,11 +194,13 @@ class AccessService(failed_events.FailedEventsRpc):
         """Who is calling and what access they hold to this organization's data of
         `academic_year` (default: the current one), or the error (404 none, 403
         `access_code_needed` with only a past year's access, 403 read-only for
-        `need="manage"`, 409 profile). `access_year` says which year's access it is."""
+        `need="manage"`, 409 profile). `access_year` says which year's access it is;
+        `session_expires_at` when the session ends (no answer outlives it)."""
         with self.db.reader() as session:
             account = current_account(session, self.clock, token)
-            return organizations.authorize(session, self.clock, account, organization_id,
-                                           need, require_profile, academic_year)
+            return dict(organizations.authorize(session, self.clock, account, organization_id,
+                                                need, require_profile, academic_year),
+                        session_expires_at=accounts.session_expires_at(session, token))
 
     @rpc
     def authorize_page(self, token, organization_id, need="read", require_profile=True,
@@ -210,6 +212,7 @@ class AccessService(failed_events.FailedEventsRpc):
             account = current_account(session, self.clock, token)
             principal = organizations.authorize(session, self.clock, account, organization_id,
                                                 need, require_profile, academic_year)
+            principal["session_expires_at"] = accounts.session_expires_at(session, token)
             return {"principal": principal, "me": self._me_view(session, account)}
 
     # the yearly run

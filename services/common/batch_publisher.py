@@ -20,9 +20,11 @@ class NotConfirmed(Exception):
 
 
 class BatchPublisher:
-    def __init__(self, amqp_uri, exchange):
+    def __init__(self, amqp_uri, exchange, notices=frozenset()):
+        """`notices`: routing keys published without `mandatory` (no listener is fine)."""
         self.amqp_uri = amqp_uri
         self.exchange = exchange
+        self.notices = notices
         self._connection = None  # kombu's, holding the py-amqp connection we drain
         self._channel = None
         self._next_tag = 1
@@ -67,7 +69,8 @@ class BatchPublisher:
                                        content_encoding="utf-8", delivery_mode=PERSISTENT,
                                        message_id=str(index))
                 channel.basic_publish(message, exchange=self.exchange.name,
-                                      routing_key=routing_key, mandatory=True)
+                                      routing_key=routing_key,
+                                      mandatory=routing_key not in self.notices)
                 pending.add(first_tag + index)
             self._next_tag += len(messages)
             while pending:

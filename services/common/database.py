@@ -191,13 +191,15 @@ class Database(DependencyProvider):
 
     relay = OutboxRelay()
 
-    def __init__(self, service_name):
+    def __init__(self, service_name, notices=()):
+        """`notices`: event types only whoever happens to listen hears (see OutboxRelay)."""
         self.service_name = service_name
+        self.notices = frozenset(notices)
 
     def setup(self):
         clock = Clock.from_config(self.container.config)
         self.store = Store(database_url(self.container.config, self.service_name), clock.now)
-        self.relay.attach(self.store, self.service_name)
+        self.relay.attach(self.store, self.service_name, self.notices)
 
     def stop(self):
         self.store.dispose()

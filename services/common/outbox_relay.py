@@ -5,7 +5,9 @@ left behind (a crash between commit and publish, a broker that was down). Events
 as nameko events (`<service>.events` exchange, routing key = event type), so consumers use
 plain `@event_handler`, in batches with one wait for the broker's confirms. They are
 published `mandatory`: an event no queue is bound to yet stays pending and is retried,
-instead of being dropped by the broker.
+instead of being dropped by the broker. Notices are the exception: event types that only
+processes listening at the moment hear (each on a queue of its own that lives as long as
+it does), such as `access_changed` for the gateways' caches; nobody listening is no error.
 """
 import json
 import logging
@@ -45,15 +47,16 @@ class OutboxRelay(Extension):
         self._running = False
         self._thread = None
 
-    def attach(self, store, service_name):
+    def attach(self, store, service_name, notices=frozenset()):
         self.store = store
         self.service_name = service_name
+        self.notices = notices
         store.on_events_committed(self.wake)
 
     def start(self):
         self.exchange = get_event_exchange(self.service_name, self.container.config)
         self.publisher = BatchPublisher(self.container.config[AMQP_URI_CONFIG_KEY],
-                                        self.exchange)
+                                        self.exchange, self.notices)
         self._running = True
         self._thread = self.container.spawn_managed_thread(self._run)
 

@@ -3,7 +3,8 @@
 
 A test module gets one running system (starting one takes seconds); tests in it stay
 independent by registering their own organizations and accounts. A module sets
-`VOUCHER_WORKERS = n` for more vouchers processes and `DATABASE = "postgresql"` to put
+`VOUCHER_WORKERS = n` for more vouchers processes, `GATEWAY_WORKERS = n` for more gateway
+processes (sharing the port) and `DATABASE = "postgresql"` to put
 every service on PostgreSQL.
 """
 import os
@@ -27,6 +28,7 @@ def system_env(request, tmp_path_factory):
 @pytest.fixture(scope="module")
 def system(request, system_env):
     running = System(env=system_env, voucher_workers=getattr(request.module, "VOUCHER_WORKERS", 1),
+                     gateway_workers=getattr(request.module, "GATEWAY_WORKERS", 1),
                      log_dir=os.path.join(system_env["CLEP_DATA_DIR"], "log"))
     running.start()
     try:

@@ -65,7 +65,8 @@ def test_coordinator_gets_from_new_account_to_authorized_access(access, listen):
                     "name": "Casey Coordinator"},
         "organization": {"id": org["id"], "name": "Lincoln High School", "kind": "school",
                          "state": "MI", "state_funded": True},
-        "access": "manage", "academic_year": "2026-27", "access_year": "2026-27"}
+        "access": "manage", "academic_year": "2026-27", "access_year": "2026-27",
+        "session_expires_at": "2026-09-16T02:00:00+00:00"}  # signed in 12 hours before
     event = registered.wait("organization_registered")[0]
     assert {key: event[key] for key in ("id", "name", "kind", "zip", "state")} == {
         "id": org["id"], "name": "Lincoln High School", "kind": "school", "zip": "48201",
