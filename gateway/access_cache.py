@@ -10,26 +10,23 @@ process forget the answers they concern. How long a change can go unnoticed:
   at all, it forgets before it answers;
 - on every other: the time the notice takes to arrive, milliseconds after the commit (the
   outbox relay is woken by the commit; it polls every second if that wake was missed);
-- whatever happens to a notice, no answer is kept longer than AUTHORIZATION_CACHE_SECONDS
-  (config, default 30; 0 turns the cache off), nor past its session's end, nor into a new
+- whatever happens to a notice, no answer is kept longer than CACHE_SECONDS (config,
+  default 30; 0 turns the caches off), nor past its session's end, nor into a new
   academic year.
 
-Only while the process is listening for notices are answers kept or used: before its
-queue is bound, and from the moment its connection to the broker breaks until it is bound
-again, every call goes to the access service (and what was kept is dropped). An answer
-that arrives after a notice that came while it was being asked is not kept (it may
-predate the change). Refusals are never kept: each one asks again.
+What keeps answers honest beyond that is gateway/kept_answers.py: nothing is kept or
+used while the process is not listening for notices, nor an answer asked while a notice
+came. Refusals are never kept: each one asks again.
 """
 import hashlib
-import time
 from datetime import datetime
 
-from services.common.clock import Clock
-from gateway.access_changes import AccessChangesListener
+from gateway.kept_answers import KeptAnswers, configured_max_age
+from gateway.notices import NoticeListener
 from gateway.rpc import TimedRpc, TimedServiceProxy
+from services.common.clock import Clock
 
 DEFAULT_SECONDS = 30
-MAX_ENTRIES = 100_000  # beyond: the oldest answer goes (a few hundred bytes each)
 
 
 def token_key(token):
@@ -37,82 +34,40 @@ def token_key(token):
     return hashlib.sha256((token or "").encode()).digest()
 
 
-class AuthorizationCache:
-    """Kept answers, by (method, token, its arguments), indexed by account, token and the
-    organizations they mention so that a notice finds them."""
+class AuthorizationCache(KeptAnswers):
+    """Kept answers by (method, token hash, its arguments), owned by their account, their
+    token and the organizations they mention; each also ends with its session and with
+    its academic year."""
 
-    def __init__(self, clock, max_age=DEFAULT_SECONDS, max_entries=MAX_ENTRIES,
-                 monotonic=time.monotonic):
+    def __init__(self, clock, max_age=DEFAULT_SECONDS, **options):
+        super().__init__(max_age, **options)
         self.clock = clock
-        self.max_age = max_age
-        self.max_entries = max_entries
-        self.monotonic = monotonic
-        self.entries = {}  # key -> (answer, keep_until monotonic, ends_at, year, owners)
-        self.owners = {}   # ("account", id) / ("token", hash) / ("organization", id) -> keys
-        self.generation = 0  # one more per notice and per change of listening
-        self.listening = False
 
     @property
-    def enabled(self):
-        return self.max_age > 0
+    def bindings(self):
+        return {("access", "access_changed"): self.on_access_changed}
 
-    def lookup(self, key):
-        entry = self.entries.get(key)
-        if entry is None or not self.listening:
-            return None
-        answer, keep_until, ends_at, year, _ = entry
-        if self.monotonic() >= keep_until or self.clock.now() >= ends_at \
-                or year != str(self.clock.academic_year()):
-            self._drop(key)
-            return None
-        return answer
+    def on_access_changed(self, notice):
+        self.forget_about(account_id=notice.get("account_id"), organization_ids=[
+            int(org_id) for org_id in notice["organization_ids"]])
 
-    def keep(self, key, answer, asked_at_generation, account_id, organization_ids,
-             principal):
-        """Keep `answer` unless a notice came (or listening changed) since it was asked."""
-        if not self.enabled or not self.listening or asked_at_generation != self.generation:
-            return
-        if len(self.entries) >= self.max_entries:
-            self._drop(next(iter(self.entries)))
+    def keep_answer(self, key, answer, asked_at_generation, account_id, organization_ids,
+                    principal):
+        ends_at = datetime.fromisoformat(principal["session_expires_at"])
+        year = principal["academic_year"]
         owners = {("account", account_id), ("token", key[1])}
         owners.update(("organization", org_id) for org_id in organization_ids)
-        self._drop(key)
-        self.entries[key] = (answer, self.monotonic() + self.max_age,
-                             datetime.fromisoformat(principal["session_expires_at"]),
-                             principal["academic_year"], owners)
-        for owner in owners:
-            self.owners.setdefault(owner, set()).add(key)
+        self.keep(key, answer, asked_at_generation, owners, lambda: (
+            self.clock.now() < ends_at and str(self.clock.academic_year()) == year))
 
-    def forget(self, account_id=None, organization_ids=(), token=None):
+    def forget_about(self, account_id=None, organization_ids=(), token=None):
         """A notice (or this process's own change): drop what it concerns."""
-        self.generation += 1
         owners = [("organization", org_id) for org_id in organization_ids]
         if account_id is not None:
             owners.append(("account", account_id))
         if token is not None:
             owners.append(("token", token_key(token)))
-        for owner in owners:
-            for key in list(self.owners.get(owner, ())):
-                self._drop(key)
-
-    def set_listening(self, listening):
-        """Listening or not, everything kept so far is dropped: while not listening a
-        notice may have been missed."""
-        self.generation += 1
-        self.listening = listening
-        self.entries.clear()
-        self.owners.clear()
-
-    def _drop(self, key):
-        entry = self.entries.pop(key, None)
-        if entry is None:
-            return
-        for owner in entry[4]:
-            keys = self.owners.get(owner)
-            if keys is not None:
-                keys.discard(key)
-                if not keys:
-                    del self.owners[owner]
+        self.forget(owners)
 
 
 def mentioned_organizations(principal, me=None):
@@ -159,40 +114,40 @@ class CachedAccessProxy:
         asked_at = self._cache.generation
         answer = getattr(self._proxy, method_name)(*arguments)
         principal, me = parts(answer)
-        self._cache.keep(key, answer, asked_at, principal["account"]["id"],
-                         mentioned_organizations(principal, me), principal)
+        self._cache.keep_answer(key, answer, asked_at, principal["account"]["id"],
+                                mentioned_organizations(principal, me), principal)
         return answer
 
     def sign_out(self, token):
         try:
             return self._proxy.sign_out(token)
         finally:
-            self._cache.forget(token=token)
+            self._cache.forget_about(token=token)
 
     def accept_portal_terms(self, token, *args, **kwargs):
         try:
             return self._proxy.accept_portal_terms(token, *args, **kwargs)
         finally:
-            self._cache.forget(token=token)
+            self._cache.forget_about(token=token)
 
     def redeem_access_code(self, token, *args, **kwargs):
         try:
             return self._proxy.redeem_access_code(token, *args, **kwargs)
         finally:
-            self._cache.forget(token=token)
+            self._cache.forget_about(token=token)
 
     def update_profile(self, token, organization_id, *args, **kwargs):
         try:
             return self._proxy.update_profile(token, organization_id, *args, **kwargs)
         finally:
-            self._cache.forget(organization_ids=(organization_id,), token=token)
+            self._cache.forget_about(organization_ids=(organization_id,), token=token)
 
 
 class CachedAccessRpc(TimedRpc):
     """`access = CachedAccessRpc()` in the gateway: TimedRpc to the access service through
-    this process's AuthorizationCache, kept current by its AccessChangesListener."""
+    this process's AuthorizationCache, kept current by the process's NoticeListener."""
 
-    listener = AccessChangesListener()
+    notices = NoticeListener()
 
     def __init__(self, **options):
         super().__init__("access", **options)
@@ -200,11 +155,10 @@ class CachedAccessRpc(TimedRpc):
     def setup(self):
         super().setup()
         config = self.container.config
-        seconds = config.get("AUTHORIZATION_CACHE_SECONDS")
-        max_age = float(DEFAULT_SECONDS if seconds in (None, "") else seconds)
-        self.cache = AuthorizationCache(Clock.from_config(config), max_age)
+        self.cache = AuthorizationCache(Clock.from_config(config),
+                                        configured_max_age(config, DEFAULT_SECONDS))
         if self.cache.enabled:
-            self.listener.attach(self.cache)
+            self.notices.subscribe(self.cache)
 
     def get_dependency(self, worker_ctx):
         proxy = super().get_dependency(worker_ctx)

@@ -21,6 +21,7 @@ from gateway.routes.orders import OrderRoutes
 from gateway.routes.partners import PartnerRoutes
 from gateway.routes.scores import ScoreRoutes
 from gateway.routes.system import SystemRoutes
+from gateway.read_cache import CachedRpc
 from gateway.rpc import TimedRpc
 
 
@@ -32,7 +33,7 @@ class GatewayService(SystemRoutes, AccountRoutes, AccessRoutes, OrderRoutes, Sco
     config = Config()
     client_address = ClientAddress()
     access = CachedAccessRpc()  # authorizations kept, forgotten on access_changed
-    orders = TimedRpc("orders")
+    orders = CachedRpc("orders")  # hot reads kept, forgotten on the services' events
     vouchers = TimedRpc("vouchers")
     scores = TimedRpc("scores")
-    billing = TimedRpc("billing")
+    billing = CachedRpc("billing")

@@ -381,8 +381,15 @@ class System:
         return due
 
     def wait_healthy(self, timeout=60):
-        """Poll GET /health until it answers 200; raise (with the logs' tails) otherwise."""
-        url = self.base_url + "/health"
+        """Poll the health until it answers 200; raise (with the logs' tails) otherwise.
+        With the operations token, GET /api/admin/health, which asks every service now
+        (GET /health answers from a view up to a second or so old: a process just
+        restarted may not be in it yet)."""
+        env = self._merged_env()
+        token = env.get("CLEP_OPERATIONS_TOKEN")
+        url = self.base_url + ("/api/admin/health" if token else "/health")
+        request = urllib.request.Request(
+            url, headers={"Authorization": f"Bearer {token}"} if token else {})
         deadline = time.monotonic() + timeout
         last = "no answer"
         while True:
@@ -393,7 +400,7 @@ class System:
                     ", ".join(f"{n} (exit {c})" for n, c in dead.items()),
                     self._tails(dead)))
             try:
-                with urllib.request.urlopen(url, timeout=2) as response:
+                with urllib.request.urlopen(request, timeout=5) as response:
                     if response.status == 200:
                         return response.read()
                     last = f"HTTP {response.status}"

@@ -38,8 +38,8 @@ class SystemRoutes:
         pool = eventlet.GreenPool(len(health.SERVICES))
         return dict(pool.imap(ask, health.SERVICES))
 
-    def _services_view(self):
-        if not self.services_health.is_fresh():  # the first probe in a while asks itself
+    def _services_view(self, ask_now=False):
+        if ask_now or not self.services_health.is_fresh():  # after a rest: ask now
             self.services_health.record(self._ask_services())
         healthy, services = self.services_health.current()
         return json_response({"status": "ok" if healthy else "unavailable",
@@ -58,6 +58,13 @@ class SystemRoutes:
                    "per probe), else 503.")
     def health_ready(self, call):
         return self._services_view()
+
+    @route("GET", "/api/admin/health", auth="operations", tag="operations",
+           response=HealthOut, errors=(401, 403, 503),
+           summary="Every service asked now, not the background view: for operations' "
+                   "tools, e.g. waiting until a restarted service answers again.")
+    def health_now(self, call):
+        return self._services_view(ask_now=True)
 
     @route("GET", "/health/live", auth="none", tag="system", response=LiveOut,
            summary="Liveness: 200 while this gateway process answers, whatever the "

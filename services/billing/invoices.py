@@ -99,6 +99,10 @@ def invoices_for_period(session, period):
 
 # --- the invoice email ---------------------------------------------------------------
 
+# a notice for the gateways' caches: an invoice's view changed (emailed, or not after all)
+INVOICE_CHANGED = "invoice_changed"
+
+
 def claim_email(work, invoice_id, now):
     """Mark the invoice as being emailed, if nobody has; returns its view, or None.
 
@@ -112,6 +116,8 @@ def claim_email(work, invoice_id, now):
     if not claimed:
         return None
     invoice = session.get(Invoice, invoice_id)
+    work.emit(INVOICE_CHANGED, {"organization_id": invoice.organization_id,
+                                "invoice_id": invoice_id})
     if not invoice.billing_email:
         org = session.get(BillingOrganization, invoice.organization_id)
         if org is None or not org.billing_email:
@@ -126,6 +132,9 @@ def release_email(work, invoice_id, error):
     """The email did not go out: let a replay of the event try again."""
     work.session.execute(update(Invoice).where(Invoice.id == invoice_id)
                          .values(emailed_at=None, email_error=str(error)[:500]))
+    work.emit(INVOICE_CHANGED, {"organization_id": work.session.scalar(
+        select(Invoice.organization_id).where(Invoice.id == invoice_id)),
+        "invoice_id": invoice_id})
 
 
 def dollars(cents):

@@ -46,7 +46,7 @@ def _period(text, rule=None, today=None):
 class BillingService(failed_events.FailedEventsRpc):
     name = "billing"
 
-    db = Database("billing")
+    db = Database("billing", notices=(invoices.INVOICE_CHANGED,))
     clock = ClockProvider()
     mailer = MailerProvider()
     config = Config()

@@ -177,6 +177,10 @@ def order_history(session, clock, organization_id, year):
     return [order_view(order) for order in orders]
 
 
+# a notice for the gateways' caches: an order's view changed without an event of its own
+ORDER_CHANGED = "order_changed"
+
+
 def change_po_number(work, organization_id, order_id, po_number):
     po_number = load(PoNumberIn(), {"po_number": po_number})["po_number"]
     # locked before comparing: a change committed meanwhile is what this one changes
@@ -192,15 +196,17 @@ def change_po_number(work, organization_id, order_id, po_number):
     return order_view(order)
 
 
-def record_vouchers_generated(session, order_id, now, count=None):
-    """A chunk's worth (count) or all of them (count None: the order is fulfilled)."""
+def record_vouchers_generated(work, order_id, now, count=None):
+    """A chunk's worth (count) or all of them (count None: the order is fulfilled); the
+    gateways hear of it (`order_changed`)."""
     # locked: chunk events arrive together, and a read-modify-write of the count by two
     # workers at once would lose one of them (PostgreSQL; SQLite writers take turns anyway)
-    order = session.get(Order, order_id, with_for_update=True)
+    order = work.session.get(Order, order_id, with_for_update=True)
     if order is None:
         raise LookupError("vouchers for unknown order {}".format(order_id))
     if order.status != "generating_vouchers":
         return order
+    work.emit(ORDER_CHANGED, {"organization_id": order.organization_id, "order_id": order.id})
     if count is None:
         order.status = "fulfilled"
         order.fulfilled_at = now

@@ -30,7 +30,7 @@ log = logging.getLogger(__name__)
 class OrdersService(failed_events.FailedEventsRpc):
     name = "orders"
 
-    db = Database("orders")
+    db = Database("orders", notices=(ordering.ORDER_CHANGED,))
     clock = ClockProvider()
     mailer = MailerProvider()
     config = Config()
@@ -134,14 +134,14 @@ class OrdersService(failed_events.FailedEventsRpc):
         with self.db.transaction() as work:
             if work.first_delivery(event["event_id"], "count_generated_vouchers"):
                 ordering.record_vouchers_generated(
-                    work.session, event["order_id"], self.clock.now(), count=event["count"])
+                    work, event["order_id"], self.clock.now(), count=event["count"])
 
     @consumes("vouchers", "vouchers_generated", schema=events_in.VouchersGenerated)
     def mark_fulfilled(self, event):
         """Every code of the order exists: `generating_vouchers` → `fulfilled`."""
         with self.db.transaction() as work:
             if work.first_delivery(event["event_id"], "mark_fulfilled"):
-                ordering.record_vouchers_generated(work.session, event["order_id"],
+                ordering.record_vouchers_generated(work, event["order_id"],
                                                    self.clock.now())
 
     @consumes("access", "profile_updated", schema=events_in.ProfileUpdated)

@@ -4,8 +4,8 @@
 A test module gets one running system (starting one takes seconds); tests in it stay
 independent by registering their own organizations and accounts. A module sets
 `VOUCHER_WORKERS = n` for more vouchers processes, `GATEWAY_WORKERS = n` for more gateway
-processes (sharing the port) and `DATABASE = "postgresql"` to put
-every service on PostgreSQL.
+processes (sharing the port), `SETTINGS = {...}` for environment variables of its own,
+and `DATABASE = "postgresql"` to put every service on PostgreSQL.
 """
 import os
 from unittest import mock
@@ -22,6 +22,7 @@ from tests.e2e.portal import Portal
 def system_env(request, tmp_path_factory):
     with Sandbox(getattr(request.module, "DATABASE", "sqlite"),
                  data_dir=tmp_path_factory.mktemp("system")) as env:
+        env.update(getattr(request.module, "SETTINGS", {}))
         yield env
 
 

@@ -81,11 +81,11 @@ def test_a_notice_forgets_the_account_or_the_organizations_it_names(setting):
     access, proxy, cache, _ = setting
     proxy.authorize("t1", 5)
     proxy.authorize("t2", 6)
-    cache.forget(account_id=1)
+    cache.forget_about(account_id=1)
     proxy.authorize("t1", 5)
     proxy.authorize("t2", 6)
     assert asked(access) == 3
-    cache.forget(organization_ids=[6])
+    cache.forget_about(organization_ids=[6])
     proxy.authorize("t2", 6)
     assert asked(access) == 4
 
@@ -93,7 +93,7 @@ def test_a_notice_forgets_the_account_or_the_organizations_it_names(setting):
 def test_a_page_depends_on_every_organization_in_its_menu(setting):
     access, proxy, cache, _ = setting
     proxy.authorize_page("t1", 5)
-    cache.forget(organization_ids=[6])  # the menu's other organization was renamed
+    cache.forget_about(organization_ids=[6])  # the menu's other organization was renamed
     proxy.authorize_page("t1", 5)
     assert asked(access) == 2
 
@@ -104,7 +104,7 @@ def test_an_answer_asked_before_a_notice_is_not_kept(setting):
 
     def notice_while_asking(*args):
         answer = original(*args)
-        cache.forget(account_id=1)  # the change committed while the answer travelled
+        cache.forget_about(account_id=1)  # the change committed while the answer travelled
         return answer
     access.authorize = notice_while_asking
     proxy.authorize("t1", 5)
@@ -133,14 +133,14 @@ def test_answers_end_with_their_age_their_session_and_their_academic_year(settin
     assert asked(access) == 2
 
     ending = dict(access.principal("t1", 6, ends=NOW + timedelta(seconds=1)))
-    cache.keep(("authorize", b"k", 6), ending, cache.generation, 1, [6], ending)
+    cache.keep_answer(("authorize", b"k", 6), ending, cache.generation, 1, [6], ending)
     assert cache.lookup(("authorize", b"k", 6)) == ending
     cache.clock = Clock(frozen_at=NOW + timedelta(seconds=1))  # the session has ended
     assert cache.lookup(("authorize", b"k", 6)) is None
 
     cache.clock = Clock(frozen_at=NOW)
     past_year = access.principal("t1", 6, year="2025-26")  # asked just before July 1
-    cache.keep(("authorize", b"k", 6), past_year, cache.generation, 1, [6], past_year)
+    cache.keep_answer(("authorize", b"k", 6), past_year, cache.generation, 1, [6], past_year)
     assert cache.lookup(("authorize", b"k", 6)) is None
 
 
@@ -172,8 +172,8 @@ def test_the_cache_holds_at_most_its_size():
     cache.set_listening(True)
     principal = FakeAccess().principal("t1", 5)
     for org_id in range(3):
-        cache.keep(("authorize", b"k", org_id), principal, cache.generation, 1, [org_id],
+        cache.keep_answer(("authorize", b"k", org_id), principal, cache.generation, 1, [org_id],
                    principal)
     assert len(cache.entries) == 2 and cache.lookup(("authorize", b"k", 0)) is None
-    cache.forget(account_id=1)
+    cache.forget_about(account_id=1)
     assert cache.entries == {} and cache.owners == {}

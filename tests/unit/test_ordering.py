@@ -334,7 +334,7 @@ def test_another_organizations_order_is_not_found(store, clock):
 
 def record(store, clock, order_id, count=None):
     with store.transaction() as work:
-        order = ordering.record_vouchers_generated(work.session, order_id, clock.now(), count)
+        order = ordering.record_vouchers_generated(work, order_id, clock.now(), count)
         return ordering.order_view(order)
 
 
