@@ -1,6 +1,7 @@
 """The orders service: fees, voucher orders and their history.
 
-RPC for the gateway and the CLI; emits `fees_set`, `order_placed`, `po_number_changed`;
+RPC for the gateway and the CLI; emits `fees_set`, `order_placed`, `po_number_changed`
+and the gateways' notice `order_changed`;
 consumes `vouchers_generated` and `voucher_chunk_generated` (vouchers), `profile_updated`
 (access) and its own `order_placed` (to mail the confirmation after the order commits).
 """
