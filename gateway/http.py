@@ -142,6 +142,10 @@ def with_security_headers(app):
 class ApiHandler(HttpRequestHandler):
     server = ApiServer()
 
+    def check_signature(self, args, kwargs):
+        """Nothing to check: the URL map hands every entrypoint exactly the values its
+        rule names (and nameko's check, by inspect, was a twentieth of a request's CPU)."""
+
     def response_from_exception(self, exc):
         if isinstance(exc, ClepError):
             return response_for(exc)

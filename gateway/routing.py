@@ -91,8 +91,10 @@ def route(method, path, *, auth, summary, tag, body=None, query=None, response=N
 
 def caller_token(request, auth, public_url=None):
     """The bearer token; for session routes, failing that, the browser's session cookie."""
-    cookie = session_cookie(request) if auth == "session" else None
-    if cookie and "Authorization" not in request.headers:
+    if "Authorization" in request.headers or auth != "session":
+        return bearer_token(request)
+    cookie = session_cookie(request)
+    if cookie:
         if request.method not in SAFE_METHODS:
             check_csrf(request, cookie, public_url=public_url)
         return cookie
