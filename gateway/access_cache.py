@@ -23,7 +23,7 @@ from datetime import datetime
 
 from gateway.kept_answers import KeptAnswers, configured_max_age
 from gateway.notices import NoticeListener
-from gateway.rpc import TimedRpc, TimedServiceProxy
+from gateway.rpc import TimedRpc
 from services.common.clock import Clock
 
 DEFAULT_SECONDS = 30
@@ -162,5 +162,4 @@ class CachedAccessRpc(TimedRpc):
 
     def get_dependency(self, worker_ctx):
         proxy = super().get_dependency(worker_ctx)
-        assert isinstance(proxy, TimedServiceProxy)
         return CachedAccessProxy(proxy, self.cache) if self.cache.enabled else proxy
