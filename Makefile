@@ -6,6 +6,7 @@ SHELL := /bin/bash
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 STAMP := $(VENV)/.installed
+BENCH_STAMP := $(VENV)/.bench-installed
 PYTEST_ARGS ?=
 
 .PHONY: venv run test bench api-docs clean
@@ -31,7 +32,12 @@ test: venv
 	@bash scripts/ensure_package.sh $${CLEP_LIBREOFFICE:-/usr/bin/libreoffice} libreoffice-calc
 	$(VENV)/bin/pytest -q $(PYTEST_ARGS)
 
-bench: venv
+# the bench extras on top of the venv (gunicorn, for bench/order_history.py)
+$(BENCH_STAMP): $(STAMP)
+	$(VENV)/bin/python -m pip install -q -e '.[test,bench]'
+	@touch $(BENCH_STAMP)
+
+bench: venv $(BENCH_STAMP)
 	@bash scripts/ensure_rabbitmq.sh
 	@bash scripts/ensure_postgres.sh
 	@bash scripts/ensure_package.sh /usr/bin/wrk wrk

@@ -4,8 +4,8 @@ its own (vhost, data directory, databases) and drives it over HTTP, as a user wo
 """
 import sys
 
-from bench import (billing, health, orders, portal, redemptions, scores, sign_in_flood,
-                   vouchers)
+from bench import (billing, health, hot_reads, order_history, orders, portal, redemptions,
+                   scores, sign_in_flood, vouchers)
 
 BENCHMARKS = {
     "orders": orders.run,
@@ -16,6 +16,8 @@ BENCHMARKS = {
     "portal": portal.run,
     "sign_in_flood": sign_in_flood.run,
     "health": health.run,
+    "order_history": order_history.run,
+    "hot_reads": hot_reads.run,
 }
 
 

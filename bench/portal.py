@@ -1,7 +1,7 @@
 """The portal's pages: time to first byte and weight of Summary and Order History for an
 organization with 50 orders, and the Order History pages per second the gateway serves to
-16 browsers at once (issue 9 targets: under 100 KB a page with its assets, over 100
-pages/s on the 2-core development machine)."""
+16 browsers at once (issue 9 targets: under 100 KB a page with its assets; issue 11's: at
+least 500 pages/s on the 2-core development machine)."""
 import re
 import time
 
@@ -61,6 +61,6 @@ def run():
             report("{}: page and assets".format(name), [s[1] / 1024 for s in samples], 100,
                    unit=" KB")
         rate, p99 = pages_per_second(base, account.token, pages["Order History"])
-        report("Order History, {} browsers at once".format(BROWSERS), [rate], 100,
+        report("Order History, {} browsers at once".format(BROWSERS), [rate], 500,
                unit=" pages/s", higher_is_better=True)
         print("  (p99 latency under that load: {:.0f} ms)".format(p99 * 1000), flush=True)
