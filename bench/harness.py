@@ -7,16 +7,19 @@ import subprocess
 import time
 
 from scripts.sandbox import Sandbox
-from scripts.system import System
+from scripts.system import DEFAULT_GATEWAY_WORKERS, System
 from tests.e2e.portal import Portal
 
 
 @contextlib.contextmanager
-def running_system(database="sqlite", voucher_workers=1, settings=None):
-    """The system started in a sandbox; `settings` adds environment variables."""
+def running_system(database="sqlite", voucher_workers=1, settings=None,
+                   gateway_workers=DEFAULT_GATEWAY_WORKERS):
+    """The system started in a sandbox, with as many gateway processes as `make run`;
+    `settings` adds environment variables."""
     with Sandbox(database) as env:
         env.update(settings or {})
         system = System(env=env, voucher_workers=voucher_workers,
+                        gateway_workers=gateway_workers,
                         log_dir=os.path.join(env["CLEP_DATA_DIR"], "log"))
         system.start()
         try:
