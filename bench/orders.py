@@ -26,7 +26,7 @@ def download_csv(portal, account, organization_id, order_id):
 def run():
     for database in ("sqlite", "postgresql"):
         print("orders on {} (one vouchers process):".format(database), flush=True)
-        with running_system(database, gateway_workers=1)  # one RSS to watch as (system, portal):
+        with running_system(database, gateway_workers=1) as (system, portal):  # one RSS
             portal.set_fees()
             account, school = portal.coordinator_of()
             _, warm = order_to_fulfilled(portal, account, school["id"], 1000)  # warm up

@@ -93,7 +93,7 @@ def known_institution(portal, organization_id):
 def run():
     for database in ("sqlite", "postgresql"):
         print("scores on {}:".format(database), flush=True)
-        with running_system(database, gateway_workers=1)  # one RSS to watch as (system, portal):
+        with running_system(database, gateway_workers=1) as (system, portal):  # one RSS
             today = Clock().today()
             year = AcademicYear.containing(today)
             days = max(1, (today - year.first_day).days + 1)
