@@ -148,6 +148,17 @@ class UnitOfWork:
             [{"event_id": str(event_id), "consumer": consumer, "processed_at": self._now()}],
         ) == 1
 
+    def first_deliveries(self, event_ids, consumer):
+        """`first_delivery` for many events in one statement: the ids seen for the first
+        time (an id twice in `event_ids` counts once)."""
+        if not all(event_ids):
+            raise ValueError("event without event_id")
+        now = self._now()
+        rows = [{"event_id": event_id, "consumer": consumer, "processed_at": now}
+                for event_id in dict.fromkeys(str(one) for one in event_ids)]
+        return {key[0] for key in inserted_ignoring_duplicates(
+            self.session, tables.processed_events, rows)}
+
 
 class Store:
     """A service's database, usable from nameko workers, the CLI and tests alike."""

@@ -54,9 +54,14 @@ def keep_redemption(session, clock, event):
     return redemption
 
 
-def _moment(text):
-    return as_utc(datetime.fromisoformat(text.replace("Z", "+00:00"))) if text else None
+def _moment(value):
+    """A moment as the event's schema loads it (a datetime) or as sent (ISO 8601 text)."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return as_utc(value) if value else None
 
 
-def _day(text):
-    return date.fromisoformat(text[:10]) if text else None
+def _day(value):
+    if isinstance(value, str):
+        return date.fromisoformat(value[:10])
+    return value or None
