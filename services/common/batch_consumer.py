@@ -34,6 +34,11 @@ class BatchQueueConsumer(QueueConsumer):
     def prefetch_count(self):
         return BATCH_PREFETCH
 
+    def handle_message(self, provider, body, message):
+        # nameko spawns a thread per message here; gathering one never blocks, so it is
+        # done on the consumer's own thread (a full batch gets a thread to start its worker)
+        provider.handle_message(body, message)
+
 
 class BatchEventHandler(EventHandler):
     queue_consumer = BatchQueueConsumer()
@@ -49,7 +54,7 @@ class BatchEventHandler(EventHandler):
     def handle_message(self, body, message):
         self._gathered.append((body, message))
         if len(self._gathered) >= self.batch_size:
-            self._send_batch()
+            self.container.spawn_managed_thread(self._send_batch, identifier="full batch")
         elif self._window is None:
             self._window = self.container.spawn_managed_thread(
                 self._send_when_window_ends, identifier="batch window")
@@ -60,18 +65,20 @@ class BatchEventHandler(EventHandler):
         self._send_batch()
 
     def _send_batch(self):
-        gathered, self._gathered = self._gathered, []
-        if not gathered:
-            return
-        bodies = [body for body, _message in gathered]
-        messages = [message for _body, message in gathered]
-        try:
-            self.container.spawn_worker(
-                self, (bodies,), {}, context_data=self.unpack_message_headers(messages[0]),
-                handle_result=partial(self.handle_batch_result, messages))
-        except ContainerBeingKilled:
-            for message in messages:
-                self.queue_consumer.requeue_message(message)
+        """A worker for each BATCH_SIZE of what is gathered (starting one waits while the
+        worker pool is full, and more may gather meanwhile)."""
+        while self._gathered:
+            gathered = self._gathered[:self.batch_size]
+            del self._gathered[:self.batch_size]
+            bodies = [body for body, _message in gathered]
+            messages = [message for _body, message in gathered]
+            try:
+                self.container.spawn_worker(
+                    self, (bodies,), {}, context_data=self.unpack_message_headers(messages[0]),
+                    handle_result=partial(self.handle_batch_result, messages))
+            except ContainerBeingKilled:
+                for message in messages:
+                    self.queue_consumer.requeue_message(message)
 
     def handle_batch_result(self, messages, worker_ctx, result=None, exc_info=None):
         if exc_info is not None or result is None or len(result) != len(messages):

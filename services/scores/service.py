@@ -140,8 +140,8 @@ class ScoresService(failed_events.FailedEventsRpc):
         """Remember which organization's voucher pays for a registration's exam, and
         record the results that arrived before it (parked). Many redemptions per unit of
         work (services/common/event_batches.py)."""
-        redemption = copies.keep_redemption(work.session, self.clock, event)
-        late_redemptions.record_parked_results(work, self.clock, redemption.voucher_code)
+        voucher_code = copies.keep_redemption(work.session, self.clock, event)
+        late_redemptions.record_parked_results(work, self.clock, voucher_code)
 
     # results waiting for their redemption
 
