@@ -7,7 +7,6 @@ plain `@event_handler`, in batches with one wait for the broker's confirms. They
 published `mandatory`: an event no queue is bound to yet stays pending and is retried,
 instead of being dropped by the broker.
 """
-import json
 import logging
 import time
 from datetime import datetime, timedelta, timezone
@@ -127,8 +126,7 @@ class OutboxRelay(Extension):
         return len(rows)
 
     def _publish(self, rows):
-        return self.publisher.publish([(row.event_type, json.loads(row.payload))
-                                       for row in rows])
+        return self.publisher.publish([(row.event_type, row.payload) for row in rows])
 
     def _record(self, session, rows, outcomes, now):
         sent = [row.id for row, error in zip(rows, outcomes) if error is None]
