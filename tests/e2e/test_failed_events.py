@@ -4,10 +4,10 @@ in the operations view, and a replay applies it once; a result reported before i
 voucher's redemption is parked, shown to operations, and recorded when the code is
 redeemed."""
 import uuid
-from datetime import date
 
 from sqlalchemy import text
 
+from services.common.clock import Clock
 from services.common.events import MAX_ATTEMPTS
 from tests.e2e.billing_flow import order_codes, redeem
 from tests.e2e.checks import error_of, wait_for
@@ -39,7 +39,7 @@ def exam_result(voucher_code=None, **fields):
     result = {"result_id": "R-" + uuid.uuid4().hex[:12], "exam": "College Algebra",
               "student": {"id": "S-1", "first_name": "Ada", "last_name": "Lovelace",
                           "email": "ada@example.org"},
-              "test_date": date.today().isoformat(), "score": 63,
+              "test_date": Clock().today().isoformat(), "score": 63,
               "delivery_mode": "test_center", "voucher_code": voucher_code}
     result.update(fields)
     return result
