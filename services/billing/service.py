@@ -21,6 +21,7 @@ from services.common.clock import ClockProvider
 from services.common.config import public_url
 from services.common.database import Database
 from services.common.errors import Conflict, InvalidInput
+from services.common.event_batches import consumes_in_batches
 from services.common.events import consumes
 from services.common.mailer import MailerProvider
 from services.common.rpc import rpc
@@ -149,11 +150,10 @@ class BillingService(failed_events.FailedEventsRpc):
         """The order's current PO number, for the next invoice."""
         handlers.apply_once(self.db, self.clock, "keep_po_number", event)
 
-    @consumes("vouchers", "voucher_redeemed",
-              schema=handlers.schema_of("keep_registration"))
-    def keep_registration(self, event):
+    @consumes_in_batches("vouchers", "voucher_redeemed", schema=handlers.schema_of("keep_registration"))
+    def keep_registration(self, work, event):
         """A registration ticket: which order and organization a code's exam bills."""
-        handlers.apply_once(self.db, self.clock, "keep_registration", event)
+        handlers.apply_in(work, self.clock, "keep_registration", event)
 
     @consumes("vouchers", "registration_cancelled",
               schema=handlers.schema_of("cancel_registration"))
@@ -161,11 +161,10 @@ class BillingService(failed_events.FailedEventsRpc):
         """A cancelled ticket is never billed (an unbilled exam on it is voided)."""
         handlers.apply_once(self.db, self.clock, "cancel_registration", event)
 
-    @consumes("scores", "exam_recorded",
-              schema=handlers.schema_of("record_exam"))
-    def record_exam(self, event):
+    @consumes_in_batches("scores", "exam_recorded", schema=handlers.schema_of("record_exam"))
+    def record_exam(self, work, event):
         """An exam taken with a voucher becomes one billable item (once per result)."""
-        handlers.apply_once(self.db, self.clock, "record_exam", event)
+        handlers.apply_in(work, self.clock, "record_exam", event)
 
     # the invoice email
 

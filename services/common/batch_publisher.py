@@ -30,8 +30,9 @@ class BatchPublisher:
         self._next_tag = 1
 
     def publish(self, messages):
-        """Publish [(routing_key, payload dict), ...]; returns one outcome per message:
-        None when the broker took it, else why not (e.g. no queue is bound for it)."""
+        """Publish [(routing_key, payload), ...] (a dict, or its JSON text as stored in an
+        outbox); returns one outcome per message: None when the broker took it, else why
+        not (e.g. no queue is bound for it)."""
         if not messages:
             return []
         try:
@@ -65,7 +66,8 @@ class BatchPublisher:
         channel.events["basic_return"].add(returned)
         try:
             for index, (routing_key, payload) in enumerate(messages):
-                message = amqp.Message(json.dumps(payload), content_type="application/json",
+                body = payload if isinstance(payload, str) else json.dumps(payload)
+                message = amqp.Message(body, content_type="application/json",
                                        content_encoding="utf-8", delivery_mode=PERSISTENT,
                                        message_id=str(index))
                 channel.basic_publish(message, exchange=self.exchange.name,

@@ -20,6 +20,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError, TimeoutError as PoolTim
 from sqlalchemy.orm import Session
 
 from services.common import messaging_tables as tables
+from services.common.bulk_insert import insert_rows
 from services.common.clock import Clock
 from services.common.config import database_url
 from services.common.outbox_relay import OutboxRelay
@@ -105,6 +106,9 @@ def _sqlite_write_lock(url):
     return _SQLITE_WRITE_LOCKS.setdefault(url, eventlet.semaphore.Semaphore(1))
 
 
+_OUTBOX_COLUMNS = ("event_id", "event_type", "payload", "created_at", "attempts")
+
+
 class UnitOfWork:
     """One transaction: the ORM session, plus the outbox and the processed-event record."""
 
@@ -133,10 +137,10 @@ class UnitOfWork:
         for payload in payloads:
             event_id = str(uuid.uuid4())
             rows.append({"event_id": event_id, "event_type": event_type, "created_at": now,
+                         "attempts": 0,
                          "payload": json.dumps(dict(payload, event_id=event_id), default=str)})
-        if rows:
-            self.session.execute(insert(tables.outbox), rows)
-            self.emitted += len(rows)
+        insert_rows(self.session, tables.outbox, _OUTBOX_COLUMNS, rows)
+        self.emitted += len(rows)
         return [row["event_id"] for row in rows]
 
     def first_delivery(self, event_id, consumer):
@@ -147,6 +151,17 @@ class UnitOfWork:
             self.session, tables.processed_events,
             [{"event_id": str(event_id), "consumer": consumer, "processed_at": self._now()}],
         ) == 1
+
+    def first_deliveries(self, event_ids, consumer):
+        """`first_delivery` for many events in one statement: the ids seen for the first
+        time (an id twice in `event_ids` counts once)."""
+        if not all(event_ids):
+            raise ValueError("event without event_id")
+        now = self._now()
+        rows = [{"event_id": event_id, "consumer": consumer, "processed_at": now}
+                for event_id in dict.fromkeys(str(one) for one in event_ids)]
+        return {key[0] for key in inserted_ignoring_duplicates(
+            self.session, tables.processed_events, rows)}
 
 
 class Store:

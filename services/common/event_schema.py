@@ -25,9 +25,20 @@ def check_event(schema, event):
     if schema is None:
         return event
     try:
-        return schema().load(event)
+        return _instance(schema).load(event)
     except ValidationError as problems:
         raise MalformedEvent(describe(problems.messages))
+
+
+_INSTANCES = {}
+
+
+def _instance(schema):
+    """One instance per schema class: making one costs more than loading an event with it,
+    and loading keeps no state in it."""
+    if schema not in _INSTANCES:
+        _INSTANCES[schema] = schema()
+    return _INSTANCES[schema]
 
 
 def describe(problems, prefix=""):

@@ -44,8 +44,7 @@ def consumes(source_service, event_type, schema=None, entrypoint=event_handler):
     `entrypoint`: nameko's `event_handler` or a subclass's decorator (e.g. one with its
     own prefetch)."""
     def decorate(method):
-        consumer = method.__name__
-        retried = set()  # events this process requeued: forget their count once applied
+        consumer = EventConsumer(method.__name__, source_service, event_type)
 
         def apply(self, event):
             check_event(schema, event)
@@ -53,44 +52,80 @@ def consumes(source_service, event_type, schema=None, entrypoint=event_handler):
 
         @functools.wraps(method)
         def handle(self, event):
-            key = retry_key(event)
-            try:
-                result = apply(self, event)
-            except MalformedEvent as malformed:
-                log.warning("%s: malformed %s.%s event %s kept in failed_events: %s",
-                            consumer, source_service, event_type, key, malformed)
-                record_failed_event(self.db, consumer, source_service, event_type, event,
-                                    "MalformedEvent: {}".format(malformed))
-            except OperationalError as error:
-                attempts = count_attempt(self.db, consumer, key, error)
-                if attempts is None or attempts < MAX_ATTEMPTS:
-                    retried.add(key)
-                    log.warning("%s: %s.%s event %s failed (attempt %s of %s), requeued: %s",
-                                consumer, source_service, event_type, key, attempts or "?",
-                                MAX_ATTEMPTS, one_line(error))
-                    eventlet.sleep(RETRY_PAUSES[min(attempts or 1, len(RETRY_PAUSES)) - 1])
-                    raise
-                log.error("%s: %s.%s event %s failed %s times; kept in failed_events: %s",
-                          consumer, source_service, event_type, key, attempts,
-                          one_line(error))
-                record_failed_event(self.db, consumer, source_service, event_type, event,
-                                    traceback.format_exc(limit=5), attempts)
-                retried.discard(key)
-                forget_attempts(self.db, consumer, key)
-            except Exception:
-                log.exception("%s could not apply %s; keeping it in failed_events",
-                              consumer, event_type)
-                record_failed_event(self.db, consumer, source_service, event_type, event,
-                                    traceback.format_exc(limit=5))
-            else:
-                if key in retried:
-                    retried.discard(key)
-                    forget_attempts(self.db, consumer, key)
-                return result
+            outcome = consumer.deliver(self.db, lambda: apply(self, event), event)
+            if outcome.requeue_after is not None:
+                eventlet.sleep(outcome.requeue_after)
+                raise outcome.error
+            return outcome.result
 
         handle.apply = apply  # what a replay runs: the schema check, then the handler
         return entrypoint(source_service, event_type, requeue_on_error=True)(handle)
     return decorate
+
+
+class Outcome:
+    """What became of one delivery: applied or kept (acknowledge it; `result` is the
+    handler's), or to be requeued after `requeue_after` seconds because of `error`."""
+
+    def __init__(self, result=None, requeue_after=None, error=None):
+        self.result = result
+        self.requeue_after = requeue_after
+        self.error = error
+
+
+class EventConsumer:
+    """One consumer of one kind of event (its name is the handler's): what a delivery
+    that fails becomes, by the rules in this module's docstring."""
+
+    def __init__(self, name, source_service, event_type):
+        self.name = name
+        self.source_service = source_service
+        self.event_type = event_type
+        self.retried = set()  # events this process requeued: forget their count once applied
+
+    def deliver(self, store, apply, event):
+        """Run `apply()` for `event`; the Outcome says whether to acknowledge it."""
+        key = retry_key(event)
+        try:
+            result = apply()
+        except MalformedEvent as malformed:
+            log.warning("%s: malformed %s.%s event %s kept in failed_events: %s",
+                        self.name, self.source_service, self.event_type, key, malformed)
+            self.keep(store, event, "MalformedEvent: {}".format(malformed))
+        except OperationalError as error:
+            attempts = count_attempt(store, self.name, key, error)
+            if attempts is None or attempts < MAX_ATTEMPTS:
+                self.retried.add(key)
+                log.warning("%s: %s.%s event %s failed (attempt %s of %s), requeued: %s",
+                            self.name, self.source_service, self.event_type, key,
+                            attempts or "?", MAX_ATTEMPTS, one_line(error))
+                pause = RETRY_PAUSES[min(attempts or 1, len(RETRY_PAUSES)) - 1]
+                return Outcome(requeue_after=pause, error=error)
+            log.error("%s: %s.%s event %s failed %s times; kept in failed_events: %s",
+                      self.name, self.source_service, self.event_type, key, attempts,
+                      one_line(error))
+            self.keep(store, event, traceback.format_exc(limit=5), attempts)
+            self.retried.discard(key)
+            forget_attempts(store, self.name, [key])
+        except Exception:
+            log.exception("%s could not apply %s; keeping it in failed_events",
+                          self.name, self.event_type)
+            self.keep(store, event, traceback.format_exc(limit=5))
+        else:
+            self.forget(store, [key])
+            return Outcome(result)
+        return Outcome()
+
+    def keep(self, store, event, error, attempts=1):
+        record_failed_event(store, self.name, self.source_service, self.event_type, event,
+                            error, attempts)
+
+    def forget(self, store, keys):
+        """Forget the retry counts of applied events this process had requeued."""
+        requeued = [key for key in keys if key in self.retried]
+        if requeued:
+            self.retried.difference_update(requeued)
+            forget_attempts(store, self.name, requeued)
 
 
 def retry_key(event):
@@ -128,13 +163,13 @@ def count_attempt(store, consumer, key, error):
         return None
 
 
-def forget_attempts(store, consumer, key):
+def forget_attempts(store, consumer, keys):
     try:
         with store.transaction() as work:
             work.session.execute(delete(event_retries).where(
-                event_retries.c.event_id == key, event_retries.c.consumer == consumer))
+                event_retries.c.event_id.in_(keys), event_retries.c.consumer == consumer))
     except SQLAlchemyError:  # a stale count is forgotten after RETRIES_FORGOTTEN_AFTER
-        log.warning("%s: could not forget the retry count of %s", consumer, key)
+        log.warning("%s: could not forget the retry counts of %s", consumer, keys)
 
 
 def record_failed_event(store, consumer, source_service, event_type, event, error,

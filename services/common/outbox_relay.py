@@ -9,7 +9,6 @@ instead of being dropped by the broker. Notices are the exception: event types t
 processes listening at the moment hear (each on a queue of its own that lives as long as
 it does), such as `access_changed` for the gateways' caches; nobody listening is no error.
 """
-import json
 import logging
 import time
 from datetime import datetime, timedelta, timezone
@@ -130,8 +129,7 @@ class OutboxRelay(Extension):
         return len(rows)
 
     def _publish(self, rows):
-        return self.publisher.publish([(row.event_type, json.loads(row.payload))
-                                       for row in rows])
+        return self.publisher.publish([(row.event_type, row.payload) for row in rows])
 
     def _record(self, session, rows, outcomes, now):
         sent = [row.id for row, error in zip(rows, outcomes) if error is None]

@@ -3,6 +3,8 @@ database): organizations, to know the institutions a student may name, and vouch
 redemptions, to know which organization paid for an exam."""
 from datetime import date, datetime
 
+from sqlalchemy import select
+
 from services.common.clock import as_utc
 from services.common.database import insert_ignoring_duplicates
 from services.common.event_schema import newer_version
@@ -29,34 +31,38 @@ def keep_organization(session, clock, event):
 
 def keep_redemption(session, clock, event):
     """`voucher_redeemed`: the voucher code, its registration and the buyer; returns the
-    registration's redemption."""
+    registration's (canonical) voucher code. One statement when the registration is new."""
     registration_id = str(event["registration_id"])
-    kept = session.get(VoucherRedemption, registration_id)
-    if kept is not None:
-        return kept  # the same registration announced twice: the first copy stands
     student = event.get("student") or {}
-    redemption = VoucherRedemption(
-        registration_id=registration_id,
-        voucher_code=str(event["voucher_code"]).replace("-", "").upper(),
-        voucher_code_shown=str(event.get("voucher_code_shown") or event["voucher_code"]),
-        order_id=event.get("order_id"),
-        organization_id=int(event["organization_id"]),
-        academic_year=event.get("academic_year"),
-        covers_remote_proctoring=event.get("covers_remote_proctoring"),
-        legacy=bool(event.get("legacy", False)),
-        student_id=None if student.get("id") is None else str(student["id"])[:64],
-        exam=(event.get("exam") or None) and str(event["exam"])[:200],
-        redeemed_at=_moment(event.get("redeemed_at")),
-        complete_by=_day(event.get("complete_by")),
-        received_at=clock.now())
-    session.add(redemption)
-    session.flush()  # parked results look it up next, in this unit of work
-    return redemption
+    voucher_code = str(event["voucher_code"]).replace("-", "").upper()
+    if insert_ignoring_duplicates(session, VoucherRedemption.__table__, [{
+            "registration_id": registration_id,
+            "voucher_code": voucher_code,
+            "voucher_code_shown": str(event.get("voucher_code_shown") or event["voucher_code"]),
+            "order_id": event.get("order_id"),
+            "organization_id": int(event["organization_id"]),
+            "academic_year": event.get("academic_year"),
+            "covers_remote_proctoring": event.get("covers_remote_proctoring"),
+            "legacy": bool(event.get("legacy", False)),
+            "student_id": None if student.get("id") is None else str(student["id"])[:64],
+            "exam": (event.get("exam") or None) and str(event["exam"])[:200],
+            "redeemed_at": _moment(event.get("redeemed_at")),
+            "complete_by": _day(event.get("complete_by")),
+            "received_at": clock.now()}]):
+        return voucher_code
+    # the same registration announced twice: the first copy stands
+    return session.scalar(select(VoucherRedemption.voucher_code).where(
+        VoucherRedemption.registration_id == registration_id))
 
 
-def _moment(text):
-    return as_utc(datetime.fromisoformat(text.replace("Z", "+00:00"))) if text else None
+def _moment(value):
+    """A moment as the event's schema loads it (a datetime) or as sent (ISO 8601 text)."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return as_utc(value) if value else None
 
 
-def _day(text):
-    return date.fromisoformat(text[:10]) if text else None
+def _day(value):
+    if isinstance(value, str):
+        return date.fromisoformat(value[:10])
+    return value or None

@@ -12,9 +12,9 @@ from datetime import date, datetime
 from sqlalchemy import select
 
 from services.common.academic_year import AcademicYear
+from services.common.bulk_insert import insert_new_rows
 from services.common.validation import PRINTABLE
 from services.scores import parking
-from services.scores.bulk import insert_new_rows
 from services.scores.models import ExamResult, Organization, ScoreViewer, VoucherRedemption
 
 MAX_BATCH = 1000

@@ -14,6 +14,7 @@ from services.common.academic_year import academic_year_from_input
 from services.common.clock import ClockProvider
 from services.common.database import Database
 from services.common.errors import Forbidden, InvalidInput, NotFound
+from services.common.event_batches import consumes_in_batches
 from services.common.events import consumes
 from services.common.rpc import rpc
 from services.common.service_health import check_database
@@ -134,15 +135,13 @@ class ScoresService(failed_events.FailedEventsRpc):
 
     # facts of other services
 
-    @consumes("vouchers", "voucher_redeemed", schema=events_in.VoucherRedeemed)
-    def keep_redemption(self, event):
+    @consumes_in_batches("vouchers", "voucher_redeemed", schema=events_in.VoucherRedeemed)
+    def keep_redemption(self, work, event):
         """Remember which organization's voucher pays for a registration's exam, and
-        record the results that arrived before it (parked)."""
-        with self.db.transaction() as work:
-            if work.first_delivery(event["event_id"], "keep_redemption"):
-                redemption = copies.keep_redemption(work.session, self.clock, event)
-                late_redemptions.record_parked_results(work, self.clock,
-                                                       redemption.voucher_code)
+        record the results that arrived before it (parked). Many redemptions per unit of
+        work (services/common/event_batches.py)."""
+        voucher_code = copies.keep_redemption(work.session, self.clock, event)
+        late_redemptions.record_parked_results(work, self.clock, voucher_code)
 
     # results waiting for their redemption
 

@@ -137,6 +137,19 @@ _LOOKUP = (select(_vouchers.c.code, _vouchers.c.status, _batches.c.id.label("bat
 _CLAIM = (update(_vouchers).where(_vouchers.c.code == bindparam("claimed_code"),
                                   _vouchers.c.status == "unused")
           .values(status="redeemed"))
+# The usual case in one statement: an unused code of a batch that has not expired and whose
+# academic year has begun (year labels sort as their first days do) is claimed outright
+_CLAIM_REDEEMABLE = (
+    update(_vouchers).where(
+        _vouchers.c.code == bindparam("claimed_code"), _vouchers.c.status == "unused",
+        _vouchers.c.batch_id.in_(select(_batches.c.id).where(
+            _batches.c.expiration_date >= bindparam("today"),
+            _batches.c.academic_year <= bindparam("this_year"))))
+    .values(status="redeemed").returning(_vouchers.c.code, _vouchers.c.batch_id))
+_BATCH_TERMS = select(_batches.c.id.label("batch_id"), _batches.c.order_id,
+                      _batches.c.organization_id, _batches.c.academic_year,
+                      _batches.c.covers_remote_proctoring, _batches.c.legacy).where(
+    _batches.c.id == bindparam("batch_id"))
 _TICKET = insert(_registrations).returning(_registrations.c.id)
 
 
@@ -150,7 +163,17 @@ def redeem(work, clock, client, typed_code, student, exam):
     """
     session = work.session
     now = clock.now()
+    today = clock.today()
     keys = lookup_keys(typed_code)
+    if len(keys) == 1:  # (two forms of one typed code are rare: they take the long way)
+        claimed = session.execute(_CLAIM_REDEEMABLE, {
+            "claimed_code": keys[0], "today": today,
+            "this_year": str(AcademicYear.containing(today))}).first()
+        if claimed is not None:
+            terms = batch_terms(session, claimed.batch_id)
+            return issue_ticket(work, client, student, exam, claimed.code, terms, now,
+                                today), None
+    # not redeemable: find out why, for the answer
     found = None
     if keys:
         rows = session.execute(_LOOKUP, {"keys": keys}).all()
@@ -160,7 +183,6 @@ def redeem(work, clock, client, typed_code, student, exam):
         if wait is None:
             wait = record_unknown(session, client, now)
         return None, unknown_voucher() if wait is None else held_off(wait)
-    today = clock.today()
     if found.status == "expired" or (found.status == "unused" and
                                      found.expiration_date < today):
         return None, expired()
@@ -173,26 +195,48 @@ def redeem(work, clock, client, typed_code, student, exam):
     # the code still unused (PostgreSQL re-checks the WHERE after the winner commits).
     if not session.execute(_CLAIM, {"claimed_code": found.code}).rowcount:
         return None, already_redeemed()
-    due = complete_by(today, year)
-    registration_id = session.execute(_TICKET, {
-        "voucher_code": found.code, "batch_id": found.batch_id,
-        "organization_id": found.organization_id, "academic_year": found.academic_year,
+    return issue_ticket(work, client, student, exam, found.code, found, now, today), None
+
+
+_BATCH_TERMS_SEEN = {}  # (database, batch id) -> its terms, which never change
+_BATCH_TERMS_KEPT = 10_000
+
+
+def batch_terms(session, batch_id):
+    """Who owns a batch's codes, for which year, with what coverage (remembered: one
+    order's codes are redeemed one by one, each needing the same row)."""
+    key = (str(session.get_bind().url), batch_id)
+    terms = _BATCH_TERMS_SEEN.get(key)
+    if terms is None:
+        terms = session.execute(_BATCH_TERMS, {"batch_id": batch_id}).one()
+        if len(_BATCH_TERMS_SEEN) >= _BATCH_TERMS_KEPT:
+            _BATCH_TERMS_SEEN.clear()
+        _BATCH_TERMS_SEEN[key] = terms
+    return terms
+
+
+def issue_ticket(work, client, student, exam, code, terms, now, today):
+    """The claimed code's registration ticket, announced as `voucher_redeemed`."""
+    due = complete_by(today, AcademicYear.parse(terms.academic_year))
+    registration_id = work.session.execute(_TICKET, {
+        "voucher_code": code, "batch_id": terms.batch_id,
+        "organization_id": terms.organization_id, "academic_year": terms.academic_year,
         "student_id": student["id"], "student_name": student["name"],
         "student_email": student["email"], "exam": exam, "client": client,
         "redeemed_at": now, "complete_by": due, "status": "redeemed"}).scalar_one()
-    shown = display_code(found.code, found.legacy)
+    shown = display_code(code, terms.legacy)
     work.emit("voucher_redeemed", {
-        "registration_id": registration_id, "voucher_code": found.code,
+        "registration_id": registration_id, "voucher_code": code,
         "voucher_code_shown": shown,
-        "order_id": found.order_id, "organization_id": found.organization_id,
-        "academic_year": found.academic_year,
-        "covers_remote_proctoring": found.covers_remote_proctoring, "legacy": found.legacy,
+        "order_id": terms.order_id, "organization_id": terms.organization_id,
+        "academic_year": terms.academic_year,
+        "covers_remote_proctoring": terms.covers_remote_proctoring, "legacy": terms.legacy,
         "student": dict(student), "exam": exam, "redeemed_at": now.isoformat(),
         "complete_by": due.isoformat()})
     return {"registration_id": registration_id, "voucher_code": shown,
-            "organization_id": found.organization_id, "academic_year": found.academic_year,
+            "organization_id": terms.organization_id, "academic_year": terms.academic_year,
             "complete_by": due.isoformat(), "exam": exam,
-            "redeemed_at": now.isoformat()}, None
+            "redeemed_at": now.isoformat()}
 
 
 # --- after redemption ---------------------------------------------------------------------

@@ -16,6 +16,7 @@ from services.common import failed_events  # not the class: nameko would run it 
 from services.common.academic_year import academic_year_from_input
 from services.common.clock import ClockProvider
 from services.common.database import Database
+from services.common.event_batches import consumes_in_batches
 from services.common.events import consumes
 from services.common.rpc import rpc
 from services.common.scheduled import ConfiguredTimer
@@ -111,12 +112,11 @@ class VouchersService(failed_events.FailedEventsRpc):
             raise error
         return ticket
 
-    @consumes("scores", "exam_recorded", schema=events_in.ExamRecorded)
-    def mark_used(self, event):
-        """An exam was taken with a code: the code (and its ticket) is `used`."""
-        with self.db.transaction() as work:
-            if work.first_delivery(event["event_id"], "mark_used"):
-                redemption.record_exam(work.session, self.clock.now(), event)
+    @consumes_in_batches("scores", "exam_recorded", schema=events_in.ExamRecorded)
+    def mark_used(self, work, event):
+        """An exam was taken with a code: the code (and its ticket) is `used`. Many exams
+        per unit of work (services/common/event_batches.py)."""
+        redemption.record_exam(work.session, self.clock.now(), event)
 
     @rpc
     def import_legacy_vouchers(self, organization_id, academic_year, voucher_codes,

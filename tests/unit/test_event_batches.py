@@ -1,0 +1,154 @@
+"""Applying a batch of events in one unit of work (services/common/event_batches.py): what
+each event becomes, on a real SQLite store, with the guarantees of one-event-at-a-time."""
+import uuid
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
+
+from services.common import event_batches
+from services.common.event_schema import EventSchema, Text
+from services.common.events import MAX_ATTEMPTS, EventConsumer
+from services.common.messaging_tables import event_retries, failed_events, outbox, \
+    processed_events
+
+
+class Greeting(EventSchema):
+    name = Text(required=True)
+
+
+class FakeService:
+    """What the batch needs of a service: its `db`; counts the units of work opened."""
+
+    def __init__(self, store):
+        self.db = store
+        self.transactions = 0
+        real = store.transaction
+
+        def counted():
+            self.transactions += 1
+            return real()
+        store.transaction = counted
+
+
+def greet(_service, work, event):
+    """The handler under test: one outbox row per applied event (it commits or not with
+    the unit of work); a name says how to fail."""
+    if event["name"] == "refused":
+        raise LookupError("no such greeting")
+    if event["name"] == "locked":
+        raise OperationalError("UPDATE", {}, Exception("database is locked"))
+    work.emit("greeted", {"name": event["name"]})
+
+
+def event(name, event_id=None):
+    return {"event_id": event_id or str(uuid.uuid4()), "name": name}
+
+
+@pytest.fixture
+def service(vouchers_store, monkeypatch):
+    monkeypatch.setattr(event_batches.eventlet, "sleep", lambda seconds: None)
+    return FakeService(vouchers_store)
+
+
+@pytest.fixture
+def run(service):
+    consumer = EventConsumer("greet", "tests", "greeting")
+
+    def apply(svc, one):
+        loaded = event_batches.check_event(Greeting, one)
+        with svc.db.transaction() as work:
+            if work.first_delivery(loaded["event_id"], "greet"):
+                greet(svc, work, loaded)
+
+    def batch(events):
+        return event_batches.apply_batch(service, consumer, Greeting, greet, apply, events)
+    return batch
+
+
+def count(store, table, *where):
+    with store.reader() as session:
+        return session.scalar(select(func.count()).select_from(table).where(*where))
+
+
+def greeted(store):
+    with store.reader() as session:
+        return sorted(session.scalars(select(outbox.c.payload)).all())
+
+
+def test_a_batch_is_one_unit_of_work_and_every_message_is_acknowledged(service, run):
+    events = [event("n{}".format(n)) for n in range(50)]
+    assert run(events) == [True] * 50
+    assert service.transactions == 1
+    assert count(service.db, outbox) == 50
+    assert count(service.db, processed_events) == 50
+
+
+def test_an_event_applied_before_or_twice_in_the_batch_is_applied_once(service, run):
+    again = event("again")
+    assert run([again]) == [True]
+    twice = event("twice")
+    assert run([again, twice, dict(twice), event("new")]) == [True] * 4
+    assert count(service.db, outbox) == 3  # again, twice, new: once each
+
+
+def test_a_malformed_event_is_kept_and_the_others_are_applied(service, run):
+    bad = {"event_id": str(uuid.uuid4()), "name": "   "}
+    assert run([event("a"), bad, event("b")]) == [True, True, True]
+    assert count(service.db, outbox) == 2
+    with service.db.reader() as session:
+        [kept] = session.execute(select(failed_events)).all()
+    assert kept.event_id == bad["event_id"] and kept.error.startswith("MalformedEvent: name")
+
+
+def test_an_event_failing_for_good_is_kept_and_the_rest_of_its_batch_committed(service, run):
+    refused = event("refused")
+    assert run([event("a"), refused, event("b")]) == [True, True, True]
+    assert count(service.db, outbox) == 2
+    assert count(service.db, processed_events) == 2  # the refused one may be replayed
+    with service.db.reader() as session:
+        [kept] = session.execute(select(failed_events)).all()
+    assert kept.event_id == refused["event_id"] and "no such greeting" in kept.error
+
+
+def test_a_transient_failure_requeues_that_event_counted_and_applies_the_others(service, run):
+    locked = event("locked")
+    assert run([event("a"), locked, event("b")]) == [True, False, True]
+    assert count(service.db, outbox) == 2
+    with service.db.reader() as session:
+        [retry] = session.execute(select(event_retries)).all()
+    assert (retry.event_id, retry.consumer, retry.attempts) == (locked["event_id"], "greet", 1)
+    assert count(service.db, failed_events) == 0
+
+
+def test_an_event_failing_transiently_past_the_bound_is_kept_and_acknowledged(service, run):
+    locked = event("locked")
+    for _ in range(MAX_ATTEMPTS - 1):
+        assert run([locked]) == [False]
+    assert run([locked, event("a")]) == [True, True]
+    with service.db.reader() as session:
+        [kept] = session.execute(select(failed_events)).all()
+    assert kept.attempts == MAX_ATTEMPTS
+    assert count(service.db, event_retries) == 0
+
+
+def test_an_event_requeued_then_applied_forgets_its_count(service, run, monkeypatch):
+    flaky = event("flaky")
+    monkeypatch.setitem(flaky, "name", "locked")
+    assert run([flaky]) == [False]
+    assert count(service.db, event_retries) == 1
+    monkeypatch.setitem(flaky, "name", "fine now")
+    assert run([flaky, event("other")]) == [True, True]
+    assert count(service.db, event_retries) == 0
+    assert count(service.db, outbox) == 2
+
+
+def test_first_deliveries_names_the_new_ids_once(vouchers_store):
+    with vouchers_store.transaction() as work:
+        assert work.first_delivery("seen", "c")
+    with vouchers_store.transaction() as work:
+        assert work.first_deliveries(["seen", "new", "new", "other"], "c") == {"new", "other"}
+        assert work.first_deliveries(["seen"], "another consumer") == {"seen"}
+    with pytest.raises(ValueError):
+        with vouchers_store.transaction() as work:
+            work.first_deliveries(["x", ""], "c")
