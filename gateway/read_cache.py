@@ -1,7 +1,7 @@
 """The hot reads of the portal and the API, kept in each gateway process.
 
 A coordinator's pages read the same few things again and again (order history, an order,
-the quote, the voucher counts, the invoices), and each read was an RPC. Answers now stay
+the quote, the voucher counts and usage, the invoices), and each read was an RPC. Answers now stay
 in the gateway process that asked, per organization, until an event of the owning
 service says that organization's data changed; every gateway process hears those events
 on its own queue (gateway/notices.py). Why a cache here rather than read models fed by
@@ -35,10 +35,13 @@ KEPT_READS = {
     ("orders", "quote"): "quote",
     ("billing", "list_invoices"): "invoices",
     ("billing", "get_invoice"): "invoices",
+    ("vouchers", "usage_summary"): "vouchers",
+    ("vouchers", "usage"): "vouchers",
+    ("vouchers", "legacy_usage"): "vouchers",
 }
 
-# (service, event) -> the area it changes, for the payload's `organization_id`
-# (None: every organization's)
+# (service, event) -> the area it changes, for the payload's `organization_id` (none or
+# null: every organization's)
 CHANGED_BY = {
     ("orders", "order_placed"): "orders",
     ("orders", "po_number_changed"): "orders",
@@ -46,8 +49,12 @@ CHANGED_BY = {
     ("orders", "fees_set"): "quote",
     ("billing", "invoice_issued"): "invoices",
     ("billing", "invoice_changed"): "invoices",
+    ("vouchers", "voucher_chunk_generated"): "vouchers",
+    ("vouchers", "vouchers_generated"): "vouchers",
+    ("vouchers", "voucher_redeemed"): "vouchers",
+    ("vouchers", "registration_cancelled"): "vouchers",
+    ("vouchers", "vouchers_changed"): "vouchers",
 }
-EVERY_ORGANIZATION_EVENTS = {("orders", "fees_set")}
 
 # (service, RPC) sent by the gateway -> (area it changes, the organization it changes it
 # for, from the call's arguments; None: every organization's)
@@ -57,6 +64,9 @@ CHANGES = {
     ("orders", "change_po_number"): ("orders", lambda organization_id, *rest:
                                      organization_id),
     ("orders", "set_fees"): ("quote", None),
+    ("vouchers", "import_legacy_vouchers"): ("vouchers", lambda organization_id, *rest:
+                                             organization_id),
+    ("vouchers", "close_academic_year"): ("vouchers", None),
 }
 
 
@@ -80,9 +90,12 @@ class ReadCache(KeptAnswers):
 
     def _on_event(self, source):
         area = CHANGED_BY[source]
-        if source in EVERY_ORGANIZATION_EVENTS:
-            return lambda event: self.forget_area(area)
-        return lambda event: self.forget_area(area, int(event["organization_id"]))
+
+        def forget(event):
+            organization_id = event.get("organization_id")
+            self.forget_area(area, EVERY_ORGANIZATION if organization_id is None
+                             else int(organization_id))
+        return forget
 
     def forget_area(self, area, organization_id=EVERY_ORGANIZATION):
         self.forget([(area, organization_id)])

@@ -34,6 +34,6 @@ class GatewayService(SystemRoutes, AccountRoutes, AccessRoutes, OrderRoutes, Sco
     client_address = ClientAddress()
     access = CachedAccessRpc()  # authorizations kept, forgotten on access_changed
     orders = CachedRpc("orders")  # hot reads kept, forgotten on the services' events
-    vouchers = TimedRpc("vouchers")
+    vouchers = CachedRpc("vouchers")
     scores = TimedRpc("scores")
     billing = CachedRpc("billing")

@@ -12,6 +12,7 @@ from services.common.academic_year import AcademicYear
 from services.common.clock import as_utc
 from services.common.database import insert_ignoring_duplicates
 from services.common.errors import Conflict
+from services.vouchers.changes import vouchers_changed
 from services.vouchers.models import Registration, Voucher, VoucherBatch, YearClosure
 
 
@@ -68,6 +69,7 @@ def close_year(work, clock, year, closed_by):
                                                     Voucher.status == "unused")
                               .values(status="expired")).rowcount
     announce_cancelled(work, tickets, year)
+    vouchers_changed(work, None)
     closure = session.get(YearClosure, str(year))
     closure.tickets_cancelled = len(tickets)
     closure.vouchers_expired = expired

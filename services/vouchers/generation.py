@@ -86,7 +86,8 @@ def generate_chunk(store, clock, batch_id, chunk_no, size=None):
             .returning(_batches.c.chunks_done, _batches.c.chunk_count, _batches.c.order_id,
                        _batches.c.organization_id, _batches.c.quantity)).one()
         work.emit("voucher_chunk_generated",
-                  {"order_id": batch.order_id, "chunk_no": chunk_no, "count": made})
+                  {"order_id": batch.order_id, "organization_id": batch.organization_id,
+                   "chunk_no": chunk_no, "count": made})
         if batch.chunks_done == batch.chunk_count:
             session.execute(update(_batches).where(_batches.c.id == batch_id)
                             .values(completed_at=now))

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from services.common.academic_year import academic_year_from_input
 from services.common.database import insert_ignoring_duplicates
 from services.common.errors import InvalidInput
+from services.vouchers.changes import vouchers_changed
 from services.vouchers.codes import normalize_legacy
 from services.vouchers.models import Voucher, VoucherBatch
 
@@ -75,6 +76,7 @@ def import_codes(work, clock, organization_id, academic_year, typed_codes,
             {"code": code, "batch_id": batch.id, "status": "unused"} for code in new])
         batch.quantity = imported  # a concurrent import may have taken some of them
         batch_id = batch.id
+        vouchers_changed(work, organization_id)
     return {"imported": imported, "duplicates": duplicates, "rejected": rejected,
             "batch_id": batch_id, "academic_year": str(year),
             "expiration_date": year.last_day.isoformat()}

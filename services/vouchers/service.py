@@ -5,7 +5,8 @@ RPC: `csv_page`, `usage`, `legacy_usage`, `usage_summary`, `redeem_voucher`,
 `import_legacy_vouchers`, `close_academic_year`.
 Consumes `order_placed` (orders), `exam_recorded` (scores) and its own
 `generation_chunk_queued`; emits `generation_chunk_queued`, `voucher_chunk_generated`,
-`vouchers_generated`, `voucher_redeemed`, `registration_cancelled`.
+`vouchers_generated`, `voucher_redeemed`, `registration_cancelled` and the gateways'
+notice `vouchers_changed`.
 Timers close each academic year once its June 30 is over, and cancel each day the tickets
 whose complete_by has passed.
 """
@@ -24,6 +25,7 @@ from services.common.service_health import check_database
 from services.vouchers import event_schemas as events_in
 from services.vouchers import (closing, generation, legacy, listing, overdue_tickets,
                                redemption)
+from services.vouchers.changes import VOUCHERS_CHANGED, vouchers_changed
 from services.vouchers.work_queue import chunk_handler
 
 log = logging.getLogger(__name__)
@@ -35,7 +37,7 @@ OVERDUE_TICKETS_CHECK_SECONDS = 300
 class VouchersService(failed_events.FailedEventsRpc):
     name = "vouchers"
 
-    db = Database("vouchers")
+    db = Database("vouchers", notices=(VOUCHERS_CHANGED,))
     clock = ClockProvider()
 
     @rpc
@@ -116,7 +118,8 @@ class VouchersService(failed_events.FailedEventsRpc):
     def mark_used(self, work, event):
         """An exam was taken with a code: the code (and its ticket) is `used`. Many exams
         per unit of work (services/common/event_batches.py)."""
-        redemption.record_exam(work.session, self.clock.now(), event)
+        if redemption.record_exam(work.session, self.clock.now(), event):
+            vouchers_changed(work, event.get("organization_id"))
 
     @rpc
     def import_legacy_vouchers(self, organization_id, academic_year, voucher_codes,

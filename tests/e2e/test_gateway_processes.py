@@ -8,6 +8,8 @@ import uuid
 
 import pytest
 
+from services.common.clock import Clock
+from tests.e2e.billing_flow import order_codes, redeem, report_exam
 from tests.e2e.gateway_processes import connections_per_process, get
 from tests.e2e.portal import TERMS_VERSION
 
@@ -31,14 +33,14 @@ def every_connection(held):
     return [connection for connections in held.values() for connection in connections]
 
 
-def seconds_until(held, path, token, accepted):
+def seconds_until(held, path, token, accepted, give_up_after=2 * WITHIN_SECONDS):
     """How long until every process answers `path` in a way `accepted(status, body)`
-    likes; fails after twice the promised bound."""
+    likes; fails after twice the promised bound (or `give_up_after`)."""
     started = time.monotonic()
     waiting = every_connection(held)
     while waiting:
         waiting = [c for c in waiting if not accepted(*get(c, path, token))]
-        if time.monotonic() - started > 2 * WITHIN_SECONDS:
+        if time.monotonic() - started > give_up_after:
             raise AssertionError("{} of the processes' connections still answer the old way"
                                  .format(len(waiting)))
         if waiting:
@@ -185,3 +187,28 @@ def test_new_fees_reach_every_process_quote(portal, connections):
         assert took <= WITHIN_SECONDS
     finally:
         portal.set_fees(exam_fee_cents=9300)
+
+
+def test_codes_redeemed_and_used_show_in_every_process_counts(portal, connections):
+    portal.set_fees()
+    account, school = portal.coordinator_of()
+    order, codes = order_codes(portal, account, school["id"], 3)
+    summary = "/api/organizations/{}/voucher-summary".format(school["id"])
+    usage = "/api/organizations/{}/orders/{}/vouchers".format(school["id"], order["id"])
+    for connection in every_connection(connections):
+        assert get(connection, summary, account.token)[1]["counts"]["unused"] == 3
+        assert get(connection, usage, account.token)[1]["counts"]["unused"] == 3
+
+    ticket = redeem(portal, codes[0])  # the registration system: no coordinator's change
+    took = seconds_until(connections, summary, account.token,
+                         lambda status, body: body["counts"]["redeemed"] == 1)
+    assert took <= WITHIN_SECONDS
+    seconds_until(connections, usage, account.token,
+                  lambda status, body: body["counts"]["redeemed"] == 1)
+
+    # the exam travels testing system -> scores -> vouchers before the code is used
+    report_exam(portal, codes[0], ticket["registration_id"], Clock().today().isoformat())
+    seconds_until(connections, summary, account.token,
+                  lambda status, body: body["counts"]["used"] == 1, give_up_after=15)
+    seconds_until(connections, usage, account.token,
+                  lambda status, body: body["counts"]["used"] == 1, give_up_after=15)
