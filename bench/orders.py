@@ -1,5 +1,6 @@
 """A 10,000-voucher order from POST to fulfilled, its CSV download, and how much the
-gateway grows while it streams that CSV (issue 4 targets)."""
+gateway grows while it streams that CSV (issue 4 targets; issue 11 brought the order's
+to 0.3 s)."""
 import time
 
 from bench.harness import report, running_system, timed
@@ -42,6 +43,6 @@ def run():
                 assert rows == 10_000, rows
                 downloads.append(seconds)
                 growth.append(memory.growth_mb)
-            report("10,000-voucher order, POST to fulfilled", fulfilled, 1.0)
+            report("10,000-voucher order, POST to fulfilled", fulfilled, 0.3)
             report("CSV download of 10,000 codes", downloads, 0.3)
             report("gateway RSS growth while streaming that CSV", growth, 10, unit=" MB")
