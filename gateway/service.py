@@ -13,6 +13,7 @@ from gateway.portal.account_pages import AccountPages
 from gateway.portal.order_pages import OrderPages
 from gateway.portal.organization_pages import OrganizationPages
 from gateway.portal.report_pages import ReportPages
+from gateway.read_cache import CachedRpc
 from gateway.routes.access import AccessRoutes
 from gateway.routes.accounts import AccountRoutes
 from gateway.routes.operations_events import OperationsEventRoutes
@@ -21,14 +22,15 @@ from gateway.routes.orders import OrderRoutes
 from gateway.routes.partners import PartnerRoutes
 from gateway.routes.scores import ScoreRoutes
 from gateway.routes.system import SystemRoutes
-from gateway.read_cache import CachedRpc
 from gateway.rpc import TimedRpc
+from services.common.gc_tuning import RareFullCollections
 
 
 class GatewayService(SystemRoutes, AccountRoutes, AccessRoutes, OrderRoutes, ScoreRoutes,
                      PartnerRoutes, BillingRoutes, OperationsEventRoutes,
                      AccountPages, OrganizationPages, OrderPages, ReportPages):
     name = "gateway"
+    gc_tuning = RareFullCollections()  # no full-collection pauses mid-request
 
     config = Config()
     client_address = ClientAddress()

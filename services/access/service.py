@@ -26,6 +26,7 @@ from services.common.config import public_url
 from services.common.database import Database
 from services.common.errors import InvalidInput
 from services.common.events import consumes
+from services.common.gc_tuning import RareFullCollections
 from services.common.mailer import MailerProvider
 from services.common.rpc import rpc
 from services.common.service_health import check_database
@@ -38,6 +39,7 @@ SIGN_IN_PRUNE_CHECK_SECONDS = 3600
 
 class AccessService(failed_events.FailedEventsRpc):
     name = "access"
+    gc_tuning = RareFullCollections()  # no full-collection pauses mid-request
 
     db = Database("access", notices=(changes.ACCESS_CHANGED,))
     clock = ClockProvider()

@@ -23,6 +23,7 @@ from services.common.database import Database
 from services.common.errors import Conflict, InvalidInput
 from services.common.event_batches import consumes_in_batches
 from services.common.events import consumes
+from services.common.gc_tuning import RareFullCollections
 from services.common.mailer import MailerProvider
 from services.common.rpc import rpc
 from services.common.scheduled import ConfiguredTimer
@@ -46,6 +47,7 @@ def _period(text, rule=None, today=None):
 
 class BillingService(failed_events.FailedEventsRpc):
     name = "billing"
+    gc_tuning = RareFullCollections()  # no full-collection pauses mid-request
 
     db = Database("billing", notices=(invoices.INVOICE_CHANGED,))
     clock = ClockProvider()

@@ -16,6 +16,7 @@ from services.common.clock import ClockProvider
 from services.common.config import public_url
 from services.common.database import Database
 from services.common.events import consumes
+from services.common.gc_tuning import RareFullCollections
 from services.common.mailer import MailerProvider
 from services.common.rpc import rpc
 from services.common.service_health import check_database
@@ -30,6 +31,7 @@ log = logging.getLogger(__name__)
 
 class OrdersService(failed_events.FailedEventsRpc):
     name = "orders"
+    gc_tuning = RareFullCollections()  # no full-collection pauses mid-request
 
     db = Database("orders", notices=(ordering.ORDER_CHANGED,))
     clock = ClockProvider()

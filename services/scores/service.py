@@ -16,6 +16,7 @@ from services.common.database import Database
 from services.common.errors import Forbidden, InvalidInput, NotFound
 from services.common.event_batches import consumes_in_batches
 from services.common.events import consumes
+from services.common.gc_tuning import RareFullCollections
 from services.common.rpc import rpc
 from services.common.service_health import check_database
 from services.scores import event_schemas as events_in
@@ -25,6 +26,7 @@ from services.scores import (access_log, copies, late_redemptions, parking, repo
 
 class ScoresService(failed_events.FailedEventsRpc):
     name = "scores"
+    gc_tuning = RareFullCollections()  # no full-collection pauses mid-request
 
     db = Database("scores")
     clock = ClockProvider()

@@ -19,6 +19,7 @@ from services.common.clock import ClockProvider
 from services.common.database import Database
 from services.common.event_batches import consumes_in_batches
 from services.common.events import consumes
+from services.common.gc_tuning import RareFullCollections
 from services.common.rpc import rpc
 from services.common.scheduled import ConfiguredTimer
 from services.common.service_health import check_database
@@ -36,6 +37,7 @@ OVERDUE_TICKETS_CHECK_SECONDS = 300
 
 class VouchersService(failed_events.FailedEventsRpc):
     name = "vouchers"
+    gc_tuning = RareFullCollections()  # no full-collection pauses mid-request
 
     db = Database("vouchers", notices=(VOUCHERS_CHANGED,))
     clock = ClockProvider()
