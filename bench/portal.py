@@ -9,6 +9,7 @@ import requests
 
 from bench.harness import report, running_system, wrk_load
 from gateway.browser_session import COOKIE_NAME
+from scripts.system import DEFAULT_GATEWAY_WORKERS
 
 ORDERS = 50
 SAMPLES = 20
@@ -43,7 +44,8 @@ def pages_per_second(base_url, token, path):
 
 
 def run():
-    print("portal pages (SQLite, one gateway process, {} orders):".format(ORDERS), flush=True)
+    print("portal pages (SQLite, {} gateway processes, {} orders):".format(
+        DEFAULT_GATEWAY_WORKERS, ORDERS), flush=True)
     with running_system("sqlite") as (system, portal):
         portal.set_fees()
         account, school = portal.coordinator_of()

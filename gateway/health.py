@@ -10,6 +10,7 @@ never served as it is.
 """
 import time
 
+import eventlet.semaphore
 from nameko.extensions import DependencyProvider
 
 SERVICES = ("access", "orders", "vouchers", "scores", "billing")
@@ -27,6 +28,8 @@ class HealthView:
         self.states = {}  # served only once a check has recorded them
         self.checked_at = None
         self.probed_at = None
+        # probes that find the view stale ask the services once between them, not each
+        self.asking = eventlet.semaphore.Semaphore(1)
 
     def record(self, states):
         self.states = dict(states)

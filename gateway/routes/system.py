@@ -39,8 +39,12 @@ class SystemRoutes:
         return dict(pool.imap(ask, health.SERVICES))
 
     def _services_view(self, ask_now=False):
-        if ask_now or not self.services_health.is_fresh():  # after a rest: ask now
-            self.services_health.record(self._ask_services())
+        view = self.services_health
+        if ask_now or not view.is_fresh():  # after a rest: ask now, once for all waiting
+            asked_before = view.checked_at
+            with view.asking:
+                if ask_now or view.checked_at == asked_before:
+                    view.record(self._ask_services())
         healthy, services = self.services_health.current()
         return json_response({"status": "ok" if healthy else "unavailable",
                               "services": services}, status=200 if healthy else 503)
