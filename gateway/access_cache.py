@@ -118,29 +118,34 @@ class CachedAccessProxy:
                                 mentioned_organizations(principal, me), principal)
         return answer
 
-    def sign_out(self, token):
-        try:
-            return self._proxy.sign_out(token)
-        finally:
-            self._cache.forget_about(token=token)
+    def _changing(self, method_name, forgets):
+        """The RPC `method_name`, after which (even refused) this process forgets what
+        `forgets(*args)` names (forget_about's arguments): it changed, or may have."""
+        def change(*args, **kwargs):
+            try:
+                return getattr(self._proxy, method_name)(*args, **kwargs)
+            finally:
+                self._cache.forget_about(**forgets(*args))
+        return change
 
-    def accept_portal_terms(self, token, *args, **kwargs):
-        try:
-            return self._proxy.accept_portal_terms(token, *args, **kwargs)
-        finally:
-            self._cache.forget_about(token=token)
+    @property
+    def sign_out(self):
+        return self._changing("sign_out", lambda token: {"token": token})
 
-    def redeem_access_code(self, token, *args, **kwargs):
-        try:
-            return self._proxy.redeem_access_code(token, *args, **kwargs)
-        finally:
-            self._cache.forget_about(token=token)
+    @property
+    def accept_portal_terms(self):
+        return self._changing("accept_portal_terms",
+                              lambda token, *rest: {"token": token})
 
-    def update_profile(self, token, organization_id, *args, **kwargs):
-        try:
-            return self._proxy.update_profile(token, organization_id, *args, **kwargs)
-        finally:
-            self._cache.forget_about(organization_ids=(organization_id,), token=token)
+    @property
+    def redeem_access_code(self):
+        return self._changing("redeem_access_code",
+                              lambda token, *rest: {"token": token})
+
+    @property
+    def update_profile(self):
+        return self._changing("update_profile", lambda token, organization_id, *rest: {
+            "token": token, "organization_ids": (organization_id,)})
 
 
 class CachedAccessRpc(TimedRpc):
