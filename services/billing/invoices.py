@@ -130,11 +130,11 @@ def claim_email(work, invoice_id, now):
 
 def release_email(work, invoice_id, error):
     """The email did not go out: let a replay of the event try again."""
-    work.session.execute(update(Invoice).where(Invoice.id == invoice_id)
-                         .values(emailed_at=None, email_error=str(error)[:500]))
-    work.emit(INVOICE_CHANGED, {"organization_id": work.session.scalar(
-        select(Invoice.organization_id).where(Invoice.id == invoice_id)),
-        "invoice_id": invoice_id})
+    organization_id = work.session.execute(
+        update(Invoice).where(Invoice.id == invoice_id)
+        .values(emailed_at=None, email_error=str(error)[:500])
+        .returning(Invoice.organization_id)).scalar_one()
+    work.emit(INVOICE_CHANGED, {"organization_id": organization_id, "invoice_id": invoice_id})
 
 
 def dollars(cents):
