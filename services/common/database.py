@@ -116,6 +116,7 @@ class UnitOfWork:
         self.session = session
         self._now = clock_now
         self.emitted = 0
+        self._announced = set()  # (event type, payload) of emit_once
 
     def emit(self, event_type, payload):
         """Announce a fact; it is published only if this transaction commits."""
@@ -129,6 +130,15 @@ class UnitOfWork:
         })
         self.emitted += 1
         return event_id
+
+    def emit_once(self, event_type, payload):
+        """`emit`, unless this transaction emitted the same payload already (a notice that
+        a batch of 200 events would otherwise send 200 times)."""
+        key = (event_type, json.dumps(payload, sort_keys=True, default=str))
+        if key in self._announced:
+            return None
+        self._announced.add(key)
+        return self.emit(event_type, payload)
 
     def emit_many(self, event_type, payloads):
         """`emit` for a batch of facts of one type, in one multi-row insert."""

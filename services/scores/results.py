@@ -4,7 +4,7 @@
 stores a whole batch in one unit of work with a handful of statements, whatever its size:
 every lookup is one `IN (...)` query for the batch, every write one multi-row insert. Good
 rows are stored even when others are rejected; a `result_id` already stored is accepted
-and changes nothing; each row stored announces `exam_recorded`.
+and changes nothing; each voucher-funded row stored announces `exam_recorded`.
 """
 import re
 from datetime import date, datetime
@@ -296,7 +296,10 @@ def store_checked(work, clock, checked, rejected, may_park=True):
     new = [by_id[rid][2] for rid in by_id if rid in inserted]
     insert_new_rows(session, ScoreViewer.__table__,
                     [viewer for result in new for viewer in viewers_of(result)])
-    work.emit_many("exam_recorded", [exam_recorded(r) for r in new])
+    # A self-paid result concerns no other service: announcing it cost vouchers, billing
+    # and the broker more than storing it cost here, for nothing.
+    work.emit_many("exam_recorded", [exam_recorded(r) for r in new
+                                     if r["voucher_code"] is not None])
     return len(new), known_now, parking.park(session, now, to_park)
 
 

@@ -44,7 +44,7 @@ class ScoresService(failed_events.FailedEventsRpc):
         Returns {"accepted", "rejected": [{"index", "result_id", "code", "reason"}],
         "recorded", "already_recorded"}: good rows are stored even when others are
         rejected; a result_id stored before is accepted and changes nothing. Emits
-        `exam_recorded` for each result stored.
+        `exam_recorded` for each voucher-funded result stored.
         """
         if not isinstance(batch, list) or len(batch) > results.MAX_BATCH:
             raise InvalidInput("too_many_results",

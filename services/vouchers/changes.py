@@ -7,4 +7,4 @@ VOUCHERS_CHANGED = "vouchers_changed"
 
 def vouchers_changed(work, organization_id):
     """`organization_id` None: every organization's codes (the June 30 close)."""
-    work.emit(VOUCHERS_CHANGED, {"organization_id": organization_id})
+    work.emit_once(VOUCHERS_CHANGED, {"organization_id": organization_id})

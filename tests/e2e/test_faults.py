@@ -16,7 +16,7 @@ import uuid
 import pytest
 
 from scripts.sandbox import Sandbox
-from tests.e2e.billing_flow import order_codes, take_exam, wait_billable
+from tests.e2e.billing_flow import order_codes, redeem, take_exam, wait_billable
 from tests.e2e.checks import wait_for
 from tests.e2e.fault_points import order_half_made, wait_until_blocked
 from tests.e2e.service_db import count_codes_of_order, events, held, rows, scalar
@@ -89,18 +89,22 @@ def test_vouchers_killed_mid_order_make_exactly_the_quantity(system, system_env,
 def test_scores_killed_mid_ingestion_store_each_result_once(system, system_env, portal,
                                                             tmp_path):
     account, school = portal.coordinator_of()
-    wait_for(lambda: scalar(system_env, "scores", "SELECT id FROM organizations WHERE id = :i",
-                            i=school["id"]))
+    _order, codes = order_codes(portal, account, school["id"], 40)  # 40 voucher-funded exams
+    for code in codes:
+        redeem(portal, code)
+    wait_for(lambda: scalar(system_env, "scores", "SELECT count(*) FROM voucher_redemptions"
+                            " WHERE organization_id = :i", i=school["id"]) == len(codes))
     prefix = "F-" + uuid.uuid4().hex[:8]
     results = tmp_path / "results.csv"
     with open(results, "w", newline="") as stream:
         writer = csv.writer(stream)
         writer.writerow(["result_id", "student_id", "first_name", "last_name", "email", "exam",
-                         "test_date", "score", "delivery_mode", "attending_institution_id"])
+                         "test_date", "score", "delivery_mode", "attending_institution_id",
+                         "voucher_code"])
         for n in range(1000):
             writer.writerow([f"{prefix}-{n:04d}", f"S{n:05d}", "Ada", "Lovelace",
                              "ada@example.org", "College Algebra", "2026-11-10", 50 + n % 30,
-                             "test_center", school["id"]])
+                             "test_center", school["id"], codes[n] if n < len(codes) else ""])
 
     # the testing system's load: four batches of 250; the third waits on a result the test
     # is inserting, and scores is killed there
@@ -127,7 +131,8 @@ def test_scores_killed_mid_ingestion_store_each_result_once(system, system_env, 
     assert stored() == 1000
     recorded = [payload for payload in events(system_env, "scores", "exam_recorded")
                 if payload["result_id"].startswith(prefix)]
-    assert len(recorded) == len({payload["result_id"] for payload in recorded}) == 1000
+    assert sorted(payload["result_id"] for payload in recorded) == [  # once each
+        f"{prefix}-{n:04d}" for n in range(len(codes))]
     listed = portal.scores(account, school["id"], academic_year=YEAR)
     assert listed.status_code == 200, listed.text
     assert listed.json()["total"] == 1000

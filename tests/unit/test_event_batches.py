@@ -152,3 +152,15 @@ def test_first_deliveries_names_the_new_ids_once(vouchers_store):
     with pytest.raises(ValueError):
         with vouchers_store.transaction() as work:
             work.first_deliveries(["x", ""], "c")
+
+
+def test_a_notice_emitted_once_per_unit_of_work_goes_out_once_per_payload(vouchers_store):
+    """200 exams of one organization in a batch: one `vouchers_changed`, not 200."""
+    with vouchers_store.transaction() as work:
+        for organization_id in (7, 7, 8, 7):
+            work.emit_once("vouchers_changed", {"organization_id": organization_id})
+    with vouchers_store.transaction() as work:
+        work.emit_once("vouchers_changed", {"organization_id": 7})  # a new transaction
+    with vouchers_store.reader() as session:
+        payloads = session.scalars(select(outbox.c.payload).order_by(outbox.c.id)).all()
+    assert ['"organization_id": 7' in p for p in payloads] == [True, False, True]
