@@ -242,19 +242,23 @@ def issue_ticket(work, client, student, exam, code, terms, now, today):
 # --- after redemption ---------------------------------------------------------------------
 
 
-def record_exam(session, now, event):
-    """The testing system reports an exam paid with a code: the code is `used`.
+def record_exams(session, now, events):
+    """The testing system reported exams paid with codes (`exam_recorded` events): each
+    code and its ticket are `used`.
 
-    The exam is a fact: it wins even over a ticket the June 30 close cancelled before the
-    (late) report arrived. Returns how many codes changed (0 for an unknown or repeated one).
+    An exam is a fact: it wins even over a ticket the June 30 close cancelled before the
+    (late) report arrived. Returns the organizations whose codes changed (none for unknown
+    or repeated codes).
     """
-    keys = lookup_keys(event.get("voucher_code") or "")
-    if not keys:
-        return 0
-    changed = session.execute(update(Voucher).where(Voucher.code.in_(keys),
-                                                    Voucher.status != "used")
-                              .values(status="used")).rowcount
-    session.execute(update(Registration).where(Registration.voucher_code.in_(keys),
-                                               Registration.status != "used")
+    owner_of = {key: event.get("organization_id") for event in events
+                for key in lookup_keys(event.get("voucher_code") or "")}
+    if not owner_of:
+        return set()
+    vouchers, registrations = Voucher.__table__, Registration.__table__
+    changed = session.scalars(update(vouchers).where(vouchers.c.code.in_(owner_of),
+                                                     vouchers.c.status != "used")
+                              .values(status="used").returning(vouchers.c.code)).all()
+    session.execute(update(registrations).where(registrations.c.voucher_code.in_(owner_of),
+                                                registrations.c.status != "used")
                     .values(status="used", used_at=now))
-    return changed
+    return {owner_of[code] for code in changed}

@@ -116,12 +116,12 @@ class VouchersService(failed_events.FailedEventsRpc):
             raise error
         return ticket
 
-    @consumes_in_batches("scores", "exam_recorded", schema=events_in.ExamRecorded)
-    def mark_used(self, work, event):
-        """An exam was taken with a code: the code (and its ticket) is `used`. Many exams
-        per unit of work (services/common/event_batches.py)."""
-        if redemption.record_exam(work.session, self.clock.now(), event):
-            vouchers_changed(work, event.get("organization_id"))
+    @consumes_in_batches("scores", "exam_recorded", schema=events_in.ExamRecorded, many=True)
+    def mark_used(self, work, events):
+        """Exams were taken with codes: each code (and its ticket) is `used`. Many exams
+        per unit of work, in two statements (services/common/event_batches.py)."""
+        for organization_id in redemption.record_exams(work.session, self.clock.now(), events):
+            vouchers_changed(work, organization_id)
 
     @rpc
     def import_legacy_vouchers(self, organization_id, academic_year, voucher_codes,

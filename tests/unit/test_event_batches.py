@@ -55,14 +55,19 @@ def service(vouchers_store, monkeypatch):
 def run(service):
     consumer = EventConsumer("greet", "tests", "greeting")
 
+    return batch_of(service, consumer, event_batches.one_by_one(greet))
+
+
+def batch_of(service, consumer, apply_all):
+    """What `consumes_in_batches` makes of `apply_all(service, work, events)`."""
     def apply(svc, one):
         loaded = event_batches.check_event(Greeting, one)
         with svc.db.transaction() as work:
             if work.first_delivery(loaded["event_id"], "greet"):
-                greet(svc, work, loaded)
+                apply_all(svc, work, [loaded])
 
     def batch(events):
-        return event_batches.apply_batch(service, consumer, Greeting, greet, apply, events)
+        return event_batches.apply_batch(service, consumer, Greeting, apply_all, apply, events)
     return batch
 
 
@@ -141,6 +146,25 @@ def test_an_event_requeued_then_applied_forgets_its_count(service, run, monkeypa
     assert run([flaky, event("other")]) == [True, True]
     assert count(service.db, event_retries) == 0
     assert count(service.db, outbox) == 2
+
+
+def test_a_method_of_many_gets_the_new_events_at_once_and_each_alone_after_a_failure(service):
+    calls = []
+
+    def greet_all(svc, work, events):
+        calls.append([one["name"] for one in events])
+        for one in events:
+            greet(svc, work, one)
+    run = batch_of(service, EventConsumer("greet", "tests", "greeting"), greet_all)
+    seen = event("seen")
+    assert run([seen]) == [True]
+    assert run([seen, event("a"), event("b")]) == [True] * 3
+    assert calls[1:] == [["a", "b"]]  # one call for the batch, without what was applied
+
+    calls.clear()
+    assert run([event("c"), event("refused"), event("d")]) == [True] * 3
+    assert calls == [["c", "refused", "d"], ["c"], ["refused"], ["d"]]
+    assert count(service.db, outbox) == 5  # seen, a, b; then c and d on their own
 
 
 def test_first_deliveries_names_the_new_ids_once(vouchers_store):

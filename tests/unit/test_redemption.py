@@ -239,13 +239,14 @@ def test_a_legacy_code_redeems_as_typed_loosely(vouchers_store, clock):
 
 def test_an_exam_taken_marks_the_code_and_its_ticket_used(vouchers_store, clock, codes):
     ticket = redeem(vouchers_store, clock, codes[0])
-    event = {"event_id": "e1", "voucher_code": codes[0],
+    event = {"event_id": "e1", "voucher_code": codes[0], "organization_id": 7,
              "registration_id": ticket["registration_id"]}
     with vouchers_store.transaction() as work:
-        assert redemption.record_exam(work.session, clock.now(), event) == 1
-    with vouchers_store.transaction() as work:
-        assert redemption.record_exam(work.session, clock.now(), event) == 0  # again: nothing
-        assert redemption.record_exam(work.session, clock.now(), {"voucher_code": None}) == 0
+        assert redemption.record_exams(work.session, clock.now(), [event]) == {7}
+    with vouchers_store.transaction() as work:  # again: nothing
+        assert redemption.record_exams(work.session, clock.now(), [event]) == set()
+        assert redemption.record_exams(work.session, clock.now(), [{"voucher_code": None}]) \
+            == set()
     assert status_of(vouchers_store, codes[0]) == "used"
     with vouchers_store.reader() as session:
         assert session.get(Registration, ticket["registration_id"]).status == "used"
@@ -260,3 +261,18 @@ def test_a_code_of_a_year_that_has_not_begun_is_not_yet_valid(vouchers_store, cl
     assert status_of(vouchers_store, "NEXT0001") == "unused"
     clock.frozen_at = utc(2027, 7, 1, 4, 0)  # July 1, 00:00 in New York
     assert redeem(vouchers_store, clock, "NEXT-0001")["complete_by"] == "2028-01-01"
+
+
+def test_exams_of_two_organizations_mark_their_codes_used_in_one_go(vouchers_store, clock):
+    make_batch(vouchers_store, clock, ["USEDAAAA0001", "USEDAAAA0002"], organization_id=7,
+               order_id=None, legacy=True)
+    make_batch(vouchers_store, clock, ["USEDBBBB0001"], organization_id=8, order_id=None,
+               legacy=True)
+    exams = [{"voucher_code": "USED-AAAA-0001", "organization_id": 7},
+             {"voucher_code": "useda aaa0002", "organization_id": 7},
+             {"voucher_code": "USEDBBBB0001", "organization_id": 8},
+             {"voucher_code": "NOSUCHCODE99", "organization_id": 9}]
+    with vouchers_store.transaction() as work:
+        assert redemption.record_exams(work.session, clock.now(), exams) == {7, 8}
+    assert [status_of(vouchers_store, code) for code in
+            ("USEDAAAA0001", "USEDAAAA0002", "USEDBBBB0001")] == ["used"] * 3

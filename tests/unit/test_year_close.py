@@ -50,8 +50,8 @@ def year_of_codes(vouchers_store, clock):
     for code in (portal[0], portal[1], portal[2], "OLD0001"):
         redeem(vouchers_store, clock, code)
     with vouchers_store.transaction() as work:
-        from services.vouchers.redemption import record_exam
-        record_exam(work.session, clock.now(), {"voucher_code": portal[2]})
+        from services.vouchers.redemption import record_exams
+        record_exams(work.session, clock.now(), [{"voucher_code": portal[2]}])
     [next_year] = generate_codes(1)
     make_batch(vouchers_store, clock, [next_year], year="2027-28",
                expiration=date(2028, 6, 30), order_id=99)
@@ -109,9 +109,9 @@ def test_a_code_used_after_the_close_still_becomes_used(vouchers_store, clock, y
     portal, _ = year_of_codes
     clock.frozen_at = JULY_1_EARLY
     close(vouchers_store, clock)
-    from services.vouchers.redemption import record_exam
+    from services.vouchers.redemption import record_exams
     with vouchers_store.transaction() as work:  # a late report of an exam taken on June 30
-        record_exam(work.session, clock.now(), {"voucher_code": portal[0]})
+        record_exams(work.session, clock.now(), [{"voucher_code": portal[0]}])
     assert status_of(vouchers_store, portal[0]) == "used"
 
 
