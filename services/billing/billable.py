@@ -10,14 +10,14 @@ expired codes and cancelled tickets never have an exam, so they are never billed
 reported on a cancelled ticket is billed only if it was taken while the ticket was valid
 (a late report of an exam taken before the June 30 close), otherwise it is kept, voided.
 """
-from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import or_, select
 
 from services.billing.copies import (VOID_TICKET_CANCELLED, UnknownReference,
                                      organization_row, ticket_valid_until)
 from services.billing.models import (BillableExam, BillingFeeSchedule, BillingOrder,
                                      BillingRegistration)
 from services.common.academic_year import AcademicYear
+from services.common.bulk_insert import insert_rows
 from services.common.event_schema import MalformedEvent
 
 
@@ -54,19 +54,85 @@ def legacy_amount(session, year, registration, delivery_mode, result_id):
 
 
 def record_exam(session, event, now):
-    """`exam_recorded`: the billable item of a voucher-funded exam; None for any other.
+    """One `exam_recorded` (a replay, or the second pass of a batch): `record_exams` of
+    one; the item's values, or None."""
+    items = record_exams(session, [event], now)
+    return items[0] if items else None
 
-    Returns the item's values. The same result again (under another event id) adds
-    nothing; an unknown order, missing fields or a second exam on one voucher raise, so
-    that the event is kept in `failed_events`.
+
+def record_exams(session, events, now):
+    """`exam_recorded` events: the billable item of each voucher-funded exam (a self-paid
+    one bills nobody); returns the items' values.
+
+    Whatever the batch's size, a handful of statements: each lookup is one `IN` query,
+    the items one insert. The same result again (under another event id) adds nothing; an
+    unknown order, missing fields or a second exam on one voucher raise, so that the batch
+    is applied again event by event and only that event is kept in `failed_events`.
     """
+    funded = [event for event in events if event["voucher_code"] is not None]
+    if not funded:
+        return []
+    known = _KnownFacts(session, funded)
+    items = []
+    for event in funded:
+        values = _item(session, known, event, now)
+        if values is not None:
+            known.billed(values)
+            items.append(values)
+    for organization_id in sorted({values["organization_id"] for values in items}):
+        organization_row(session, organization_id, now)
+    # A racing copy of the same result, or a racing second exam on the same voucher, breaks
+    # a unique column and undoes the batch; applied again event by event, the copy finds
+    # its item and adds nothing, and the second exam is kept in failed_events.
+    insert_rows(session, BillableExam.__table__, _ITEM_COLUMNS, items)
+    return items
+
+
+_ITEM_COLUMNS = tuple(column.name for column in BillableExam.__table__.columns
+                      if column.name != "id")
+
+
+def _canonical(voucher_code):
+    return voucher_code.upper().replace("-", "").replace(" ", "")
+
+
+class _KnownFacts:
+    """What a batch of exams needs from the database, read once: their tickets and
+    orders, and the items already billed for their results or vouchers."""
+
+    def __init__(self, session, events):
+        registration_ids = {event["registration_id"] for event in events} - {None}
+        order_ids = {event["order_id"] for event in events} - {None}
+        self.registrations = {row.registration_id: row for row in session.scalars(
+            select(BillingRegistration).where(
+                BillingRegistration.registration_id.in_(registration_ids)))
+        } if registration_ids else {}
+        order_ids |= {row.order_id for row in self.registrations.values()} - {None}
+        self.orders = {row.order_id: row for row in session.scalars(
+            select(BillingOrder).where(BillingOrder.order_id.in_(order_ids)))
+        } if order_ids else {}
+        results = {event["result_id"] for event in events}
+        codes = {_canonical(event["voucher_code"]) for event in events}
+        self.billed_results, self.result_of_voucher = set(), {}
+        for result_id, voucher_code in session.execute(
+                select(BillableExam.result_id, BillableExam.voucher_code).where(or_(
+                    BillableExam.result_id.in_(results),
+                    BillableExam.voucher_code.in_(codes)))):
+            self.billed(result_id=result_id, voucher_code=voucher_code)
+
+    def billed(self, values=None, result_id=None, voucher_code=None):
+        result_id = values["result_id"] if values else result_id
+        voucher_code = values["voucher_code"] if values else voucher_code
+        self.billed_results.add(result_id)
+        self.result_of_voucher[voucher_code] = result_id
+
+
+def _item(session, known, event, now):
+    """The billable item of one voucher-funded exam, or None when it is one already."""
     result_id = event["result_id"]
-    voucher_code = event["voucher_code"]
-    if voucher_code is None:
-        return None  # self-paid (null, by the contract): nobody is billed
-    voucher_code = voucher_code.upper().replace("-", "").replace(" ", "")
+    voucher_code = _canonical(event["voucher_code"])
     registration_id = event["registration_id"]
-    registration = session.get(BillingRegistration, registration_id) if registration_id else None
+    registration = known.registrations.get(registration_id) if registration_id else None
     order_id = event["order_id"]
     organization_id = event["organization_id"]
     if order_id is None and registration is not None:
@@ -83,16 +149,15 @@ def record_exam(session, event, now):
     delivery_mode = event["delivery_mode"]
     year = event["academic_year"] or str(AcademicYear.containing(test_date))
 
-    if session.scalar(select(BillableExam.id).where(BillableExam.result_id == result_id)):
+    if result_id in known.billed_results:
         return None  # this exam is already an item
-    other = session.scalar(select(BillableExam.result_id).where(
-        BillableExam.voucher_code == voucher_code))
+    other = known.result_of_voucher.get(voucher_code)
     if other is not None:
         raise VoucherAlreadyBilled("voucher {} already paid for result {}; result {} not "
                                    "billed".format(voucher_code, other, result_id))
 
     if order_id is not None:
-        order = session.get(BillingOrder, order_id)
+        order = known.orders.get(order_id)
         if order is None:
             raise UnknownReference("exam {} on unknown order {}".format(result_id, order_id))
         if order.organization_id != organization_id:
@@ -103,8 +168,7 @@ def record_exam(session, event, now):
     else:
         fees = legacy_amount(session, year, registration, delivery_mode, result_id)
 
-    organization_row(session, organization_id, now)
-    values = {
+    return {
         "result_id": result_id, "voucher_code": voucher_code,
         "registration_id": registration_id, "order_id": order_id,
         "organization_id": organization_id, "exam": str(event.get("exam") or "")[:200] or None,
@@ -117,9 +181,3 @@ def record_exam(session, event, now):
         else None,
         "invoice_id": None, "recorded_at": now,
     }
-    # a racing copy of the same result adds nothing; a racing second exam on the same
-    # voucher breaks the unique voucher_code and fails (kept in failed_events)
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    session.execute(dialect.insert(BillableExam.__table__).values(values)
-                    .on_conflict_do_nothing(index_elements=["result_id"]))
-    return values

@@ -12,7 +12,7 @@ import logging
 
 from nameko.dependency_providers import Config
 
-from services.billing import handlers, invoices, runs
+from services.billing import billable, handlers, invoices, runs
 from services.billing.periods import (Period, PeriodError, PeriodNotOver, previous_period,
                                       runnable_period, started_period)
 from services.common import failed_events  # not the class: nameko would run it too
@@ -163,10 +163,12 @@ class BillingService(failed_events.FailedEventsRpc):
         """A cancelled ticket is never billed (an unbilled exam on it is voided)."""
         handlers.apply_once(self.db, self.clock, "cancel_registration", event)
 
-    @consumes_in_batches("scores", "exam_recorded", schema=handlers.schema_of("record_exam"))
-    def record_exam(self, work, event):
-        """An exam taken with a voucher becomes one billable item (once per result)."""
-        handlers.apply_in(work, self.clock, "record_exam", event)
+    @consumes_in_batches("scores", "exam_recorded", schema=handlers.schema_of("record_exam"),
+                         many=True)
+    def record_exam(self, work, events):
+        """Exams taken with vouchers become billable items, one per result (a batch of
+        them in a handful of statements)."""
+        billable.record_exams(work.session, events, self.clock.now())
 
     # the invoice email
 

@@ -7,12 +7,12 @@ from datetime import datetime, timezone
 import pytest
 from sqlalchemy import func, select
 
-from services.billing import handlers, invoices, runs
+from services.billing import billable, handlers, invoices, runs
 from services.billing.billable import VoucherAlreadyBilled
 from services.billing.copies import UnknownReference
 from services.billing.models import BillableExam, BillingOrganization, Invoice
 from services.billing.periods import Period
-from services.common.event_schema import MalformedEvent
+from services.common.event_schema import MalformedEvent, check_event
 from services.common.events import record_failed_event
 from services.common.failed_events import replay_failed
 from services.common.messaging_tables import outbox
@@ -461,3 +461,33 @@ def test_the_preview_shows_what_a_run_would_bill_without_billing_it(billing):
     assert (second["period_start"], second["exams"]) == ("2026-07-01", 2)
     assert november["organizations"] == []
     assert [invoice["exams"] for invoice in billing.run("2026-12")["invoices"]] == [1, 2]
+
+
+def test_a_batch_of_exams_is_billed_as_the_same_exams_one_by_one(billing):
+    billing.organization(1)
+    billing.organization(2)
+    covered, plain = billing.order(1, covers_remote_proctoring=True), billing.order(2)
+
+    def exam(organization_id, order_id, delivery_mode, **overrides):
+        return check_event(handlers.schema_of("record_exam"), dict({
+            "event_id": str(uuid.uuid4()), "result_id": uuid.uuid4().hex,
+            "voucher_code": uuid.uuid4().hex[:16].upper(), "registration_id": None,
+            "order_id": order_id, "organization_id": organization_id,
+            "attending_institution_id": None, "exam": "Biology", "test_date": "2026-11-03",
+            "delivery_mode": delivery_mode, "academic_year": "2026-27"}, **overrides))
+
+    remote = exam(1, covered, "remote")
+    batch = [remote, dict(remote, event_id=str(uuid.uuid4())),  # the same result again
+             exam(2, plain, "remote"), exam(None, None, "remote", voucher_code=None)]
+    with billing.store.transaction() as work:
+        items = billable.record_exams(work.session, batch, billing.clock.now())
+    assert [(item["organization_id"], item["amount_cents"]) for item in items] == [
+        (1, 12300), (2, 9300)]
+    assert len(billing.items()) == 2
+
+    second_on_one_voucher = exam(2, plain, "test_center", voucher_code=items[1]["voucher_code"])
+    with pytest.raises(VoucherAlreadyBilled):
+        with billing.store.transaction() as work:
+            billable.record_exams(work.session, [exam(1, covered, "test_center"),
+                                                 second_on_one_voucher], billing.clock.now())
+    assert len(billing.items()) == 2  # the batch is undone, to be applied event by event
