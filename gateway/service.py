@@ -9,6 +9,7 @@ from nameko.dependency_providers import Config
 
 from gateway.access_cache import CachedAccessRpc
 from gateway.client_address import ClientAddress
+from gateway.gathered_calls import Redemptions
 from gateway.portal.account_pages import AccountPages
 from gateway.portal.order_pages import OrderPages
 from gateway.portal.organization_pages import OrganizationPages
@@ -39,3 +40,4 @@ class GatewayService(SystemRoutes, AccountRoutes, AccessRoutes, OrderRoutes, Sco
     vouchers = CachedRpc("vouchers")
     scores = TimedRpc("scores")
     billing = CachedRpc("billing")
+    redemptions = Redemptions()  # those arriving together share one call to vouchers

@@ -22,5 +22,6 @@ class PartnerRoutes:
                    "sending unknown codes gets 429 for them a while.")
     def redeem_voucher(self, call):
         body = call.body
-        return json_response(self.vouchers.redeem_voucher(
-            partner_of(call.token), body["voucher_code"], body["student"], body["exam"]), 201)
+        return json_response(self.redemptions.redeem(
+            self.vouchers, partner_of(call.token), body["voucher_code"], body["student"],
+            body["exam"]), 201)

@@ -6,17 +6,22 @@ The ticket must be used within six months or by June 30 of the academic year, wh
 comes first; of two registrations racing for one code, one wins.
 """
 import calendar
+import logging
 import math
 from datetime import date, timedelta
 
+from nameko.exceptions import serialize
 from sqlalchemy import bindparam, case, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from services.common.academic_year import AcademicYear
 from services.common.clock import as_utc
-from services.common.errors import Conflict, Gone, NotFound, TooManyAttempts
+from services.common.errors import ClepError, Conflict, Gone, NotFound, TooManyAttempts
+from services.common.events import one_line
 from services.vouchers.codes import display_code, normalize, normalize_legacy
 from services.vouchers.models import Registration, RedemptionThrottle, Voucher, VoucherBatch
+
+log = logging.getLogger(__name__)
 
 TICKET_MONTHS = 6
 # Unknown-code answers a partner may get within one window before its unknown codes are
@@ -151,6 +156,39 @@ _BATCH_TERMS = select(_batches.c.id.label("batch_id"), _batches.c.order_id,
                       _batches.c.covers_remote_proctoring, _batches.c.legacy).where(
     _batches.c.id == bindparam("batch_id"))
 _TICKET = insert(_registrations).returning(_registrations.c.id)
+
+
+def redeem_many(store, clock, redemptions):
+    """`redeem` for many redemptions ({client, voucher_code, student, exam} each) in one
+    unit of work; returns, in their order, {"ticket": ...} or {"error": ...} (the domain
+    error as nameko serialises it) each.
+
+    They are redeemed in the order of their codes, so two batches claiming the same codes
+    take them in the same order and never wait on each other in a circle. If the unit of
+    work fails anyway (a deadlock through the partner's throttle row, a lost connection),
+    nothing of it stays and each is redeemed again in a unit of work of its own, exactly as
+    one call each would have been.
+    """
+    order = sorted(range(len(redemptions)), key=lambda i: str(redemptions[i]["voucher_code"]))
+    try:
+        with store.transaction() as work:
+            outcomes = {i: _redeem_one(work, clock, redemptions[i]) for i in order}
+    except Exception as failure:  # noqa: BLE001 - every redemption gets its own pass
+        log.info("a batch of %s redemptions failed (%s); redeeming each on its own",
+                 len(redemptions), one_line(failure))
+        outcomes = {}
+        for i in order:
+            try:
+                with store.transaction() as work:
+                    outcomes[i] = _redeem_one(work, clock, redemptions[i])
+            except ClepError as error:
+                outcomes[i] = (None, error)
+    return [{"ticket": outcomes[i][0]} if outcomes[i][1] is None
+            else {"error": serialize(outcomes[i][1])} for i in range(len(redemptions))]
+
+
+def _redeem_one(work, clock, one):
+    return redeem(work, clock, one["client"], one["voucher_code"], one["student"], one["exam"])
 
 
 def redeem(work, clock, client, typed_code, student, exam):

@@ -1,7 +1,7 @@
 """The vouchers service: voucher codes, their generation, and their life.
 
 Scale it by running more processes: every process consumes the same chunk queue.
-RPC: `csv_page`, `usage`, `legacy_usage`, `usage_summary`, `redeem_voucher`,
+RPC: `csv_page`, `usage`, `legacy_usage`, `usage_summary`, `redeem_vouchers`,
 `import_legacy_vouchers`, `close_academic_year`.
 Consumes `order_placed` (orders), `exam_recorded` (scores) and its own
 `generation_chunk_queued`; emits `generation_chunk_queued`, `voucher_chunk_generated`,
@@ -102,19 +102,16 @@ class VouchersService(failed_events.FailedEventsRpc):
     # redemption and the life of a code
 
     @rpc
-    def redeem_voucher(self, client, voucher_code, student, exam):
-        """The registration system redeems a code: a registration ticket, `voucher_redeemed`.
-
-        404 unknown_voucher (counted against `client`, the partner: its unknown codes get
-        429 after too many; its valid codes never do), 409 voucher_already_redeemed, 410
-        voucher_expired.
+    def redeem_vouchers(self, redemptions):
+        """The registration system redeems codes: a registration ticket and
+        `voucher_redeemed` each. `redemptions` is a list of {client, voucher_code, student,
+        exam} (the gateway sends those that arrive while its earlier calls are in flight
+        together); the answer, in the same order, is {"ticket": ...} or {"error": ...} (a
+        domain error as nameko serialises it) each: 404 unknown_voucher (counted against
+        `client`, the partner: its unknown codes get 429 after too many; its valid codes
+        never do), 409 voucher_already_redeemed, 410 voucher_expired.
         """
-        with self.db.transaction() as work:
-            ticket, error = redemption.redeem(work, self.clock, client, voucher_code, student,
-                                              exam)
-        if error is not None:  # raised after the commit: the unknown code stays counted
-            raise error
-        return ticket
+        return redemption.redeem_many(self.db, self.clock, redemptions)
 
     @consumes_in_batches("scores", "exam_recorded", schema=events_in.ExamRecorded, many=True)
     def mark_used(self, work, events):

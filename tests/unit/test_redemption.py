@@ -6,7 +6,9 @@ import json
 from datetime import date, timedelta
 
 import pytest
+from nameko.exceptions import deserialize
 from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
 
 from services.common.academic_year import AcademicYear
 from services.common.errors import Conflict, Gone, NotFound, TooManyAttempts
@@ -276,3 +278,51 @@ def test_exams_of_two_organizations_mark_their_codes_used_in_one_go(vouchers_sto
         assert redemption.record_exams(work.session, clock.now(), exams) == {7, 8}
     assert [status_of(vouchers_store, code) for code in
             ("USEDAAAA0001", "USEDAAAA0002", "USEDBBBB0001")] == ["used"] * 3
+
+
+def one(code, client=CLIENT, student=STUDENT):
+    return {"client": client, "voucher_code": code, "student": student,
+            "exam": "College Algebra"}
+
+
+def answered(answer):
+    """An answer of `redeem_many` as the gateway reads it: a ticket, or the error raised."""
+    return answer["ticket"] if "ticket" in answer else deserialize(answer["error"])
+
+
+def test_many_redemptions_in_one_go_answer_each_as_one_call_each(vouchers_store, clock, codes):
+    batch = [one(codes[3]), one(format_code(codes[1]).lower()), one(codes[3]),
+             one("UNKNOWN-CODE"), one(codes[0], client="partner:other")]
+    first, second, again, unknown, other = map(answered, redemption.redeem_many(
+        vouchers_store, clock, batch))
+    assert first["voucher_code"] == format_code(codes[3])
+    assert second["voucher_code"] == format_code(codes[1])
+    assert other["voucher_code"] == format_code(codes[0])
+    assert isinstance(again, Conflict) and again.code == "voucher_already_redeemed"
+    assert isinstance(unknown, NotFound) and unknown.code == "unknown_voucher"
+    assert sorted(event["voucher_code"] for event in events(vouchers_store, "voucher_redeemed")) \
+        == sorted([codes[0], codes[1], codes[3]])
+    with vouchers_store.reader() as session:
+        assert session.get(RedemptionThrottle, CLIENT).failures == 1  # counted, committed
+        assert session.get(RedemptionThrottle, "partner:other") is None
+
+
+def test_a_batch_that_fails_is_redeemed_one_by_one_and_nothing_twice(
+        vouchers_store, clock, codes, monkeypatch):
+    real, calls = redemption.redeem, []
+
+    def failing_once(work, *args):
+        calls.append(args[2])  # (clock, client, typed code, student, exam)
+        if len(calls) == 2:  # the second redemption of the batch: say, a deadlock
+            raise OperationalError("UPDATE vouchers", {}, Exception("deadlock detected"))
+        return real(work, *args)
+    monkeypatch.setattr(redemption, "redeem", failing_once)
+
+    answers = redemption.redeem_many(vouchers_store, clock, [one(codes[1]), one(codes[0])])
+    assert [answered(answer)["voucher_code"] for answer in answers] == [
+        format_code(codes[1]), format_code(codes[0])]
+    in_code_order = sorted([codes[0], codes[1]])
+    assert calls == in_code_order + in_code_order  # the batch, then each alone
+    assert len(events(vouchers_store, "voucher_redeemed")) == 2
+    with vouchers_store.reader() as session:
+        assert session.scalar(select(func.count()).select_from(Registration)) == 2
