@@ -12,7 +12,7 @@ from sqlalchemy import update
 from services.billing.models import (BillableExam, BillingFeeSchedule, BillingOrder,
                                      BillingOrganization, BillingRegistration)
 from services.common.academic_year import AcademicYear
-from services.common.database import insert_ignoring_duplicates
+from services.common.database import insert_ignoring_duplicates, inserted_ignoring_duplicates
 from services.common.event_schema import newer_version
 
 log = logging.getLogger(__name__)
@@ -110,23 +110,34 @@ def keep_po_number(session, event, now):
 
 
 def keep_registration(session, event, now):
-    """`voucher_redeemed`: a registration ticket, to tell a cancelled one later, and its
-    code's remote-proctoring coverage, which a legacy code's exam is charged by."""
-    registration_id = event["registration_id"]
-    code = {"legacy": bool(event["legacy"]),
-            "covers_remote_proctoring": event["covers_remote_proctoring"]}
+    """One `voucher_redeemed` (a replay): `keep_registrations` of one."""
+    keep_registrations(session, [event], now)
+
+
+def keep_registrations(session, events, now):
+    """`voucher_redeemed` events: registration tickets, to tell a cancelled one later, and
+    their codes' remote-proctoring coverage, which a legacy code's exam is charged by. One
+    statement for new tickets."""
     tickets = BillingRegistration.__table__
-    if insert_ignoring_duplicates(session, tickets, [dict(
-            code, registration_id=registration_id, voucher_code=event["voucher_code"],
-            order_id=event["order_id"], organization_id=event["organization_id"],
-            academic_year=event["academic_year"], complete_by=event["complete_by"],
-            status="redeemed", updated_at=now)]):
-        return
-    # a ticket cancelled first stays cancelled, but learns here what its code is (the
-    # cancellation does not say)
-    session.execute(update(tickets).where(
-        tickets.c.registration_id == registration_id,
-        tickets.c.covers_remote_proctoring.is_(None)).values(code))
+    rows = {}
+    for event in events:
+        rows.setdefault(event["registration_id"], {
+            "registration_id": event["registration_id"], "voucher_code": event["voucher_code"],
+            "order_id": event["order_id"], "organization_id": event["organization_id"],
+            "academic_year": event["academic_year"], "complete_by": event["complete_by"],
+            "legacy": bool(event["legacy"]),
+            "covers_remote_proctoring": event["covers_remote_proctoring"],
+            "status": "redeemed", "updated_at": now})
+    inserted = {key for (key,) in inserted_ignoring_duplicates(session, tickets,
+                                                               list(rows.values()))}
+    for registration_id, row in rows.items():
+        if registration_id not in inserted:
+            # a ticket cancelled first stays cancelled, but learns here what its code is
+            # (the cancellation does not say)
+            session.execute(update(tickets).where(
+                tickets.c.registration_id == registration_id,
+                tickets.c.covers_remote_proctoring.is_(None)).values(
+                legacy=row["legacy"], covers_remote_proctoring=row["covers_remote_proctoring"]))
 
 
 def ticket_valid_until(registration, fallback_day):

@@ -32,9 +32,3 @@ def apply_once(store, clock, consumer, event):
     with store.transaction() as work:
         if work.first_delivery(event["event_id"], consumer):
             apply(work.session, event, clock.now())
-
-
-def apply_in(work, clock, consumer, event):
-    """Apply `event`, as its schema loaded it, as `consumer` in the caller's unit of work
-    (a batch of them: services/common/event_batches.py checks it once per event id)."""
-    APPLY[consumer][0](work.session, event, clock.now())

@@ -12,7 +12,7 @@ import logging
 
 from nameko.dependency_providers import Config
 
-from services.billing import billable, handlers, invoices, runs
+from services.billing import billable, copies, handlers, invoices, runs
 from services.billing.periods import (Period, PeriodError, PeriodNotOver, previous_period,
                                       runnable_period, started_period)
 from services.common import failed_events  # not the class: nameko would run it too
@@ -152,10 +152,12 @@ class BillingService(failed_events.FailedEventsRpc):
         """The order's current PO number, for the next invoice."""
         handlers.apply_once(self.db, self.clock, "keep_po_number", event)
 
-    @consumes_in_batches("vouchers", "voucher_redeemed", schema=handlers.schema_of("keep_registration"))
-    def keep_registration(self, work, event):
-        """A registration ticket: which order and organization a code's exam bills."""
-        handlers.apply_in(work, self.clock, "keep_registration", event)
+    @consumes_in_batches("vouchers", "voucher_redeemed",
+                         schema=handlers.schema_of("keep_registration"), many=True)
+    def keep_registration(self, work, events):
+        """Registration tickets: which order and organization a code's exam bills (a batch
+        of them in one statement)."""
+        copies.keep_registrations(work.session, events, self.clock.now())
 
     @consumes("vouchers", "registration_cancelled",
               schema=handlers.schema_of("cancel_registration"))

@@ -6,7 +6,7 @@ from datetime import date, datetime
 from sqlalchemy import select
 
 from services.common.clock import as_utc
-from services.common.database import insert_ignoring_duplicates
+from services.common.database import insert_ignoring_duplicates, inserted_ignoring_duplicates
 from services.common.event_schema import newer_version
 from services.scores.models import Organization, VoucherRedemption
 
@@ -29,30 +29,40 @@ def keep_organization(session, clock, event):
     session.add(organization)
 
 
-def keep_redemption(session, clock, event):
-    """`voucher_redeemed`: the voucher code, its registration and the buyer; returns the
-    registration's (canonical) voucher code. One statement when the registration is new."""
-    registration_id = str(event["registration_id"])
+def keep_redemptions(session, clock, events):
+    """`voucher_redeemed` events: each voucher code, its registration and the buyer;
+    returns the registrations' (canonical) voucher codes. One statement for new ones."""
+    now = clock.now()
+    rows = {}
+    for event in events:
+        row = _redemption_row(event, now)
+        rows.setdefault(row["registration_id"], row)
+    inserted = {key for (key,) in inserted_ignoring_duplicates(
+        session, VoucherRedemption.__table__, list(rows.values()))}
+    codes = {rows[key]["voucher_code"] for key in inserted}
+    again = [key for key in rows if key not in inserted]
+    if again:  # the same registration announced twice: the first copy stands
+        codes.update(session.scalars(select(VoucherRedemption.voucher_code).where(
+            VoucherRedemption.registration_id.in_(again))))
+    return codes
+
+
+def _redemption_row(event, now):
     student = event.get("student") or {}
-    voucher_code = str(event["voucher_code"]).replace("-", "").upper()
-    if insert_ignoring_duplicates(session, VoucherRedemption.__table__, [{
-            "registration_id": registration_id,
-            "voucher_code": voucher_code,
-            "voucher_code_shown": str(event.get("voucher_code_shown") or event["voucher_code"]),
-            "order_id": event.get("order_id"),
-            "organization_id": int(event["organization_id"]),
-            "academic_year": event.get("academic_year"),
-            "covers_remote_proctoring": event.get("covers_remote_proctoring"),
-            "legacy": bool(event.get("legacy", False)),
-            "student_id": None if student.get("id") is None else str(student["id"])[:64],
-            "exam": (event.get("exam") or None) and str(event["exam"])[:200],
-            "redeemed_at": _moment(event.get("redeemed_at")),
-            "complete_by": _day(event.get("complete_by")),
-            "received_at": clock.now()}]):
-        return voucher_code
-    # the same registration announced twice: the first copy stands
-    return session.scalar(select(VoucherRedemption.voucher_code).where(
-        VoucherRedemption.registration_id == registration_id))
+    return {
+        "registration_id": str(event["registration_id"]),
+        "voucher_code": str(event["voucher_code"]).replace("-", "").upper(),
+        "voucher_code_shown": str(event.get("voucher_code_shown") or event["voucher_code"]),
+        "order_id": event.get("order_id"),
+        "organization_id": int(event["organization_id"]),
+        "academic_year": event.get("academic_year"),
+        "covers_remote_proctoring": event.get("covers_remote_proctoring"),
+        "legacy": bool(event.get("legacy", False)),
+        "student_id": None if student.get("id") is None else str(student["id"])[:64],
+        "exam": (event.get("exam") or None) and str(event["exam"])[:200],
+        "redeemed_at": _moment(event.get("redeemed_at")),
+        "complete_by": _day(event.get("complete_by")),
+        "received_at": now}
 
 
 def _moment(value):

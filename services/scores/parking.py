@@ -55,6 +55,18 @@ def parked_for(session, voucher_code):
         .order_by(ParkedResult.parked_at, ParkedResult.result_id)).all()
 
 
+def codes_with_parked_results(session, voucher_codes):
+    """Those of these (canonical) codes that results are parked for: one query."""
+    if not voucher_codes:
+        return set()
+    codes = list(voucher_codes)
+    rows = session.execute(select(ParkedResult.voucher_code,
+                                  ParkedResult.voucher_code_alternative).where(or_(
+        ParkedResult.voucher_code.in_(codes),
+        ParkedResult.voucher_code_alternative.in_(codes)))).all()
+    return {code for row in rows for code in row if code in voucher_codes}
+
+
 def unpark(session, result_ids):
     if result_ids:
         session.execute(delete(ParkedResult).where(ParkedResult.result_id.in_(result_ids)))

@@ -137,13 +137,15 @@ class ScoresService(failed_events.FailedEventsRpc):
 
     # facts of other services
 
-    @consumes_in_batches("vouchers", "voucher_redeemed", schema=events_in.VoucherRedeemed)
-    def keep_redemption(self, work, event):
-        """Remember which organization's voucher pays for a registration's exam, and
-        record the results that arrived before it (parked). Many redemptions per unit of
-        work (services/common/event_batches.py)."""
-        voucher_code = copies.keep_redemption(work.session, self.clock, event)
-        late_redemptions.record_parked_results(work, self.clock, voucher_code)
+    @consumes_in_batches("vouchers", "voucher_redeemed", schema=events_in.VoucherRedeemed,
+                         many=True)
+    def keep_redemption(self, work, events):
+        """Remember which organization's voucher pays for each registration's exam, and
+        record the results that arrived before it (parked). A batch of redemptions in two
+        statements when none was awaited (services/common/event_batches.py)."""
+        codes = copies.keep_redemptions(work.session, self.clock, events)
+        for voucher_code in sorted(parking.codes_with_parked_results(work.session, codes)):
+            late_redemptions.record_parked_results(work, self.clock, voucher_code)
 
     # results waiting for their redemption
 

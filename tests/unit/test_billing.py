@@ -7,10 +7,10 @@ from datetime import datetime, timezone
 import pytest
 from sqlalchemy import func, select
 
-from services.billing import billable, handlers, invoices, runs
+from services.billing import billable, copies, handlers, invoices, runs
 from services.billing.billable import VoucherAlreadyBilled
 from services.billing.copies import UnknownReference
-from services.billing.models import BillableExam, BillingOrganization, Invoice
+from services.billing.models import BillableExam, BillingOrganization, BillingRegistration, Invoice
 from services.billing.periods import Period
 from services.common.event_schema import MalformedEvent, check_event
 from services.common.events import record_failed_event
@@ -491,3 +491,26 @@ def test_a_batch_of_exams_is_billed_as_the_same_exams_one_by_one(billing):
             billable.record_exams(work.session, [exam(1, covered, "test_center"),
                                                  second_on_one_voucher], billing.clock.now())
     assert len(billing.items()) == 2  # the batch is undone, to be applied event by event
+
+
+def test_a_batch_of_tickets_is_kept_once_each_and_a_cancelled_one_learns_its_code(billing):
+    billing.organization(1)
+    order = billing.order(1)
+    cancel(billing, "r-cancelled", order)  # its cancellation arrived first
+
+    def ticket(registration_id, covers):
+        return check_event(handlers.schema_of("keep_registration"), {
+            "event_id": str(uuid.uuid4()), "registration_id": registration_id,
+            "voucher_code": registration_id.upper(), "voucher_code_shown": None,
+            "order_id": None, "organization_id": 1, "academic_year": "2026-27",
+            "covers_remote_proctoring": covers, "legacy": True, "student": {"id": "s"},
+            "exam": "X", "redeemed_at": "2026-10-01T12:00:00Z", "complete_by": "2027-04-01"})
+    with billing.store.transaction() as work:
+        copies.keep_registrations(work.session, [
+            ticket("r-1", False), ticket("r-1", True), ticket("r-cancelled", True),
+            ticket("r-2", True)], billing.clock.now())
+    with billing.store.reader() as session:
+        kept = {row.registration_id: (row.status, row.covers_remote_proctoring)
+                for row in session.scalars(select(BillingRegistration))}
+    assert kept == {"r-1": ("redeemed", False), "r-2": ("redeemed", True),
+                    "r-cancelled": ("cancelled", True)}

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from services.common.errors import InvalidInput, NotFound
 from services.common.messaging_tables import outbox
 from services.scores import access_log, copies, late_redemptions, parking, reports
-from services.scores.models import ExamResult, ScoreAccess, ScoreViewer
+from services.scores.models import ExamResult, ScoreAccess, ScoreViewer, VoucherRedemption
 from services.scores.results import record_results
 from services.vouchers.codes import format_code
 from tests.unit.conftest import _fresh_store
@@ -26,7 +26,7 @@ def store(migrated_templates, sqlite_databases, clock):
             copies.keep_organization(work.session, clock, {
                 "id": organization_id, "name": "Org {}".format(organization_id), "kind": kind,
                 "district_id": None, "version": 1})
-        copies.keep_redemption(work.session, clock, redemption(CODE, 501))
+        copies.keep_redemptions(work.session, clock, [redemption(CODE, 501)])
     yield store
     store.dispose()
 
@@ -101,12 +101,25 @@ def test_a_result_without_its_redemption_yet_is_parked_then_recorded_with_it(sto
     assert (answer["accepted"], answer["already_recorded"]) == (0, 0)
     assert count(store, ExamResult) == 0
     with store.transaction() as work:
-        copies.keep_redemption(work.session, clock, redemption(late_code, 502))
+        copies.keep_redemptions(work.session, clock, [redemption(late_code, 502)])
         assert late_redemptions.record_parked_results(work, clock, late_code) == 1
     assert [event["result_id"] for event in events(store)] == ["R-1"]
     with store.reader() as session:
         assert session.get(ExamResult, "R-1").registration_id == "502"
         assert parking.parked_list(session) == []
+
+def test_a_batch_of_redemptions_is_kept_once_each_and_names_the_codes_awaited(store, clock):
+    awaited, other = "YYYYYYYYYYYYYYYY", "XXXXXXXXXXXXXXXX"
+    record_results(store, clock, [row("R-9", voucher_code=awaited)])  # parked
+    with store.transaction() as work:
+        codes = copies.keep_redemptions(work.session, clock, [
+            redemption(awaited, 601), redemption(other, 602), redemption(other, 602),
+            redemption("WWWWWWWWWWWWWWWW", 501)])  # 501 is CODE's registration, kept before
+        assert codes == {awaited, other, CODE}  # the first copy of 501 stands
+        assert parking.codes_with_parked_results(work.session, codes) == {awaited}
+    with store.reader() as session:
+        assert session.scalar(select(func.count()).select_from(VoucherRedemption)) == 3
+
 
 def test_a_result_sent_again_is_accepted_and_changes_nothing(store, clock):
     first = record_results(store, clock, [row("R-1", voucher_code=CODE)])
