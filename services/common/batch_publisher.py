@@ -4,11 +4,14 @@ nameko's Publisher waits for the broker to confirm each message before sending t
 one round trip per event, about 140 events a second on a busy 2-core machine. Here the
 channel is put in confirm mode, the whole batch is sent, and the acks (and the returns of
 `mandatory` messages no queue is bound for) are collected in one go. The result is the
-same guarantee, per message, at a fraction of the round trips.
+same guarantee, per message, at a fraction of the round trips. The batch's frames also
+leave in one socket write rather than one per message (a write through eventlet's green
+socket cost more CPU than the message itself).
 """
 import json
 
 import amqp
+from amqp.method_framing import frame_writer
 from kombu import Connection
 from nameko.constants import PERSISTENT
 
@@ -27,6 +30,7 @@ class BatchPublisher:
         self.notices = notices
         self._connection = None  # kombu's, holding the py-amqp connection we drain
         self._channel = None
+        self._writes = None  # its transport, whose writes a batch holds and sends as one
         self._next_tag = 1
 
     def publish(self, messages):
@@ -65,6 +69,7 @@ class BatchPublisher:
         channel.events["basic_nack"].add(nacked)
         channel.events["basic_return"].add(returned)
         try:
+            self._writes.hold()
             for index, (routing_key, payload) in enumerate(messages):
                 body = payload if isinstance(payload, str) else json.dumps(payload)
                 message = amqp.Message(body, content_type="application/json",
@@ -74,6 +79,7 @@ class BatchPublisher:
                                       routing_key=routing_key,
                                       mandatory=routing_key not in self.notices)
                 pending.add(first_tag + index)
+            self._writes.send_held()
             self._next_tag += len(messages)
             while pending:
                 try:
@@ -82,6 +88,7 @@ class BatchPublisher:
                     raise NotConfirmed("{} of {} messages not confirmed".format(
                         len(pending), len(messages)))
         finally:
+            self._writes.drop_held()  # (only a batch that broke midway has any)
             channel.events["basic_ack"].discard(acked)
             channel.events["basic_nack"].discard(nacked)
             channel.events["basic_return"].discard(returned)
@@ -91,7 +98,10 @@ class BatchPublisher:
         if self._channel is None:
             self._connection = Connection(self.amqp_uri)
             self._connection.connect()
-            channel = self._connection.connection.channel()
+            connection = self._connection.connection
+            self._writes = _HeldWrites(connection.transport)
+            connection.frame_writer = frame_writer(connection, self._writes)
+            channel = connection.channel()
             self.exchange(channel).declare()
             channel.confirm_select()
             self._channel = channel
@@ -100,8 +110,34 @@ class BatchPublisher:
 
     def close(self):
         connection, self._connection, self._channel = self._connection, None, None
+        self._writes = None
         if connection is not None:
             try:
                 connection.release()
             except Exception:  # already broken: nothing more to release
                 pass
+
+
+class _HeldWrites:
+    """A connection's transport whose writes can be held and sent as one."""
+
+    def __init__(self, transport):
+        self._transport = transport
+        self._held = None
+
+    def hold(self):
+        self._held = []
+
+    def write(self, data):
+        if self._held is None:
+            self._transport.write(data)
+        else:
+            self._held.append(bytes(data))  # a view of the frame writer's reused buffer
+
+    def send_held(self):
+        held, self._held = self._held, None
+        if held:
+            self._transport.write(b"".join(held))
+
+    def drop_held(self):
+        self._held = None
