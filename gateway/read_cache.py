@@ -51,7 +51,6 @@ CHANGED_BY = {
     ("billing", "invoice_changed"): "invoices",
     ("vouchers", "voucher_chunk_generated"): "vouchers",
     ("vouchers", "vouchers_generated"): "vouchers",
-    ("vouchers", "voucher_redeemed"): "vouchers",
     ("vouchers", "registration_cancelled"): "vouchers",
     ("vouchers", "vouchers_changed"): "vouchers",
 }

@@ -18,6 +18,7 @@ from services.common.academic_year import AcademicYear
 from services.common.clock import as_utc
 from services.common.errors import ClepError, Conflict, Gone, NotFound, TooManyAttempts
 from services.common.events import one_line
+from services.vouchers.changes import vouchers_changed
 from services.vouchers.codes import display_code, normalize, normalize_legacy
 from services.vouchers.models import Registration, RedemptionThrottle, Voucher, VoucherBatch
 
@@ -271,6 +272,7 @@ def issue_ticket(work, client, student, exam, code, terms, now, today):
         "covers_remote_proctoring": terms.covers_remote_proctoring, "legacy": terms.legacy,
         "student": dict(student), "exam": exam, "redeemed_at": now.isoformat(),
         "complete_by": due.isoformat()})
+    vouchers_changed(work, terms.organization_id)  # once per unit of work and organization
     return {"registration_id": registration_id, "voucher_code": shown,
             "organization_id": terms.organization_id, "academic_year": terms.academic_year,
             "complete_by": due.isoformat(), "exam": exam,
