@@ -143,11 +143,12 @@ _LOOKUP = (select(_vouchers.c.code, _vouchers.c.status, _batches.c.id.label("bat
 _CLAIM = (update(_vouchers).where(_vouchers.c.code == bindparam("claimed_code"),
                                   _vouchers.c.status == "unused")
           .values(status="redeemed"))
-# The usual case in one statement: an unused code of a batch that has not expired and whose
-# academic year has begun (year labels sort as their first days do) is claimed outright
+# The usual case in one statement: unused codes of batches that have not expired and whose
+# academic year has begun (year labels sort as their first days do) are claimed outright
 _CLAIM_REDEEMABLE = (
     update(_vouchers).where(
-        _vouchers.c.code == bindparam("claimed_code"), _vouchers.c.status == "unused",
+        _vouchers.c.code.in_(bindparam("codes", expanding=True)),
+        _vouchers.c.status == "unused",
         _vouchers.c.batch_id.in_(select(_batches.c.id).where(
             _batches.c.expiration_date >= bindparam("today"),
             _batches.c.academic_year <= bindparam("this_year"))))
@@ -156,7 +157,8 @@ _BATCH_TERMS = select(_batches.c.id.label("batch_id"), _batches.c.order_id,
                       _batches.c.organization_id, _batches.c.academic_year,
                       _batches.c.covers_remote_proctoring, _batches.c.legacy).where(
     _batches.c.id == bindparam("batch_id"))
-_TICKET = insert(_registrations).returning(_registrations.c.id)
+# the ids in the order of the rows inserted, however many
+_TICKETS = insert(_registrations).returning(_registrations.c.id, sort_by_parameter_order=True)
 
 
 def redeem_many(store, clock, redemptions):
@@ -173,7 +175,7 @@ def redeem_many(store, clock, redemptions):
     order = sorted(range(len(redemptions)), key=lambda i: str(redemptions[i]["voucher_code"]))
     try:
         with store.transaction() as work:
-            outcomes = {i: _redeem_one(work, clock, redemptions[i]) for i in order}
+            outcomes = _redeem_together(work, clock, redemptions, order)
     except Exception as failure:  # noqa: BLE001 - every redemption gets its own pass
         log.info("a batch of %s redemptions failed (%s); redeeming each on its own",
                  len(redemptions), one_line(failure))
@@ -192,6 +194,30 @@ def _redeem_one(work, clock, one):
     return redeem(work, clock, one["client"], one["voucher_code"], one["student"], one["exam"])
 
 
+def _redeem_together(work, clock, redemptions, order):
+    """{index: (ticket, error)}: the redeemable codes claimed in one statement and their
+    tickets issued in another (the first of a code twice in the batch gets it); the rest
+    answered one by one, as `redeem` answers them (why not, or the long way)."""
+    session, now, today = work.session, clock.now(), clock.today()
+    first_of = {}  # code -> the index it is claimed for
+    for index in order:
+        keys = lookup_keys(redemptions[index]["voucher_code"])
+        if len(keys) == 1:  # (two forms of one typed code are rare: they take the long way)
+            first_of.setdefault(keys[0], index)
+    claimed = session.execute(_CLAIM_REDEEMABLE, {
+        "codes": list(first_of), "today": today,
+        "this_year": str(AcademicYear.containing(today))}).all() if first_of else []
+    claims = sorted((first_of[row.code], row) for row in claimed)
+    tickets = issue_tickets(work, [
+        (redemptions[index], row.code, batch_terms(session, row.batch_id))
+        for index, row in claims], now, today)
+    outcomes = {index: (ticket, None) for (index, _row), ticket in zip(claims, tickets)}
+    for index in order:
+        if index not in outcomes:
+            outcomes[index] = _redeem_one(work, clock, redemptions[index])
+    return outcomes
+
+
 def redeem(work, clock, client, typed_code, student, exam):
     """Turn a code into a registration ticket; emits `voucher_redeemed`.
 
@@ -206,7 +232,7 @@ def redeem(work, clock, client, typed_code, student, exam):
     keys = lookup_keys(typed_code)
     if len(keys) == 1:  # (two forms of one typed code are rare: they take the long way)
         claimed = session.execute(_CLAIM_REDEEMABLE, {
-            "claimed_code": keys[0], "today": today,
+            "codes": keys, "today": today,
             "this_year": str(AcademicYear.containing(today))}).first()
         if claimed is not None:
             terms = batch_terms(session, claimed.batch_id)
@@ -256,27 +282,51 @@ def batch_terms(session, batch_id):
 
 def issue_ticket(work, client, student, exam, code, terms, now, today):
     """The claimed code's registration ticket, announced as `voucher_redeemed`."""
-    due = complete_by(today, AcademicYear.parse(terms.academic_year))
-    registration_id = work.session.execute(_TICKET, {
-        "voucher_code": code, "batch_id": terms.batch_id,
-        "organization_id": terms.organization_id, "academic_year": terms.academic_year,
-        "student_id": student["id"], "student_name": student["name"],
-        "student_email": student["email"], "exam": exam, "client": client,
-        "redeemed_at": now, "complete_by": due, "status": "redeemed"}).scalar_one()
-    shown = display_code(code, terms.legacy)
-    work.emit("voucher_redeemed", {
-        "registration_id": registration_id, "voucher_code": code,
-        "voucher_code_shown": shown,
-        "order_id": terms.order_id, "organization_id": terms.organization_id,
-        "academic_year": terms.academic_year,
-        "covers_remote_proctoring": terms.covers_remote_proctoring, "legacy": terms.legacy,
-        "student": dict(student), "exam": exam, "redeemed_at": now.isoformat(),
-        "complete_by": due.isoformat()})
-    vouchers_changed(work, terms.organization_id)  # once per unit of work and organization
-    return {"registration_id": registration_id, "voucher_code": shown,
+    [ticket] = issue_tickets(work, [({"client": client, "student": student, "exam": exam},
+                                     code, terms)], now, today)
+    return ticket
+
+
+def issue_tickets(work, claims, now, today):
+    """The tickets of claimed codes, [(redemption {client, student, exam}, code, its
+    batch's terms)], in one insert; each announced as `voucher_redeemed` (one outbox
+    insert) and each organization's counts as changed."""
+    if not claims:
+        return []
+    rows = []
+    for redemption, code, terms in claims:
+        student = redemption["student"]
+        rows.append({
+            "voucher_code": code, "batch_id": terms.batch_id,
             "organization_id": terms.organization_id, "academic_year": terms.academic_year,
-            "complete_by": due.isoformat(), "exam": exam,
-            "redeemed_at": now.isoformat()}
+            "student_id": student["id"], "student_name": student["name"],
+            "student_email": student["email"], "exam": redemption["exam"],
+            "client": redemption["client"], "redeemed_at": now,
+            "complete_by": complete_by(today, AcademicYear.parse(terms.academic_year)),
+            "status": "redeemed"})
+    registration_ids = work.session.scalars(_TICKETS, rows).all()
+    tickets, announced = [], []
+    for (redemption, code, terms), row, registration_id in zip(claims, rows,
+                                                                 registration_ids):
+        shown = display_code(code, terms.legacy)
+        announced.append({
+            "registration_id": registration_id, "voucher_code": code,
+            "voucher_code_shown": shown,
+            "order_id": terms.order_id, "organization_id": terms.organization_id,
+            "academic_year": terms.academic_year,
+            "covers_remote_proctoring": terms.covers_remote_proctoring,
+            "legacy": terms.legacy, "student": dict(redemption["student"]),
+            "exam": redemption["exam"], "redeemed_at": now.isoformat(),
+            "complete_by": row["complete_by"].isoformat()})
+        tickets.append({"registration_id": registration_id, "voucher_code": shown,
+                        "organization_id": terms.organization_id,
+                        "academic_year": terms.academic_year,
+                        "complete_by": row["complete_by"].isoformat(),
+                        "exam": redemption["exam"], "redeemed_at": now.isoformat()})
+    work.emit_many("voucher_redeemed", announced)
+    for organization_id in {row["organization_id"] for row in rows}:
+        vouchers_changed(work, organization_id)
+    return tickets
 
 
 # --- after redemption ---------------------------------------------------------------------

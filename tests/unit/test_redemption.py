@@ -309,20 +309,20 @@ def test_many_redemptions_in_one_go_answer_each_as_one_call_each(vouchers_store,
 
 def test_a_batch_that_fails_is_redeemed_one_by_one_and_nothing_twice(
         vouchers_store, clock, codes, monkeypatch):
-    real, calls = redemption.redeem, []
+    real, claimed = redemption.issue_tickets, []
 
-    def failing_once(work, *args):
-        calls.append(args[2])  # (clock, client, typed code, student, exam)
-        if len(calls) == 2:  # the second redemption of the batch: say, a deadlock
-            raise OperationalError("UPDATE vouchers", {}, Exception("deadlock detected"))
-        return real(work, *args)
-    monkeypatch.setattr(redemption, "redeem", failing_once)
+    def failing_for_two(work, claims, now, today):
+        claimed.append(sorted(code for _redemption, code, _terms in claims))
+        if len(claims) == 2:  # the batch's tickets: say, a deadlock
+            raise OperationalError("INSERT INTO registrations", {}, Exception("deadlock"))
+        return real(work, claims, now, today)
+    monkeypatch.setattr(redemption, "issue_tickets", failing_for_two)
 
     answers = redemption.redeem_many(vouchers_store, clock, [one(codes[1]), one(codes[0])])
     assert [answered(answer)["voucher_code"] for answer in answers] == [
         format_code(codes[1]), format_code(codes[0])]
     in_code_order = sorted([codes[0], codes[1]])
-    assert calls == in_code_order + in_code_order  # the batch, then each alone
+    assert claimed == [in_code_order] + [[code] for code in in_code_order]  # then each alone
     assert len(events(vouchers_store, "voucher_redeemed")) == 2
     with vouchers_store.reader() as session:
         assert session.scalar(select(func.count()).select_from(Registration)) == 2
