@@ -22,7 +22,7 @@ from nameko.exceptions import ContainerBeingKilled
 from nameko.messaging import QueueConsumer
 
 BATCH_SIZE = 200  # events in one unit of work at most
-BATCH_WINDOW_SECONDS = 0.01  # how long the first message of a batch waits for company
+BATCH_WINDOW_SECONDS = 0.05  # how long the first message of a batch waits for company
 BATCH_PREFETCH = 2 * BATCH_SIZE
 
 
