@@ -15,7 +15,9 @@ before it answers: read-your-writes); on every other, the milliseconds the event
 after the commit; whatever happens, no longer than CACHE_SECONDS. A change an event does
 not announce (a day passing: the quote's earliest expiration date) is in the key.
 
-Reads that record something (a score view is logged) are never kept.
+The scores list is kept too (gateway/score_views.py), but every look at scores is
+recorded: when it is answered from what was kept, the record goes to the scores service
+as a `scores_viewed` event instead of in the RPC.
 """
 import json
 
@@ -38,6 +40,7 @@ KEPT_READS = {
     ("vouchers", "usage_summary"): "vouchers",
     ("vouchers", "usage"): "vouchers",
     ("vouchers", "legacy_usage"): "vouchers",
+    ("scores", "list_scores"): "scores",
 }
 
 # (service, event) -> the area it changes, for the payload's `organization_id` (none or
@@ -53,6 +56,7 @@ CHANGED_BY = {
     ("vouchers", "vouchers_generated"): "vouchers",
     ("vouchers", "registration_cancelled"): "vouchers",
     ("vouchers", "vouchers_changed"): "vouchers",
+    ("scores", "scores_changed"): "scores",
 }
 
 # (service, RPC) sent by the gateway -> (area it changes, the organization it changes it
@@ -70,9 +74,12 @@ CHANGES = {
 
 
 def organization_of(arguments):
-    """Every kept read names its organization first: its id, or (quote) the organization."""
+    """Every kept read names its organization first: its id, the organization (quote), or
+    the caller's authorization for it (scores)."""
     first = arguments[0]
-    return first["id"] if isinstance(first, dict) else first
+    if not isinstance(first, dict):
+        return first
+    return first["organization"]["id"] if "organization" in first else first["id"]
 
 
 class ReadCache(KeptAnswers):
@@ -100,17 +107,21 @@ class ReadCache(KeptAnswers):
         self.forget([(area, organization_id)])
 
     def read(self, service, method, call, arguments):
+        return self.read_noting(service, method, call, arguments)[0]
+
+    def read_noting(self, service, method, call, arguments):
+        """`read`, and whether the answer was kept (False: `call` answered it)."""
         area = KEPT_READS[(service, method)]
         key = (service, method, json.dumps(arguments, sort_keys=True, default=str),
                self.clock.today())
         answer = self.lookup(key)
         if answer is not None:
-            return answer
+            return answer, True
         asked_at = self.generation
         answer = call(*arguments)
         self.keep(key, answer, asked_at, {(area, organization_of(arguments)),
                                           (area, EVERY_ORGANIZATION)})
-        return answer
+        return answer, False
 
 
 class CachedReadsProxy:

@@ -23,6 +23,7 @@ from gateway.routes.orders import OrderRoutes
 from gateway.routes.partners import PartnerRoutes
 from gateway.routes.scores import ScoreRoutes
 from gateway.routes.system import SystemRoutes
+from gateway.score_views import ScoreViews
 from gateway.rpc import TimedRpc
 from services.common.gc_tuning import RareFullCollections
 
@@ -41,3 +42,4 @@ class GatewayService(SystemRoutes, AccountRoutes, AccessRoutes, OrderRoutes, Sco
     scores = TimedRpc("scores")
     billing = CachedRpc("billing")
     redemptions = Redemptions()  # those arriving together share one call to vouchers
+    score_views = ScoreViews()  # the scores list kept; each look recorded all the same

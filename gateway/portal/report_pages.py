@@ -24,8 +24,9 @@ class ReportPages:
     def scores_page(self, visit, org_id):
         context = self._organization(visit, org_id)
         query = scores_query(visit)
-        listed = self.scores.list_scores(context["principal"], context["year"], query["exam"],
-                                         query["sort"], query["page"], SCORES_PER_PAGE)
+        listed = self.score_views.list_scores(self.scores, context["principal"],
+                                              context["year"], query["exam"], query["sort"],
+                                              query["page"], SCORES_PER_PAGE)
         pages = max(1, -(-listed["total"] // listed["per_page"]))
         return render("scores.html", tab="scores", page_is_tab=True, title="Scores",
                       listed=listed,

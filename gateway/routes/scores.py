@@ -27,9 +27,9 @@ class ScoreRoutes:
         query = call.query
         principal = self.access.authorize(call.token, org_id, "read", True,
                                           query["academic_year"])
-        return json_response(self.scores.list_scores(
-            principal, query["academic_year"], query["exam"], query["sort"], query["page"],
-            query["per_page"]))
+        return json_response(self.score_views.list_scores(
+            self.scores, principal, query["academic_year"], query["exam"], query["sort"],
+            query["page"], query["per_page"]))
 
     @route("GET", "/api/organizations/<int:org_id>/scores/<result_id>", auth="session",
            tag="scores", query=s.ScoreDetailQuery, response=s.ScoreDetailOut,

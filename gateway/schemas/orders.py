@@ -1,5 +1,5 @@
 """Schemas of fees, orders and vouchers."""
-from marshmallow import Schema, fields, pre_load, validate
+from marshmallow import Schema, fields, validate
 
 from gateway.schemas.common import academic_year_text
 from services.common.validation import ID, StrictBoolean, StrictInteger

@@ -26,6 +26,25 @@ def record_access(session, clock, principal, organization_id, academic_year, act
         action=action, detail=detail, row_count=row_count))
 
 
+def record_views(session, looks):
+    """Write down looks at the scores list that a gateway answered from what it kept
+    (`scores_viewed` events, as their schema loads them), each at the moment it was seen."""
+    session.add_all(ScoreAccess(
+        at=look["viewed_at"], account_id=look["account"]["id"],
+        account_email=look["account"]["email"][:254],
+        account_name=(look["account"].get("name") or "")[:200],
+        organization_id=look["organization_id"], academic_year=look["academic_year"],
+        access=look.get("access") or "manage", action="list",
+        detail=describe(exam=look.get("exam"), sort=look.get("sort"), page=look.get("page")),
+        row_count=look["row_count"]) for look in looks)
+
+
+def describe(**details):
+    """A short, stable text of what was looked at, for the access record."""
+    return " ".join("{}={}".format(key, value) for key, value in details.items()
+                    if value not in (None, ""))[:500] or None
+
+
 def access_view(entry):
     return {"id": entry.id, "at": as_utc(entry.at).astimezone(timezone.utc).isoformat(),
             "account": {"id": entry.account_id, "email": entry.account_email,

@@ -30,3 +30,23 @@ class Organization(EventSchema):
     kind = Text(required=True)
     district_id = Int(load_default=None, allow_none=True)
     version = Version()
+
+
+class Account(EventPart):
+    id = Int(required=True)
+    email = Text(required=True)
+    name = Text(load_default=None, allow_none=True)
+
+
+class ScoresViewed(EventSchema):
+    """`scores_viewed` (the gateway): a look at the scores list it answered from what it
+    kept (gateway/score_views.py)."""
+    account = fields.Nested(Account, required=True)
+    organization_id = Int(required=True)
+    academic_year = Text(required=True)
+    access = Text(load_default=None, allow_none=True)
+    exam = Text(load_default=None, allow_none=True)
+    sort = Text(load_default=None, allow_none=True)
+    page = Int(load_default=None, allow_none=True)
+    row_count = Int(required=True)
+    viewed_at = fields.AwareDateTime(required=True)

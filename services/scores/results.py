@@ -18,6 +18,8 @@ from services.scores import parking
 from services.scores.models import ExamResult, Organization, ScoreViewer, VoucherRedemption
 
 MAX_BATCH = 1000
+# the notice that an organization's scores changed, for the gateways' kept score lists
+SCORES_CHANGED = "scores_changed"
 MIN_SCORE, MAX_SCORE = 20, 80
 PASSING_SCORE = 50
 DELIVERY_MODES = ("test_center", "remote")
@@ -294,8 +296,10 @@ def store_checked(work, clock, checked, rejected, may_park=True):
                     "voucher_already_used",
                     "The voucher code already paid for another exam result.")))
     new = [by_id[rid][2] for rid in by_id if rid in inserted]
-    insert_new_rows(session, ScoreViewer.__table__,
-                    [viewer for result in new for viewer in viewers_of(result)])
+    viewers = [viewer for result in new for viewer in viewers_of(result)]
+    insert_new_rows(session, ScoreViewer.__table__, viewers)
+    for organization_id in sorted({viewer["organization_id"] for viewer in viewers}):
+        work.emit_once(SCORES_CHANGED, {"organization_id": organization_id})
     # A self-paid result concerns no other service: announcing it cost vouchers, billing
     # and the broker more than storing it cost here, for nothing.
     work.emit_many("exam_recorded", [exam_recorded(r) for r in new

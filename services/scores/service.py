@@ -1,11 +1,13 @@
 """The scores service: exam results in, score reports per organization and year out,
 every look at them recorded.
 
-RPC for the gateway and the CLI. Emits `exam_recorded`; consumes `voucher_redeemed`
-(vouchers) and `organization_registered` / `organization_updated` (access). Methods that
-show scores take the `principal` the access service's `authorize` returned (the gateway
-asks it first): the organization, the account and its access are read from it, and the
-look is recorded in the same transaction that answers it.
+RPC for the gateway and the CLI. Emits `exam_recorded` and the gateways' notice
+`scores_changed`; consumes `voucher_redeemed` (vouchers), `organization_registered` /
+`organization_updated` (access) and `scores_viewed` (gateway). Methods that show scores
+take the `principal` the access service's `authorize` returned (the gateway asks it
+first): the organization, the account and its access are read from it, and the look is
+recorded in the same transaction that answers it (a look a gateway answered from what it
+kept arrives as `scores_viewed`).
 """
 from nameko.timer import timer
 
@@ -22,13 +24,14 @@ from services.common.service_health import check_database
 from services.scores import event_schemas as events_in
 from services.scores import (access_log, copies, late_redemptions, parking, reports,
                              results)
+from services.scores.results import SCORES_CHANGED
 
 
 class ScoresService(failed_events.FailedEventsRpc):
     name = "scores"
     gc_tuning = RareFullCollections()  # no full-collection pauses mid-request
 
-    db = Database("scores")
+    db = Database("scores", notices=(SCORES_CHANGED,))
     clock = ClockProvider()
 
     @rpc
@@ -81,7 +84,7 @@ class ScoresService(failed_events.FailedEventsRpc):
                                          page, per_page)
             access_log.record_access(
                 work.session, self.clock, principal, organization_id, year, "list",
-                detail=_describe(exam=exam, sort=sort, page=listed["page"]),
+                detail=access_log.describe(exam=exam, sort=sort, page=listed["page"]),
                 row_count=len(listed["scores"]))
         listed["access"] = principal.get("access")
         return listed
@@ -97,7 +100,8 @@ class ScoresService(failed_events.FailedEventsRpc):
                 raise NotFound("score_not_found", "No such score.")
             access_log.record_access(work.session, self.clock, principal, organization_id,
                                      detail["academic_year"], "detail",
-                                     detail=_describe(result_id=result_id), row_count=1)
+                                     detail=access_log.describe(result_id=result_id),
+                                     row_count=1)
         detail["access"] = principal.get("access")
         return detail
 
@@ -113,7 +117,7 @@ class ScoresService(failed_events.FailedEventsRpc):
             # the rows the export holds as it starts (results are only ever added, and
             # pages follow test dates: one reported meanwhile may come along too)
             access_log.record_access(work.session, self.clock, principal, organization_id,
-                                     year, "export", detail=_describe(exam=exam),
+                                     year, "export", detail=access_log.describe(exam=exam),
                                      row_count=reports.count_scores(work.session,
                                                                    organization_id, year, exam))
         return page
@@ -147,6 +151,13 @@ class ScoresService(failed_events.FailedEventsRpc):
         for voucher_code in sorted(parking.codes_with_parked_results(work.session, codes)):
             late_redemptions.record_parked_results(work, self.clock, voucher_code)
 
+    @consumes_in_batches("gateway", "scores_viewed", schema=events_in.ScoresViewed,
+                         many=True)
+    def record_views(self, work, looks):
+        """Looks at the scores list that a gateway answered from what it kept
+        (gateway/score_views.py): written to the access record like any other."""
+        access_log.record_views(work.session, looks)
+
     # results waiting for their redemption
 
     @rpc
@@ -178,9 +189,3 @@ class ScoresService(failed_events.FailedEventsRpc):
         with self.db.transaction() as work:
             if work.first_delivery(event["event_id"], "keep_updated_organization"):
                 copies.keep_organization(work.session, self.clock, event)
-
-
-def _describe(**details):
-    """A short, stable text of what was looked at, for the access record."""
-    return " ".join("{}={}".format(key, value) for key, value in details.items()
-                    if value not in (None, ""))[:500] or None

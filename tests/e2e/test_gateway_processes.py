@@ -212,3 +212,52 @@ def test_codes_redeemed_and_used_show_in_every_process_counts(portal, connection
                   lambda status, body: body["counts"]["used"] == 1, give_up_after=15)
     seconds_until(connections, usage, account.token,
                   lambda status, body: body["counts"]["used"] == 1, give_up_after=15)
+
+
+def test_the_scores_list_is_kept_every_look_recorded_and_new_scores_reach_every_process(
+        system, portal, connections):
+    account, college = portal.coordinator_of(kind="college")
+    path = "/api/organizations/{}/scores".format(college["id"])
+    today = Clock().today().isoformat()
+
+    def result(result_id):
+        return {"result_id": result_id, "exam": "Biology", "test_date": today, "score": 61,
+                "delivery_mode": "test_center", "attending_institution_id": college["id"],
+                "student": {"id": "S-" + result_id, "first_name": "Ada",
+                            "last_name": "Lovelace", "email": "ada@example.org"}}
+
+    def looks():
+        response = portal.get("/api/admin/score-access-log", portal.ops,
+                              params={"organization_id": college["id"], "per_page": 500})
+        assert response.status_code == 200, response.text
+        return response.json()["total"]
+
+    portal.record_exam_results([result("KEPT-" + uuid.uuid4().hex[:8])])
+    held = every_connection(connections)
+    for _ in range(3):
+        for connection in held:
+            status, body = get(connection, path, account.token)
+            assert status == 200 and body["total"] == 1
+    expected = 3 * len(held)  # every look: asked (recorded by scores) or kept (by event)
+    deadline = time.monotonic() + 10
+    while looks() < expected and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert looks() == expected
+
+    system.stop_process("scores")  # kept answers go on; their looks wait in scores' queue
+    try:
+        for connection in held:
+            assert get(connection, path, account.token)[0] == 200
+    finally:
+        system.start_process("scores")
+        system.wait_healthy(timeout=60)
+    expected += len(held)
+    deadline = time.monotonic() + 15
+    while looks() < expected and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert looks() == expected
+
+    portal.record_exam_results([result("NEW-" + uuid.uuid4().hex[:8])])
+    took = seconds_until(connections, path, account.token,
+                         lambda status, body: status == 200 and body["total"] == 2)
+    assert took <= WITHIN_SECONDS

@@ -287,3 +287,26 @@ def test_two_batches_racing_with_the_same_results_store_each_once(scores, config
     events = recorded.wait("exam_recorded", 100, timeout=60)
     assert stays(lambda: recorded.count("exam_recorded") == 100, duration=1.0)
     assert {event["result_id"] for event in events} == {"S-{}".format(n) for n in range(100)}
+
+
+def test_a_look_a_gateway_answered_from_what_it_kept_joins_the_access_record(
+        scores, rpc, dispatch, listen, wait_for, stays):
+    changed = listen("scores", "scores_changed")
+    rpc.scores.record_results([result("K-1", attending_institution_id=COLLEGE)])
+    [notice] = changed.wait("scores_changed", 1)  # the gateways forget COLLEGE's lists
+    assert notice["organization_id"] == COLLEGE
+
+    look = {"event_id": str(uuid.uuid4()),
+            "account": {"id": 7, "email": "pat@example.org", "name": "Pat Coordinator"},
+            "organization_id": COLLEGE, "academic_year": "2026-27", "access": "read",
+            "exam": "Biology", "sort": "student", "page": 2, "row_count": 1,
+            "viewed_at": "2026-11-20T14:59:00+00:00"}
+    dispatch("gateway", "scores_viewed", look)
+    dispatch("gateway", "scores_viewed", dict(look))  # delivered twice: recorded once
+    wait_for(lambda: count(scores, ScoreAccess) == 1)
+    assert stays(lambda: count(scores, ScoreAccess) == 1, duration=0.5)
+    [entry] = rpc.scores.score_access_log(COLLEGE)["entries"]
+    assert (entry["at"], entry["action"], entry["access"], entry["row_count"]) == (
+        "2026-11-20T14:59:00+00:00", "list", "read", 1)
+    assert entry["detail"] == "exam=Biology sort=student page=2"
+    assert entry["account"] == look["account"]
