@@ -10,6 +10,7 @@ import time
 
 from bench.harness import report, running_system, wait_until_consumed
 from bench.scores import BATCH, post_batch
+from scripts.system import DEFAULT_GATEWAY_WORKERS
 from services.common.clock import Clock
 
 CLIENTS = 16
@@ -50,11 +51,25 @@ def redeem_all(portal, codes):
     return len(codes) / seconds
 
 
+# (database, vouchers processes, gateway processes): as `make run` runs them, and, on
+# PostgreSQL, with one gateway process, where each call to vouchers gathers twice as many
+# redemptions (gateway/gathered_calls.py)
+CONFIGURATIONS = (("sqlite", 1, DEFAULT_GATEWAY_WORKERS),
+                  ("postgresql", 2, DEFAULT_GATEWAY_WORKERS),
+                  ("postgresql", 2, 1))
+
+
+def plural(count, noun):
+    return "{} {}{}".format(count, noun, "" if count == 1 else "es")
+
+
 def run():
-    for database, workers in (("sqlite", 1), ("postgresql", 2)):
-        print("redemptions on {}, {} vouchers process{}, {} concurrent clients:".format(
-            database, workers, "" if workers == 1 else "es", CLIENTS), flush=True)
-        with running_system(database, voucher_workers=workers) as (system, portal):
+    for database, vouchers, gateways in CONFIGURATIONS:
+        print("redemptions on {}, {}, {}, {} concurrent clients:".format(
+            database, plural(vouchers, "vouchers process"), plural(gateways, "gateway process"),
+            CLIENTS), flush=True)
+        with running_system(database, voucher_workers=vouchers,
+                            gateway_workers=gateways) as (system, portal):
             portal.set_fees()
             account, school = portal.coordinator_of()
             order = portal.place_order(account, school["id"],
