@@ -153,7 +153,7 @@ class BillingService(failed_events.FailedEventsRpc):
         handlers.apply_once(self.db, self.clock, "keep_po_number", event)
 
     @consumes_in_batches("vouchers", "voucher_redeemed",
-                         schema=handlers.schema_of("keep_registration"), many=True)
+                         schema=handlers.schema_of("keep_registration"))
     def keep_registration(self, work, events):
         """Registration tickets: which order and organization a code's exam bills (a batch
         of them in one statement)."""
@@ -165,8 +165,7 @@ class BillingService(failed_events.FailedEventsRpc):
         """A cancelled ticket is never billed (an unbilled exam on it is voided)."""
         handlers.apply_once(self.db, self.clock, "cancel_registration", event)
 
-    @consumes_in_batches("scores", "exam_recorded", schema=handlers.schema_of("record_exam"),
-                         many=True)
+    @consumes_in_batches("scores", "exam_recorded", schema=handlers.schema_of("record_exam"))
     def record_exam(self, work, events):
         """Exams taken with vouchers become billable items, one per result (a batch of
         them in a handful of statements)."""

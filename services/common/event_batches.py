@@ -1,10 +1,9 @@
 """Consuming many events in one unit of work, with every guarantee of `consumes`.
 
-`consumes_in_batches` decorates `method(self, work, event)`, which applies ONE event (as
-its schema loads it) in the unit of work it is given; with `many=True` it decorates
-`method(self, work, events)`, which applies a list of them at once (a handful of
-statements for the whole batch, where one event's work is one statement). Deliveries are
-gathered by services/common/batch_consumer.py and applied together:
+`consumes_in_batches` decorates `method(self, work, events)`, which applies a list of
+events (as their schema loads them) in the unit of work it is given, in a handful of
+statements for the whole list where one event's work would be one statement. Deliveries
+are gathered by services/common/batch_consumer.py and applied together:
 
 - each event is checked against the schema first; a malformed one is kept in
   `failed_events` on its own and the others go on;
@@ -31,41 +30,31 @@ from services.common.events import EventConsumer, Outcome, one_line, retry_key
 log = logging.getLogger(__name__)
 
 
-def consumes_in_batches(source_service, event_type, schema=None, entrypoint=None, many=False):
+def consumes_in_batches(source_service, event_type, schema=None, entrypoint=None):
     """`schema`: what the consumer reads of the event; `entrypoint`: the batch handler's
-    decorator (tests give one with a small batch or a longer window); `many`: the method
-    takes a list of events."""
+    decorator (tests give one with a small batch or a longer window)."""
     entrypoint = entrypoint or batch_event_handler
 
     def decorate(method):
         consumer = EventConsumer(method.__name__, source_service, event_type)
-        apply_all = method if many else one_by_one(method)
 
         def apply(self, event):
             """One event in its own unit of work (a replay, or the second pass)."""
             loaded = check_event(schema, event)
             with self.db.transaction() as work:
                 if work.first_delivery(loaded["event_id"], consumer.name):
-                    apply_all(self, work, [loaded])
+                    method(self, work, [loaded])
 
         @functools.wraps(method)
         def handle_batch(self, events):
-            return apply_batch(self, consumer, schema, apply_all, apply, events)
+            return apply_batch(self, consumer, schema, method, apply, events)
 
         handle_batch.apply = apply
         return entrypoint(source_service, event_type, requeue_on_error=True)(handle_batch)
     return decorate
 
 
-def one_by_one(method):
-    """A method that applies one event, as one that applies a list of them."""
-    def apply_all(service, work, events):
-        for event in events:
-            method(service, work, event)
-    return apply_all
-
-
-def apply_batch(service, consumer, schema, apply_all, apply, events):
+def apply_batch(service, consumer, schema, method, apply, events):
     """Apply `events`; returns, for each, whether its message is to be acknowledged."""
     loaded, on_their_own = [], []
     for index, event in enumerate(events):
@@ -83,7 +72,7 @@ def apply_batch(service, consumer, schema, apply_all, apply, events):
                     if str(event["event_id"]) in fresh:
                         fresh.discard(str(event["event_id"]))  # the same id again: once
                         first_time.append(event)
-                apply_all(service, work, first_time)
+                method(service, work, first_time)
         except Exception as error:  # noqa: BLE001 - every event gets its own pass
             log.info("%s: a batch of %s %s events failed (%s); applying each on its own",
                      consumer.name, len(loaded), consumer.event_type, one_line(error))

@@ -141,8 +141,7 @@ class ScoresService(failed_events.FailedEventsRpc):
 
     # facts of other services
 
-    @consumes_in_batches("vouchers", "voucher_redeemed", schema=events_in.VoucherRedeemed,
-                         many=True)
+    @consumes_in_batches("vouchers", "voucher_redeemed", schema=events_in.VoucherRedeemed)
     def keep_redemption(self, work, events):
         """Remember which organization's voucher pays for each registration's exam, and
         record the results that arrived before it (parked). A batch of redemptions in two
@@ -151,8 +150,7 @@ class ScoresService(failed_events.FailedEventsRpc):
         for voucher_code in sorted(parking.codes_with_parked_results(work.session, codes)):
             late_redemptions.record_parked_results(work, self.clock, voucher_code)
 
-    @consumes_in_batches("gateway", "scores_viewed", schema=events_in.ScoresViewed,
-                         many=True)
+    @consumes_in_batches("gateway", "scores_viewed", schema=events_in.ScoresViewed)
     def record_views(self, work, looks):
         """Looks at the scores list that a gateway answered from what it kept
         (gateway/score_views.py): written to the access record like any other."""

@@ -113,7 +113,7 @@ class VouchersService(failed_events.FailedEventsRpc):
         """
         return redemption.redeem_many(self.db, self.clock, redemptions)
 
-    @consumes_in_batches("scores", "exam_recorded", schema=events_in.ExamRecorded, many=True)
+    @consumes_in_batches("scores", "exam_recorded", schema=events_in.ExamRecorded)
     def mark_used(self, work, events):
         """Exams were taken with codes: each code (and its ticket) is `used`. Many exams
         per unit of work, in two statements (services/common/event_batches.py)."""

@@ -41,6 +41,11 @@ def greet(_service, work, event):
     work.emit("greeted", {"name": event["name"]})
 
 
+def greet_each(service, work, events):
+    for one in events:
+        greet(service, work, one)
+
+
 def event(name, event_id=None):
     return {"event_id": event_id or str(uuid.uuid4()), "name": name}
 
@@ -55,7 +60,7 @@ def service(vouchers_store, monkeypatch):
 def run(service):
     consumer = EventConsumer("greet", "tests", "greeting")
 
-    return batch_of(service, consumer, event_batches.one_by_one(greet))
+    return batch_of(service, consumer, greet_each)
 
 
 def batch_of(service, consumer, apply_all):
