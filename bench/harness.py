@@ -66,15 +66,25 @@ def report(name, samples, target, unit="s", higher_is_better=False):
         "MET" if met else "MISSED", distance, unit=unit), flush=True)
 
 
-def wrk_load(url, connections, seconds, headers=()):
+WRK_THREADS = 2
+
+
+def wrk_load(url, connections, seconds, headers=(), script=None, script_args=()):
     """`connections` keep-alive clients asking for `url` as fast as it comes, driven by
     wrk (`make bench` installs it): a load generator that takes little of the two cores
-    the system itself needs. Returns (requests/s, p99 latency in seconds); every answer
-    must be a 2xx."""
-    command = ["wrk", "-t2", "-c{}".format(connections), "-d{}s".format(seconds), "--latency"]
+    the system itself needs; `script`, a Lua file of bench/ that makes the requests, with
+    its `script_args`. Returns (requests/s, p99 latency in seconds); every answer must be
+    a 2xx."""
+    command = ["wrk", "-t{}".format(WRK_THREADS), "-c{}".format(connections),
+               "-d{}s".format(seconds), "--latency"]
     for header in headers:
         command += ["-H", header]
-    ran = subprocess.run(command + [url], capture_output=True, text=True, check=True).stdout
+    if script:
+        command += ["-s", os.path.join(os.path.dirname(__file__), script)]
+    command.append(url)
+    if script_args:
+        command += ["--", *map(str, script_args)]
+    ran = subprocess.run(command, capture_output=True, text=True, check=True).stdout
     assert "Non-2xx" not in ran, ran
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", ran).group(1))
     p99, unit = re.search(r"99%\s+([\d.]+)(us|ms|s)\b", ran).groups()

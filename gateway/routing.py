@@ -15,7 +15,7 @@ from gateway.browser_session import SAFE_METHODS, check_csrf, session_cookie
 from gateway.client_input import parse_json_object, unstorable_fields
 from gateway.http import api
 from services.common.errors import Forbidden, InvalidInput, NotAuthenticated
-from services.common.validation import load as load_checked  # the services' own rules
+from services.common.validation import instance_of, load as load_checked  # the services' own rules
 
 AUTH_KINDS = ("none", "session", "operations", "partner")
 
@@ -77,13 +77,13 @@ def route(method, path, *, auth, summary, tag, body=None, query=None, response=N
             if body is not None:
                 sent = {} if body_optional and not request.get_data(cache=True).strip() \
                     else read_json(request)
-                call.body = load(body(), sent)
+                call.body = load(body, sent)
             if query is not None:
-                call.query = load(query(), request.args.to_dict())
+                call.query = load(query, request.args.to_dict())
             if path_params is not None:
-                load(path_params(), path_values)
+                load(path_params, path_values)
             if headers is not None:
-                call.headers = load_headers(headers(), request)
+                call.headers = load_headers(headers, request)
             return handler(self, call, **path_values)
         return api(method, path)(entrypoint)
     return decorate
@@ -151,7 +151,7 @@ def header_text(value):
 def load_headers(schema, request):
     """The headers `schema` names, as text and trimmed, loaded by it."""
     sent = {}
-    for loaded in schema.fields.values():
+    for loaded in instance_of(schema).fields.values():
         name = loaded.data_key or loaded.name
         if name in request.headers:
             sent[name] = header_text(request.headers[name]).strip()

@@ -59,7 +59,7 @@ class AccountPages:
         values = typed(visit.form, ("email",))
         next_path = local_path(visit.form.get("next"))
         try:
-            credentials = checked(account_schemas.SessionIn(), dict(
+            credentials = checked(account_schemas.SessionIn, dict(
                 values, password=visit.form.get("password", "")), ACCOUNT_LABELS)
             session = self.access.sign_in(credentials["email"], credentials["password"],
                                           self.client_address(visit.request))
@@ -101,7 +101,7 @@ class AccountPages:
         values = typed(visit.form, ("name", "email"))
         password = visit.form.get("password", "")
         try:
-            account = checked(account_schemas.AccountIn(), dict(values, password=password),
+            account = checked(account_schemas.AccountIn, dict(values, password=password),
                               ACCOUNT_LABELS)
             self.access.create_account(account["email"], account["name"], password)
             session = self.access.sign_in(account["email"], password,
@@ -125,7 +125,7 @@ class AccountPages:
         organizations = None
         if zip_code and "zip" not in errors:
             try:
-                checked(access_schemas.ZipQuery(), {"zip": zip_code}, ACCESS_LABELS)
+                checked(access_schemas.ZipQuery, {"zip": zip_code}, ACCESS_LABELS)
                 organizations = self.access.organizations_in_zip(zip_code[:5])
             except InvalidInput as refusal:
                 errors = dict(errors, **errors_of(refusal, "zip", ACCESS_LABELS))
@@ -143,12 +143,12 @@ class AccountPages:
         values = typed(visit.form, ("zip", "organization_name", "access_code"))
         me = self._me(visit)
         try:  # the organizations to choose from come from the zip: it must be right first
-            checked(access_schemas.ZipQuery(), {"zip": values.get("zip", "")}, ACCESS_LABELS)
+            checked(access_schemas.ZipQuery, {"zip": values.get("zip", "")}, ACCESS_LABELS)
         except InvalidInput as refusal:
             return self._get_access_page(visit, me, {"zip": values.get("zip", "")},
                                          errors_of(refusal, "zip", ACCESS_LABELS), status=400)
         try:
-            found = checked(access_schemas.RedemptionIn(), values, ACCESS_LABELS)
+            found = checked(access_schemas.RedemptionIn, values, ACCESS_LABELS)
             granted = self.access.redeem_access_code(
                 visit.token, found["zip"], found["organization_name"], found["access_code"],
                 self.client_address(visit.request))
@@ -172,7 +172,7 @@ class AccountPages:
     def submit_access_code_request(self, visit):
         values = typed(visit.form, ("organization_name", "zip", "requester_role", "message"))
         try:
-            asked = checked(access_schemas.AccessCodeRequestIn(), values, REQUEST_LABELS)
+            asked = checked(access_schemas.AccessCodeRequestIn, values, REQUEST_LABELS)
             sent = self.access.request_access_code(visit.token, asked)
         except ClepError as refusal:
             if isinstance(refusal, TooManyAttempts):

@@ -91,7 +91,7 @@ class OrderPages:
         context = self._organization(visit, org_id, need="manage")
         try:
             terms = self.orders.bulk_purchase_terms()
-            request = order_request(checked(order_schemas.OrderIn(),
+            request = order_request(checked(order_schemas.OrderIn,
                                             order_input(values, terms["version"]),
                                             ORDER_LABELS))
             review = self.orders.review_order(context["org"], request)
@@ -118,7 +118,7 @@ class OrderPages:
         # the terms version the person read on the review page, which the order records
         seen_version = visit.form.get("terms_version", "")
         try:
-            request = order_request(checked(order_schemas.OrderIn(),
+            request = order_request(checked(order_schemas.OrderIn,
                                             order_input(values, terms["version"]),
                                             ORDER_LABELS))
             if visit.form.get("accept_terms") != "yes" or seen_version != terms["version"]:
@@ -205,7 +205,7 @@ class OrderPages:
                           "/organizations/{}/orders/{}".format(org_id, order_id))
         self.access.authorize(visit.token, org_id, "manage")
         try:
-            po_number = checked(order_schemas.PoNumberIn(),
+            po_number = checked(order_schemas.PoNumberIn,
                                 {"po_number": values.get("po_number")}, ORDER_LABELS)
             self.orders.change_po_number(org_id, order_id, po_number["po_number"])
         except InvalidInput as refusal:

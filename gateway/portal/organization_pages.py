@@ -141,7 +141,7 @@ class OrganizationPages:
         self.access.authorize(visit.token, org_id, "manage", require_profile=False)
         data = profile_from_form(visit.form)
         try:
-            profile = checked(access_schemas.ProfileIn(), data, PROFILE_LABELS)
+            profile = checked(access_schemas.ProfileIn, data, PROFILE_LABELS)
             self.access.update_profile(visit.token, org_id, profile)
         except InvalidInput as refusal:
             return self._profile_page(

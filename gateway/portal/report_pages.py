@@ -13,9 +13,9 @@ def scores_query(visit):
     """The exam filter and page asked for; a wrong one is ignored (the first page, all)."""
     asked = {name: visit.query[name] for name in ("exam", "page") if visit.query.get(name)}
     try:
-        return load(score_schemas.ScoresQuery(), asked)
+        return load(score_schemas.ScoresQuery, asked)
     except InvalidInput:
-        return load(score_schemas.ScoresQuery(), {})
+        return load(score_schemas.ScoresQuery, {})
 
 
 class ReportPages:

@@ -28,7 +28,7 @@ def account_view(account):
 
 
 def create_account(store, clock, email, name, password, passwords=DEFAULT_PASSWORDS):
-    given = load(AccountIn(), {"email": email, "name": name, "password": password})
+    given = load(AccountIn, {"email": email, "name": name, "password": password})
     email, name, password = given["email"], given["name"], given["password"]
     password_hash = passwords.hash(password)  # before the transaction: it takes a while
     with store.transaction() as work:

@@ -42,7 +42,7 @@ def create_request(work, clock, account, data):
     request: a double click neither queues two nor mails the coordinator twice.
     """
     session = work.session
-    data = load(AccessCodeRequestIn(), data)
+    data = load(AccessCodeRequestIn, data)
     org = find_by_zip_and_name(session, data["zip"], data["organization_name"])
     same = session.scalar(select(AccessCodeRequest).where(
         AccessCodeRequest.account_id == account.id,
@@ -128,7 +128,7 @@ def approve(work, clock, request_id, organization_id=None):
 
 def decline(work, clock, request_id, reason):
     session = work.session
-    reason = load(DeclineIn(), {"reason": reason})["reason"]
+    reason = load(DeclineIn, {"reason": reason})["reason"]
     request = _pending(session, request_id)
     request.status = "declined"
     request.decided_at = clock.now()

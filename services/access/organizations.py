@@ -56,7 +56,7 @@ def _check_unique(session, zip_code, name, own_id=None):
 def register_organization(work, clock, data):
     """A new organization; 409 `organization_exists` when zip and name are taken (they are
     how a coordinator names it when getting access). Emits `organization_registered`."""
-    data = load(OrganizationIn(), data)
+    data = load(OrganizationIn, data)
     _check_district(work.session, data["district_id"], data["kind"])
     _check_unique(work.session, data["zip"], data["name"])
     org = Organization(name=data["name"], name_key=name_key(data["name"]), kind=data["kind"],
@@ -83,7 +83,7 @@ def get_organization(session, organization_id, for_update=False):
 def update_organization(work, clock, organization_id, changes):
     """Operations changes an organization (name, zip, city, state, district, state funded);
     the kind stays. Emits `organization_updated` when something changed."""
-    changes = load(OrganizationPatchIn(), changes)
+    changes = load(OrganizationPatchIn, changes)
     # locked before reading: a concurrent change commits first, and the event then carries
     # the row as it is at the version it names
     org = get_organization(work.session, organization_id, for_update=True)

@@ -51,7 +51,7 @@ def changed_fields(before, after):
 
 def save_profile(session, clock, organization_id, account_id, data):
     """Replace the profile with `data`, checked by ProfileIn here, whoever calls."""
-    data = load(ProfileIn(), data)
+    data = load(ProfileIn, data)
     profile = session.get(Profile, organization_id) or Profile(organization_id=organization_id)
     coordinator, second = data["coordinator"], data["second_contact"]
     billing = data["billing_contact"]

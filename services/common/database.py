@@ -9,6 +9,7 @@ stall the hub). Rule for callers: do the slow or yielding work (RPC, CPU loops w
 import contextlib
 import json
 import sqlite3
+import time
 import uuid
 from pathlib import Path
 
@@ -16,7 +17,8 @@ import eventlet.semaphore
 from nameko.extensions import DependencyProvider
 from sqlalchemy import create_engine, event, insert
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import DBAPIError, OperationalError, TimeoutError as PoolTimeout
+from sqlalchemy.exc import (DBAPIError, DisconnectionError, OperationalError,
+                            TimeoutError as PoolTimeout)
 from sqlalchemy.orm import Session
 
 from services.common import messaging_tables as tables
@@ -32,7 +34,33 @@ def make_engine(url):
             url = "postgresql+psycopg2://" + url[len(prefix):]
     if url.startswith("sqlite"):
         return _sqlite_engine(url)
-    return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    engine = create_engine(url, pool_size=10, max_overflow=20)
+    _ping_when_idle(engine)
+    return engine
+
+
+# A pooled connection unused this long is checked with a round trip before it is handed
+# out: the server may have restarted or dropped it meanwhile. One in steady use is not
+# (pool_pre_ping would ping on every checkout, a round trip per transaction), and if
+# the server went away in between, the first statement's disconnect error invalidates
+# the whole pool, so that only that one unit of work fails.
+PING_AFTER_IDLE_SECONDS = 1.0
+
+
+def _ping_when_idle(engine):
+    @event.listens_for(engine, "checkin")
+    def note_idle(_dbapi_connection, record):
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def ping_if_idle(dbapi_connection, record, _proxy):
+        idle_since = record.info.pop("idle_since", None)
+        if idle_since is None or time.monotonic() - idle_since < PING_AFTER_IDLE_SECONDS:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)  # the dialect's own, as pool_pre_ping
+        except Exception as error:  # noqa: BLE001 - any failure: the pool connects anew
+            raise DisconnectionError(str(error)) from error
 
 
 def _sqlite_engine(url):

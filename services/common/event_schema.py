@@ -11,6 +11,7 @@ from datetime import date, datetime
 from marshmallow import INCLUDE, Schema, ValidationError, fields, validate
 
 from services.common.strict_fields import StrictBoolean as Bool, StrictInteger as Int  # noqa: F401
+from services.common.validation import instance_of
 
 
 class MalformedEvent(ValueError):
@@ -25,20 +26,10 @@ def check_event(schema, event):
     if schema is None:
         return event
     try:
-        return _instance(schema).load(event)
+        return instance_of(schema).load(event)
     except ValidationError as problems:
         raise MalformedEvent(describe(problems.messages))
 
-
-_INSTANCES = {}
-
-
-def _instance(schema):
-    """One instance per schema class: making one costs more than loading an event with it,
-    and loading keeps no state in it."""
-    if schema not in _INSTANCES:
-        _INSTANCES[schema] = schema()
-    return _INSTANCES[schema]
 
 
 def describe(problems, prefix=""):

@@ -62,12 +62,24 @@ def text(max_length, required=True, collapse=False, validate=(), **kwargs):
 
 
 def load(schema, data):
-    """`data` loaded by `schema`, or InvalidInput naming each wrong field (dotted)."""
+    """`data` loaded by `schema` (a Schema class), or InvalidInput naming each wrong field
+    (dotted)."""
     try:
-        return schema.load(data)
+        return instance_of(schema).load(data)
     except ValidationError as invalid:
         raise InvalidInput("invalid_input", "Some fields are invalid.",
                            fields=flatten(invalid.messages))
+
+
+_INSTANCES = {}
+
+
+def instance_of(schema):
+    """One instance per Schema class: making one (its fields deep-copied) costs more than
+    loading a request with it, and loading keeps no state in it."""
+    if schema not in _INSTANCES:
+        _INSTANCES[schema] = schema()
+    return _INSTANCES[schema]
 
 
 def flatten(messages, prefix=""):

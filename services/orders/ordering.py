@@ -39,7 +39,7 @@ def set_fees(work, clock, academic_year, exam_fee_cents, remote_proctoring_fee_c
     """Operations sets a year's fees; orders already placed keep theirs. Emits `fees_set`.
     With `only_if_unset`, a year that has fees keeps them: 409 fees_already_set."""
     year = str(academic_year_from_input(academic_year))
-    load(FeesIn(), {"exam_fee_cents": exam_fee_cents,
+    load(FeesIn, {"exam_fee_cents": exam_fee_cents,
                     "remote_proctoring_fee_cents": remote_proctoring_fee_cents})
     fees = work.session.get(FeeSchedule, year)
     if fees is not None and only_if_unset:
@@ -105,7 +105,7 @@ def checked_request(schema, request, today):
 def review_order(session, clock, organization, request):
     """The quote for `request`, checked as place_order checks it (the terms aside): what the
     review step before placing shows."""
-    request, expiration = checked_request(OrderReviewIn(), request, clock.today())
+    request, expiration = checked_request(OrderReviewIn, request, clock.today())
     quoted = quote(session, clock, organization)
     covered = request["covers_remote_proctoring"]
     return dict(quoted, expiration_date=expiration.isoformat(),
@@ -123,7 +123,7 @@ def place_order(work, clock, principal, idempotency_key, request):
     if existing is not None:
         return existing, False
     today = clock.today()
-    request, expiration = checked_request(OrderIn(), request, today)
+    request, expiration = checked_request(OrderIn, request, today)
     year = AcademicYear.containing(today)
     fees = fees_for(session, year)
     order = Order(
@@ -182,7 +182,7 @@ ORDER_CHANGED = "order_changed"
 
 
 def change_po_number(work, organization_id, order_id, po_number):
-    po_number = load(PoNumberIn(), {"po_number": po_number})["po_number"]
+    po_number = load(PoNumberIn, {"po_number": po_number})["po_number"]
     # locked before comparing: a change committed meanwhile is what this one changes
     order = find_order(work.session, organization_id, order_id, for_update=True)
     if order.po_number != po_number:

@@ -24,7 +24,7 @@ PROFILE = {
 
 
 def check_profile(data):
-    return load(ProfileIn(), data)
+    return load(ProfileIn, data)
 
 
 def valid_phone(value):

@@ -24,11 +24,11 @@ def problem(schema, data, field):
 
 
 def check_quantity(quantity):
-    return problem(OrderIn(), dict(ORDER, quantity=quantity), "quantity")
+    return problem(OrderIn, dict(ORDER, quantity=quantity), "quantity")
 
 
 def check_po_number(po_number):
-    return problem(PoNumberIn(), {"po_number": po_number}, "po_number")
+    return problem(PoNumberIn, {"po_number": po_number}, "po_number")
 
 
 # --- quantity: 1 to 10,000 whole vouchers -------------------------------------

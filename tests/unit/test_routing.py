@@ -171,12 +171,12 @@ GOOD = {"name": "Dana", "email": "dana@example.org"}
 
 def test_load_returns_the_loaded_data():
     data = {"coordinator": GOOD, "billing_contact": GOOD, "quantity": 5}
-    assert load(Profile(), data) == data
+    assert load(Profile, data) == data
 
 
 def test_nested_errors_are_flattened_to_dotted_fields():
     with pytest.raises(InvalidInput) as invalid:
-        load(Profile(), {"coordinator": {"name": "Dana", "email": "not-an-email"},
+        load(Profile, {"coordinator": {"name": "Dana", "email": "not-an-email"},
                          "billing_contact": GOOD, "quantity": 0})
     error = invalid.value
     assert error.code == "invalid_input"
@@ -187,20 +187,20 @@ def test_nested_errors_are_flattened_to_dotted_fields():
 
 def test_missing_nested_fields_are_named_each():
     with pytest.raises(InvalidInput) as invalid:
-        load(Profile(), {"coordinator": {}})
+        load(Profile, {"coordinator": {}})
     assert set(invalid.value.fields) == {"coordinator.name", "coordinator.email",
                                          "billing_contact"}
 
 
 def test_list_items_are_named_by_position():
     with pytest.raises(InvalidInput) as invalid:
-        load(Results(), {"results": [GOOD, {"name": "Pat", "email": "nope"}]})
+        load(Results, {"results": [GOOD, {"name": "Pat", "email": "nope"}]})
     assert set(invalid.value.fields) == {"results.1.email"}
 
 
 def test_unknown_fields_are_named():
     with pytest.raises(InvalidInput) as invalid:
-        load(Profile(), {"coordinator": GOOD, "billing_contact": GOOD, "cancel": True})
+        load(Profile, {"coordinator": GOOD, "billing_contact": GOOD, "cancel": True})
     assert invalid.value.fields == {"cancel": ["Unknown field."]}
 
 
@@ -214,7 +214,7 @@ def test_unknown_fields_are_named():
 ])
 def test_values_no_database_takes_are_invalid_fields(data, field):
     with pytest.raises(InvalidInput) as invalid:
-        load(Profile(), data)
+        load(Profile, data)
     assert invalid.value.code == "invalid_input"
     assert set(invalid.value.fields) == {field}
     json.dumps(invalid.value.fields).encode("utf-8")  # the answer itself can be sent
@@ -222,11 +222,11 @@ def test_values_no_database_takes_are_invalid_fields(data, field):
 
 def test_values_no_database_takes_are_named_in_lists():
     with pytest.raises(InvalidInput) as invalid:
-        load(Results(), {"results": [GOOD, {"name": "P\ud83dt", "email": "p@example.org"}]})
+        load(Results, {"results": [GOOD, {"name": "P\ud83dt", "email": "p@example.org"}]})
     assert set(invalid.value.fields) == {"results.1.name"}
 
 
 def test_flattened_fields_survive_json():
     with pytest.raises(InvalidInput) as invalid:
-        load(Results(), {"results": [{"name": "Pat", "email": "nope"}]})
+        load(Results, {"results": [{"name": "Pat", "email": "nope"}]})
     assert json.loads(json.dumps(invalid.value.fields)) == invalid.value.fields

@@ -1,0 +1,60 @@
+"""PostgreSQL connections kept in a service's pool: one that sat idle is checked before it is
+used, so a server that dropped it (a restart, a proxy's idle timeout) costs no failed unit of
+work; one in steady use is not checked (no round trip per transaction)."""
+import time
+
+import pytest
+from sqlalchemy import text
+
+from services.common import database
+from services.common.database import make_engine
+from tests.conftest import Databases
+
+
+@pytest.fixture
+def url(tmp_path):
+    databases = Databases("postgresql", tmp_path)  # SQLite has no pool of connections
+    yield databases.new_url("pool")
+    databases.drop_all()
+
+
+@pytest.fixture
+def engine(url):
+    made = make_engine(url)
+    yield made
+    made.dispose()
+
+
+def backend_pid(connection):
+    return connection.execute(text("SELECT pg_backend_pid()")).scalar()
+
+
+def terminate(url, pid):
+    """The server ends that session (as a restart would), from a connection of its own."""
+    other = make_engine(url)
+    with other.connect() as connection:
+        connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        while connection.execute(text("SELECT count(*) FROM pg_stat_activity WHERE pid = :pid"),
+                                 {"pid": pid}).scalar():
+            time.sleep(0.01)
+    other.dispose()
+
+
+def test_an_idle_connection_the_server_dropped_is_replaced(engine, url, monkeypatch):
+    with engine.connect() as connection:
+        dropped = backend_pid(connection)
+    terminate(url, dropped)
+    monkeypatch.setattr(database, "PING_AFTER_IDLE_SECONDS", 0)  # the pooled one is idle
+    with engine.connect() as connection:
+        assert backend_pid(connection) != dropped
+
+
+def test_a_connection_in_steady_use_is_not_pinged(engine):
+    pings = []
+    original = engine.dialect.do_ping
+    engine.dialect.do_ping = lambda dbapi_connection: pings.append(1) or original(
+        dbapi_connection)
+    for _ in range(20):
+        with engine.connect() as connection:
+            backend_pid(connection)
+    assert pings == []
