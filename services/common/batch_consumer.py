@@ -13,6 +13,10 @@ Batches need a prefetch larger than nameko's `max_workers` (10, which would cap 
 prefetch of BATCH_PREFETCH, room for one batch being applied while the next one gathers.
 Messages held when the process stops unexpectedly are unacknowledged: the broker hands them
 out again, and the handler's idempotency (first_delivery per event_id) absorbs the repeat.
+
+A packed message (a JSON list of events, services/common/outbox_relay.py) gives the batch
+each of its events; it is acknowledged when every one of them is, else requeued whole
+(the events of it already applied are then skipped as repeats).
 """
 from functools import partial
 
@@ -48,12 +52,12 @@ class BatchEventHandler(EventHandler):
         super().__init__(source_service, event_type, **kwargs)
         self.batch_size = batch_size
         self.window_seconds = window_seconds
-        self._gathered = []  # (body, message), in delivery order
+        self._gathered = []  # (events, message), in delivery order
         self._window = None  # the thread that sends a partial batch when its window ends
 
     def handle_message(self, body, message):
-        self._gathered.append((body, message))
-        if len(self._gathered) >= self.batch_size:
+        self._gathered.append((body if isinstance(body, list) else [body], message))
+        if sum(len(events) for events, _message in self._gathered) >= self.batch_size:
             self.container.spawn_managed_thread(self._send_batch, identifier="full batch")
         elif self._window is None:
             self._window = self.container.spawn_managed_thread(
@@ -68,28 +72,38 @@ class BatchEventHandler(EventHandler):
         """A worker for each BATCH_SIZE of what is gathered (starting one waits while the
         worker pool is full, and more may gather meanwhile)."""
         while self._gathered:
-            gathered = self._gathered[:self.batch_size]
-            del self._gathered[:self.batch_size]
-            bodies = [body for body, _message in gathered]
-            messages = [message for _body, message in gathered]
+            taken = 1  # messages, up to BATCH_SIZE events (a packed one may hold more)
+            events = len(self._gathered[0][0])
+            while taken < len(self._gathered) and \
+                    events + len(self._gathered[taken][0]) <= self.batch_size:
+                events += len(self._gathered[taken][0])
+                taken += 1
+            gathered = self._gathered[:taken]
+            del self._gathered[:taken]
+            bodies = [event for events, _message in gathered for event in events]
+            messages = [(message, len(events)) for events, message in gathered]
             try:
                 self.container.spawn_worker(
-                    self, (bodies,), {}, context_data=self.unpack_message_headers(messages[0]),
+                    self, (bodies,), {},
+                    context_data=self.unpack_message_headers(gathered[0][1]),
                     handle_result=partial(self.handle_batch_result, messages))
             except ContainerBeingKilled:
-                for message in messages:
+                for message, _count in messages:
                     self.queue_consumer.requeue_message(message)
 
     def handle_batch_result(self, messages, worker_ctx, result=None, exc_info=None):
-        if exc_info is not None or result is None or len(result) != len(messages):
-            acknowledged = [False] * len(messages)  # the method itself broke: all again
-        else:
-            acknowledged = result
-        for message, acknowledge in zip(messages, acknowledged):
-            if acknowledge:
+        """`messages`: (message, how many of the batch's events it carried), in order."""
+        events = sum(count for _message, count in messages)
+        acknowledged = result
+        if exc_info is not None or result is None or len(result) != events:
+            acknowledged = [False] * events  # the method itself broke: all again
+        start = 0
+        for message, count in messages:
+            if all(acknowledged[start:start + count]):
                 self.queue_consumer.ack_message(message)
             else:
                 self.queue_consumer.requeue_message(message)
+            start += count
         return result, exc_info
 
     def stop(self):

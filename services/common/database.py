@@ -244,15 +244,18 @@ class Database(DependencyProvider):
 
     relay = OutboxRelay()
 
-    def __init__(self, service_name, notices=()):
-        """`notices`: event types only whoever happens to listen hears (see OutboxRelay)."""
+    def __init__(self, service_name, notices=(), packed=()):
+        """`notices`: event types only whoever happens to listen hears; `packed`: event
+        types sent many to a message, for consumers that take them in batches (see
+        OutboxRelay)."""
         self.service_name = service_name
         self.notices = frozenset(notices)
+        self.packed = frozenset(packed)
 
     def setup(self):
         clock = Clock.from_config(self.container.config)
         self.store = Store(database_url(self.container.config, self.service_name), clock.now)
-        self.relay.attach(self.store, self.service_name, self.notices)
+        self.relay.attach(self.store, self.service_name, self.notices, self.packed)
 
     def stop(self):
         self.store.dispose()

@@ -20,6 +20,7 @@ from services.scores.models import ExamResult, Organization, ScoreViewer, Vouche
 MAX_BATCH = 1000
 # the notice that an organization's scores changed, for the gateways' kept score lists
 SCORES_CHANGED = "scores_changed"
+EXAM_RECORDED = "exam_recorded"  # packed: vouchers and billing take it in batches
 MIN_SCORE, MAX_SCORE = 20, 80
 PASSING_SCORE = 50
 DELIVERY_MODES = ("test_center", "remote")
@@ -302,7 +303,7 @@ def store_checked(work, clock, checked, rejected, may_park=True):
         work.emit_once(SCORES_CHANGED, {"organization_id": organization_id})
     # A self-paid result concerns no other service: announcing it cost vouchers, billing
     # and the broker more than storing it cost here, for nothing.
-    work.emit_many("exam_recorded", [exam_recorded(r) for r in new
+    work.emit_many(EXAM_RECORDED, [exam_recorded(r) for r in new
                                      if r["voucher_code"] is not None])
     return len(new), known_now, parking.park(session, now, to_park)
 

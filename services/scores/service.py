@@ -24,14 +24,14 @@ from services.common.service_health import check_database
 from services.scores import event_schemas as events_in
 from services.scores import (access_log, copies, late_redemptions, parking, reports,
                              results)
-from services.scores.results import SCORES_CHANGED
+from services.scores.results import EXAM_RECORDED, SCORES_CHANGED
 
 
 class ScoresService(failed_events.FailedEventsRpc):
     name = "scores"
     gc_tuning = RareFullCollections()  # no full-collection pauses mid-request
 
-    db = Database("scores", notices=(SCORES_CHANGED,))
+    db = Database("scores", notices=(SCORES_CHANGED,), packed=(EXAM_RECORDED,))
     clock = ClockProvider()
 
     @rpc

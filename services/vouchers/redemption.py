@@ -25,6 +25,7 @@ from services.vouchers.models import Registration, RedemptionThrottle, Voucher, 
 log = logging.getLogger(__name__)
 
 TICKET_MONTHS = 6
+VOUCHER_REDEEMED = "voucher_redeemed"  # packed: scores and billing take it in batches
 # Unknown-code answers a partner may get within one window before its unknown codes are
 # answered 429. Only guesses are slowed: a code we know is always looked at, so a valid,
 # unused code is redeemed even while its partner is held off (one registration system
@@ -323,7 +324,7 @@ def issue_tickets(work, claims, now, today):
                         "academic_year": terms.academic_year,
                         "complete_by": row["complete_by"].isoformat(),
                         "exam": redemption["exam"], "redeemed_at": now.isoformat()})
-    work.emit_many("voucher_redeemed", announced)
+    work.emit_many(VOUCHER_REDEEMED, announced)
     for organization_id in {row["organization_id"] for row in rows}:
         vouchers_changed(work, organization_id)
     return tickets

@@ -39,7 +39,7 @@ class VouchersService(failed_events.FailedEventsRpc):
     name = "vouchers"
     gc_tuning = RareFullCollections()  # no full-collection pauses mid-request
 
-    db = Database("vouchers", notices=(VOUCHERS_CHANGED,))
+    db = Database("vouchers", notices=(VOUCHERS_CHANGED,), packed=(redemption.VOUCHER_REDEEMED,))
     clock = ClockProvider()
 
     @rpc

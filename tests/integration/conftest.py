@@ -105,10 +105,17 @@ def start_service(container_factory, rabbit_config, tmp_path, stores):
 
 
 class Received:
-    """What a listener collected: `received["order_placed"]` is the list of payloads."""
+    """What a listener collected: `received["order_placed"]` is the list of payloads (a
+    packed message's events one by one, as a batch consumer reads them);
+    `received.messages["voucher_redeemed"]`, how many messages brought them."""
 
     def __init__(self):
         self.events = defaultdict(list)
+        self.messages = defaultdict(int)
+
+    def add(self, event_type, body):
+        self.events[event_type].extend(body if isinstance(body, list) else [body])
+        self.messages[event_type] += 1
 
     def __getitem__(self, event_type):
         return self.events[event_type]
@@ -138,7 +145,7 @@ def listen(container_factory, config):
         attributes = {"name": name}
         for event_type in event_types:
             def handle(self, payload, event_type=event_type):
-                received[event_type].append(payload)
+                received.add(event_type, payload)
             handle.__name__ = "on_" + event_type
             attributes[handle.__name__] = event_handler(source_service, event_type)(handle)
         container = container_factory(type("Listener", (), attributes), config)

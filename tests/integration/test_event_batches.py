@@ -57,6 +57,28 @@ def test_a_burst_of_redemptions_is_kept_in_few_units_of_work_and_a_malformed_one
     assert units_of_work(store, "keep_redemption") < BURST // 5
 
 
+
+def test_a_packed_message_gives_its_events_one_unit_of_work_and_keeps_a_malformed_one(
+        start_service, stores, dispatch, wait_for, stays):
+    """Vouchers sends redemptions many to a message (a JSON list, see OutboxRelay): each
+    event of it is applied once, together; a malformed one is kept on its own; its events
+    delivered again add nothing."""
+    start_service(ScoresService, CLOCK_NOW=FROZEN_NOW)
+    store = stores("scores")
+    events = [voucher_redeemed(code="P{:015d}".format(n), registration_id=20_000 + n)
+              for n in range(5)]
+    malformed = dict(voucher_redeemed(code="MALFORMED0000001", registration_id=2),
+                     organization_id="not a number")
+    packed = events[:2] + [malformed] + events[2:]
+    dispatch("vouchers", "voucher_redeemed", packed)
+
+    wait_for(lambda: count(store, VoucherRedemption) == 5 and count(store, failed_events) == 1)
+    dispatch("vouchers", "voucher_redeemed", events[1:])  # again, packed
+    dispatch("vouchers", "voucher_redeemed", events[0])  # and one of them alone
+    assert stays(lambda: count(store, VoucherRedemption) == 5 and
+                 count(store, failed_events) == 1, duration=1.5)
+    assert units_of_work(store, "keep_redemption") == 1
+
 def test_billing_applies_bursts_in_batches_and_keeps_the_exam_it_cannot_bill(
         start_service, stores, dispatch, wait_for, stays):
     start_service(BillingService, CLOCK_NOW=FROZEN_NOW)

@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from services.common.messaging_tables import outbox
 from services.orders.service import OrdersService
+from services.vouchers.service import VouchersService
 
 FROZEN_NOW = "2026-09-15T14:00:00+00:00"  # academic year 2026-27
 PRINCIPAL = {
@@ -112,3 +113,24 @@ def test_event_with_no_queue_bound_yet_stays_pending_and_is_delivered_later(
                      "version": 2, "event_id": pending[0].event_id}
     wait_for(lambda: sent_row(store, pending[0].event_id))
     assert stays(lambda: received.count("po_number_changed") == 1, duration=1.5)
+
+
+def test_a_packed_event_type_goes_many_events_to_a_message(start_service, stores, listen,
+                                                           wait_for, stays):
+    """Vouchers packs `voucher_redeemed` (its consumers take batches): what one relay batch
+    finds due goes as one message, the JSON list of the events, in the order emitted."""
+    store = stores("vouchers")
+    with store.transaction() as work:  # committed before the relay runs
+        event_ids = work.emit_many("voucher_redeemed", [
+            {"registration_id": n, "voucher_code": "CODE{}".format(n)} for n in range(3)])
+        changed_id = work.emit("vouchers_changed", {"organization_id": 42})  # not packed
+    received = listen("vouchers", "voucher_redeemed")
+
+    start_service(VouchersService)
+
+    events = received.wait("voucher_redeemed", 3)
+    assert [(event["event_id"], event["registration_id"]) for event in events] == \
+        list(zip(event_ids, range(3)))
+    wait_for(lambda: all(sent_row(store, event_id) for event_id in event_ids + [changed_id]))
+    assert stays(lambda: received.count("voucher_redeemed") == 3 and
+                 received.messages["voucher_redeemed"] == 1, duration=1.5)

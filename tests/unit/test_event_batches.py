@@ -193,3 +193,35 @@ def test_a_notice_emitted_once_per_unit_of_work_goes_out_once_per_payload(vouche
     with vouchers_store.reader() as session:
         payloads = session.scalars(select(outbox.c.payload).order_by(outbox.c.id)).all()
     assert ['"organization_id": 7' in p for p in payloads] == [True, False, True]
+
+
+def test_every_consumer_of_a_packed_event_type_takes_batches():
+    """A packed event type travels many to a message (a JSON list); only a batch handler
+    reads such a message, so no other kind of handler may consume one."""
+    from nameko.events import EventHandler
+
+    from gateway.service import GatewayService
+    from services.access.service import AccessService
+    from services.billing.service import BillingService
+    from services.common.batch_consumer import BatchEventHandler
+    from services.orders.service import OrdersService
+    from services.scores.service import ScoresService
+    from services.vouchers.service import VouchersService
+
+    services = (AccessService, OrdersService, VouchersService, ScoresService, BillingService,
+                GatewayService)
+    packed = {(service.db.service_name, event_type) for service in services
+              if hasattr(service, "db") for event_type in service.db.packed}
+    assert packed == {("vouchers", "voucher_redeemed"), ("scores", "exam_recorded")}
+    consumers = {}
+    for service in services:
+        for name in dir(service):
+            for entrypoint in getattr(getattr(service, name), "nameko_entrypoints", ()):
+                if isinstance(entrypoint, EventHandler):
+                    key = (entrypoint.source_service, entrypoint.event_type)
+                    consumers.setdefault(key, []).append((service.__name__, name, entrypoint))
+    for key in packed:
+        assert consumers.get(key), "nobody consumes {}: why pack it?".format(key)
+        for service_name, method, entrypoint in consumers[key]:
+            assert isinstance(entrypoint, BatchEventHandler), \
+                "{}.{} reads {} one message at a time".format(service_name, method, key)
