@@ -138,7 +138,7 @@ class OutboxRelay(Extension):
 
     def _publish(self, rows):
         """One outcome per row: that of the message that carried it."""
-        messages, carried, packs = [], [], {}
+        carried, packs = [], {}  # the rows of each message, in the order they are due
         for row in rows:
             if row.event_type in packs:
                 packs[row.event_type].append(row)
@@ -146,11 +146,11 @@ class OutboxRelay(Extension):
             group = [row]
             if row.event_type in self.packed:
                 packs[row.event_type] = group
-            messages.append(row.event_type)
             carried.append(group)
-        bodies = [_packed_body(group) if event_type in self.packed else group[0].payload
-                  for event_type, group in zip(messages, carried)]
-        outcomes = self.publisher.publish(list(zip(messages, bodies)))
+        outcomes = self.publisher.publish([
+            (group[0].event_type,
+             _packed_body(group) if group[0].event_type in self.packed else group[0].payload)
+            for group in carried])
         outcome_of = {row.id: outcome for group, outcome in zip(carried, outcomes)
                       for row in group}
         return [outcome_of[row.id] for row in rows]
@@ -182,7 +182,6 @@ class OutboxRelay(Extension):
         with self.store.transaction() as work:
             return work.session.execute(delete(outbox).where(
                 outbox.c.sent_at.is_not(None), outbox.c.sent_at < cutoff)).rowcount
-
 
 
 def _packed_body(rows):
