@@ -17,6 +17,7 @@ from services.common import failed_events  # not the class: nameko would run it 
 from services.common.academic_year import academic_year_from_input
 from services.common.clock import ClockProvider
 from services.common.database import Database
+from services.common.probes import Probes
 from services.common.event_batches import consumes_in_batches
 from services.common.events import consumes
 from services.common.gc_tuning import RareFullCollections
@@ -40,6 +41,7 @@ class VouchersService(failed_events.FailedEventsRpc):
     gc_tuning = RareFullCollections()  # no full-collection pauses mid-request
 
     db = Database("vouchers", notices=(VOUCHERS_CHANGED,), packed=(redemption.VOUCHER_REDEEMED,))
+    probes = Probes()  # PROBE_ADDRESS: /health/live and /health/ready for Kubernetes
     clock = ClockProvider()
 
     @rpc
