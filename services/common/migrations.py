@@ -1,13 +1,18 @@
 """Alembic, one history per service (services/<name>/migrations).
 
 `python -m services.common.migrations [service ...]` upgrades each named service (all by
-default) to its latest schema, using the database configured for it.
+default) to its latest schema, using the database configured for it. With `--wait`, it
+changes nothing and returns once every named database is at its latest schema (each
+process's pod waits so in Kubernetes while the migration Job runs).
 """
 import sys
+import time
 from pathlib import Path
 
 from alembic import command, context
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 
 from services.common.config import SERVICE_NAMES, database_url, load_config
 from services.common.database import make_engine
@@ -24,6 +29,18 @@ def alembic_config(service_name, url):
 
 def upgrade(service_name, url):
     command.upgrade(alembic_config(service_name, url), "head")
+
+
+def is_at_head(service_name, url):
+    """Whether the service's database has every migration of its history."""
+    engine = make_engine(url)
+    try:
+        with engine.connect() as connection:
+            current = set(MigrationContext.configure(connection).get_current_heads())
+    finally:
+        engine.dispose()
+    script = ScriptDirectory.from_config(alembic_config(service_name, url))
+    return current == set(script.get_heads())
 
 
 def run_env(target_metadata):
@@ -44,11 +61,29 @@ def run_env(target_metadata):
     engine.dispose()
 
 
+WAIT_POLL_SECONDS = 2
+
+
 def main(argv):
     config = load_config()
-    for service_name in argv or SERVICE_NAMES:
-        upgrade(service_name, database_url(config, service_name))
-        print("migrated {}".format(service_name))
+    waiting = "--wait" in argv
+    for service_name in [name for name in argv if name != "--wait"] or SERVICE_NAMES:
+        url = database_url(config, service_name)
+        if not waiting:
+            upgrade(service_name, url)
+            print("migrated {}".format(service_name), flush=True)
+            continue
+        while not _answers_at_head(service_name, url):
+            time.sleep(WAIT_POLL_SECONDS)
+        print("{} is at its latest schema".format(service_name), flush=True)
+
+
+def _answers_at_head(service_name, url):
+    try:
+        return is_at_head(service_name, url)
+    except Exception as error:  # noqa: BLE001 - not reachable yet: keep waiting
+        print("{}: {}".format(service_name, str(error).splitlines()[0]), flush=True)
+        return False
 
 
 if __name__ == "__main__":

@@ -32,12 +32,18 @@ def backend_pid(connection):
 def terminate(url, pid):
     """The server ends that session (as a restart would), from a connection of its own."""
     other = make_engine(url)
-    with other.connect() as connection:
-        connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
-        while connection.execute(text("SELECT count(*) FROM pg_stat_activity WHERE pid = :pid"),
-                                 {"pid": pid}).scalar():
-            time.sleep(0.01)
-    other.dispose()
+    try:
+        with other.connect() as connection:
+            connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+            connection.commit()
+            deadline = time.monotonic() + 10
+            while connection.execute(text("SELECT count(*) FROM pg_stat_activity "
+                                          "WHERE pid = :pid"), {"pid": pid}).scalar():
+                connection.commit()  # pg_stat_activity is a snapshot per transaction
+                assert time.monotonic() < deadline, "the session outlived its termination"
+                time.sleep(0.01)
+    finally:
+        other.dispose()
 
 
 def test_an_idle_connection_the_server_dropped_is_replaced(engine, url, monkeypatch):
