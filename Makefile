@@ -1,7 +1,8 @@
 # make venv | run | test | bench | api-docs | clean
 # run/test/bench install and start what is missing (RabbitMQ with its management plugin,
 # PostgreSQL, for the browser tests Chromium, for the CSV-in-a-spreadsheet tests LibreOffice
-# Calc) through scripts/ensure_*.sh, which say what they did.
+# Calc, for the check of deploy/compose.yaml docker-compose) through scripts/ensure_*.sh,
+# which say what they did.
 SHELL := /bin/bash
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
@@ -30,6 +31,7 @@ test: venv
 	@bash scripts/ensure_postgres.sh
 	@bash scripts/ensure_package.sh $${CLEP_CHROMIUM:-/usr/bin/chromium} chromium
 	@bash scripts/ensure_package.sh $${CLEP_LIBREOFFICE:-/usr/bin/libreoffice} libreoffice-calc
+	@bash scripts/ensure_package.sh /usr/bin/docker-compose docker-compose
 	$(VENV)/bin/pytest -q $(PYTEST_ARGS)
 
 # the bench extras on top of the venv (gunicorn, for bench/order_history.py)
