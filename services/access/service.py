@@ -24,6 +24,7 @@ from services.common.academic_year import AcademicYear
 from services.common.clock import ClockProvider
 from services.common.config import public_url
 from services.common.database import Database
+from services.common.metrics import WorkerMetrics
 from services.common.probes import Probes
 from services.common.errors import InvalidInput
 from services.common.events import consumes
@@ -43,7 +44,8 @@ class AccessService(failed_events.FailedEventsRpc):
     gc_tuning = RareFullCollections()  # no full-collection pauses mid-request
 
     db = Database("access", notices=(changes.ACCESS_CHANGED,))
-    probes = Probes()  # PROBE_ADDRESS: /health/live and /health/ready for Kubernetes
+    probes = Probes()  # PROBE_ADDRESS: /health/live, /health/ready, /metrics
+    metrics = WorkerMetrics()
     clock = ClockProvider()
     mailer = MailerProvider()
     config = Config()

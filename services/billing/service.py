@@ -20,6 +20,7 @@ from services.common.academic_year import academic_year_from_input
 from services.common.clock import ClockProvider
 from services.common.config import public_url
 from services.common.database import Database
+from services.common.metrics import WorkerMetrics
 from services.common.probes import Probes
 from services.common.errors import Conflict, InvalidInput
 from services.common.event_batches import consumes_in_batches
@@ -51,7 +52,8 @@ class BillingService(failed_events.FailedEventsRpc):
     gc_tuning = RareFullCollections()  # no full-collection pauses mid-request
 
     db = Database("billing", notices=(invoices.INVOICE_CHANGED,))
-    probes = Probes()  # PROBE_ADDRESS: /health/live and /health/ready for Kubernetes
+    probes = Probes()  # PROBE_ADDRESS: /health/live, /health/ready, /metrics
+    metrics = WorkerMetrics()
     clock = ClockProvider()
     mailer = MailerProvider()
     config = Config()

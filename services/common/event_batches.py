@@ -79,6 +79,7 @@ def apply_batch(service, consumer, schema, method, apply, events):
             on_their_own.extend(index for index, _event in loaded)
         else:
             consumer.forget(service.db, [retry_key(events[index]) for index, _e in loaded])
+            consumer.count_applied(len(loaded))
 
     outcomes = [Outcome()] * len(events)
     for index in sorted(on_their_own):

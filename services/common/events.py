@@ -28,6 +28,7 @@ from nameko.events import event_handler
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
+from services.common import metrics
 from services.common.database import insert_ignoring_duplicates
 from services.common.event_schema import MalformedEvent, check_event
 from services.common.messaging_tables import event_retries, failed_events
@@ -113,12 +114,17 @@ class EventConsumer:
             self.keep(store, event, traceback.format_exc(limit=5))
         else:
             self.forget(store, [key])
+            self.count_applied(1)
             return Outcome(result)
         return Outcome()
+
+    def count_applied(self, events):
+        metrics.EVENTS_APPLIED.labels(self.name, self.event_type).inc(events)
 
     def keep(self, store, event, error, attempts=1):
         record_failed_event(store, self.name, self.source_service, self.event_type, event,
                             error, attempts)
+        metrics.EVENTS_KEPT.labels(self.name, self.event_type).inc()
 
     def forget(self, store, keys):
         """Forget the retry counts of applied events this process had requeued."""

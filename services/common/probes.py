@@ -7,7 +7,8 @@ answers plain HTTP there:
 - `GET /health/live`: 200 while the process's event loop runs (a stuck process answers
   nothing, and is restarted);
 - `GET /health/ready`: 200 while its database answered the background check (every
-  CHECK_SECONDS) within the last STALE_AFTER_CHECKS checks, else 503.
+  CHECK_SECONDS) within the last STALE_AFTER_CHECKS checks, else 503;
+- `GET /metrics`: the process's Prometheus metrics (services/common/metrics.py).
 
 A probe only reads that state: it never touches the database or the broker, so probes
 cost next to nothing whatever their rate. (A process that loses the broker for good exits
@@ -19,6 +20,7 @@ import time
 import eventlet
 import eventlet.wsgi
 from nameko.extensions import DependencyProvider
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from services.common.database import Database
 from services.common.service_health import check_database
@@ -88,13 +90,18 @@ class Probes(DependencyProvider):
 
     def _answer(self, environ, start_response):
         path = environ.get("PATH_INFO", "")
+        if path == "/metrics":
+            body = generate_latest()
+            start_response("200 OK", [("Content-Type", CONTENT_TYPE_LATEST),
+                                      ("Content-Length", str(len(body)))])
+            return [body]
         if path == "/health/live":
             status, body = "200 OK", b"live\n"
         elif path == "/health/ready":
             status, body = ("200 OK", b"ready\n") if self.is_ready() else (
                 "503 Service Unavailable", b"database not answering\n")
         else:
-            status, body = "404 Not Found", b"/health/live or /health/ready\n"
+            status, body = "404 Not Found", b"/health/live, /health/ready or /metrics\n"
         start_response(status, [("Content-Type", "text/plain; charset=utf-8"),
                                 ("Content-Length", str(len(body)))])
         return [body]

@@ -17,6 +17,7 @@ from services.common import failed_events  # not the class: nameko would run it 
 from services.common.academic_year import academic_year_from_input
 from services.common.clock import ClockProvider
 from services.common.database import Database
+from services.common.metrics import WorkerMetrics
 from services.common.probes import Probes
 from services.common.event_batches import consumes_in_batches
 from services.common.events import consumes
@@ -41,7 +42,8 @@ class VouchersService(failed_events.FailedEventsRpc):
     gc_tuning = RareFullCollections()  # no full-collection pauses mid-request
 
     db = Database("vouchers", notices=(VOUCHERS_CHANGED,), packed=(redemption.VOUCHER_REDEEMED,))
-    probes = Probes()  # PROBE_ADDRESS: /health/live and /health/ready for Kubernetes
+    probes = Probes()  # PROBE_ADDRESS: /health/live, /health/ready, /metrics
+    metrics = WorkerMetrics()
     clock = ClockProvider()
 
     @rpc
