@@ -100,13 +100,16 @@ def test_only_the_gateway_takes_connections(objects):
     assert service["spec"]["selector"]["process"] == "gateway"
 
 
-def test_the_settings_name_the_probe_port_the_services_are_probed_on(objects):
+def test_the_services_are_probed_and_scraped_on_the_port_the_settings_name(objects):
     settings = of_kind(objects, "ConfigMap")["clep-settings"]["data"]
     port = int(settings["CLEP_PROBE_ADDRESS"].rsplit(":", 1)[1])
     for name, deployment in of_kind(objects, "Deployment").items():
         if name != "gateway":
             [container] = deployment["spec"]["template"]["spec"]["containers"]
             assert container["ports"] == [{"name": "probes", "containerPort": port}]
+            annotations = deployment["spec"]["template"]["metadata"]["annotations"]
+            assert (annotations["prometheus.io/port"], annotations["prometheus.io/path"]) == \
+                (str(port), "/metrics")
 
 
 def chunk_queue_name():
