@@ -5,17 +5,24 @@ A process keeps its figures in prometheus_client's registry; a service shows the
 in a service times each of its workers (an RPC, an HTTP request, a batch or one event, a
 timer) by entrypoint and counts those that raised; the event consumers
 (services/common/events.py, event_batches.py) count the events each applied and each
-kept in `failed_events`.
+kept in `failed_events`. Two figures are read from the service's database when scraped
+(`STORE_FIGURES`): how old its oldest unsent outbox event is, and how many events it keeps
+in `failed_events`.
 """
 import time
 import weakref
+from datetime import datetime, timezone
 
 from nameko.events import EventHandler
 from nameko.extensions import DependencyProvider
 from nameko.rpc import Rpc
 from nameko.timer import Timer
 from nameko.web.handlers import HttpRequestHandler
-from prometheus_client import Counter, Histogram
+from prometheus_client import REGISTRY, Counter, Histogram
+from prometheus_client.core import GaugeMetricFamily
+from sqlalchemy import func, select
+
+from services.common.messaging_tables import failed_events, outbox
 
 WORKER_SECONDS = Histogram(
     "clep_worker_seconds", "How long a worker took, by entrypoint",
@@ -59,3 +66,50 @@ class WorkerMetrics(DependencyProvider):
 
     def get_dependency(self, worker_ctx):
         return None
+
+
+class StoreFigures:
+    """A collector of what a scrape reads from each service's database (one per process;
+    the probes of a service add its store)."""
+
+    def __init__(self):
+        self._stores = {}
+
+    def add(self, service_name, store):
+        self._stores[service_name] = store
+
+    def remove(self, service_name):
+        self._stores.pop(service_name, None)
+
+    def collect(self):
+        oldest = GaugeMetricFamily(
+            "clep_outbox_oldest_unsent_seconds",
+            "Age of the oldest event its outbox has not published yet (0: none)",
+            labels=["service"])
+        kept = GaugeMetricFamily("clep_failed_events",
+                                 "Events kept in failed_events, for operations to replay",
+                                 labels=["service"])
+        for service_name, store in list(self._stores.items()):
+            try:
+                with store.reader() as session:
+                    created = session.scalar(select(func.min(outbox.c.created_at))
+                                             .where(outbox.c.sent_at.is_(None)))
+                    count = session.scalar(select(func.count()).select_from(failed_events))
+            except Exception:  # noqa: BLE001 - database away: not in this scrape
+                continue
+            oldest.add_metric([service_name], _age_seconds(created))
+            kept.add_metric([service_name], count)
+        yield oldest
+        yield kept
+
+
+def _age_seconds(created):
+    if created is None:
+        return 0.0
+    if created.tzinfo is None:  # SQLite hands back what it stored, in UTC
+        created = created.replace(tzinfo=timezone.utc)
+    return max(0.0, (datetime.now(timezone.utc) - created).total_seconds())
+
+
+STORE_FIGURES = StoreFigures()
+REGISTRY.register(STORE_FIGURES)

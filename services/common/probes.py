@@ -22,6 +22,7 @@ import eventlet.wsgi
 from nameko.extensions import DependencyProvider
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from services.common import metrics
 from services.common.database import Database
 from services.common.service_health import check_database
 
@@ -48,8 +49,11 @@ class Probes(DependencyProvider):
         self._threads = [
             self.container.spawn_managed_thread(self._serve, identifier="probes"),
             self.container.spawn_managed_thread(self._check, identifier="probe check")]
+        metrics.STORE_FIGURES.add(self.container.service_name, self._store())
 
     def stop(self):
+        if self._socket is not None:
+            metrics.STORE_FIGURES.remove(self.container.service_name)
         for thread in self._threads:
             thread.kill()
         self._threads = []

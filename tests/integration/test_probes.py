@@ -90,3 +90,9 @@ def test_metrics_count_the_workers_and_the_events_of_a_service(start_service, rp
     dispatch("access", "profile_updated", {"event_id": str(uuid.uuid4())})  # malformed
     wait_for(lambda: scraped(port).get(applied, 0) - after.get(applied, 0) == 1 and
              scraped(port).get(kept, 0) - after.get(kept, 0) == 1)
+
+    # read from this service's database: the malformed event is kept; `fees_set` waits in
+    # the outbox, as no billing runs here to bind a queue for it
+    figures = scraped(port)
+    assert figures[("clep_failed_events", (("service", "orders"),))] == 1
+    assert figures[("clep_outbox_oldest_unsent_seconds", (("service", "orders"),))] > 0
