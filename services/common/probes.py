@@ -38,18 +38,21 @@ class Probes(DependencyProvider):
     def setup(self):
         self.address = self.container.config.get("PROBE_ADDRESS") or ""
         self.ready_until = 0.0  # monotonic time until which the last good check counts
+        self._store = None
         self._socket = None
         self._threads = []
 
     def start(self):
         if not self.address:
             return
+        self._store = next(provider.store for provider in self.container.dependencies
+                            if isinstance(provider, Database))
         host, _, port = self.address.rpartition(":")
         self._socket = eventlet.listen((host or "0.0.0.0", int(port)))
         self._threads = [
             self.container.spawn_managed_thread(self._serve, identifier="probes"),
             self.container.spawn_managed_thread(self._check, identifier="probe check")]
-        metrics.STORE_FIGURES.add(self.container.service_name, self._store())
+        metrics.STORE_FIGURES.add(self.container.service_name, self._store)
 
     def stop(self):
         if self._socket is not None:
@@ -69,15 +72,11 @@ class Probes(DependencyProvider):
     def is_ready(self):
         return time.monotonic() < self.ready_until
 
-    def _store(self):
-        return next(provider.store for provider in self.container.dependencies
-                    if isinstance(provider, Database))
-
     def _check(self):
         was_ready = None
         while True:
             try:
-                check_database(self._store())
+                check_database(self._store)
                 self.ready_until = time.monotonic() + CHECK_SECONDS * STALE_AFTER_CHECKS
             except Exception as error:  # noqa: BLE001 - any failure: not ready, said once
                 if was_ready is not False:

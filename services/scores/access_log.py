@@ -18,25 +18,26 @@ def record_access(session, clock, principal, organization_id, academic_year, act
     `principal` is what the access service's `authorize` returned for the caller.
     """
     assert action in ACTIONS
-    account = principal["account"]
-    session.add(ScoreAccess(
-        at=clock.now(), account_id=account["id"], account_email=account["email"][:254],
-        account_name=(account.get("name") or "")[:200], organization_id=organization_id,
-        academic_year=str(academic_year), access=principal.get("access") or "manage",
-        action=action, detail=detail, row_count=row_count))
+    session.add(_access(clock.now(), principal["account"], principal.get("access"),
+                        organization_id, academic_year, action, detail, row_count))
 
 
 def record_views(session, looks):
     """Write down looks at the scores list that a gateway answered from what it kept
     (`scores_viewed` events, as their schema loads them), each at the moment it was seen."""
-    session.add_all(ScoreAccess(
-        at=look["viewed_at"], account_id=look["account"]["id"],
-        account_email=look["account"]["email"][:254],
-        account_name=(look["account"].get("name") or "")[:200],
-        organization_id=look["organization_id"], academic_year=look["academic_year"],
-        access=look.get("access") or "manage", action="list",
-        detail=describe(exam=look.get("exam"), sort=look.get("sort"), page=look.get("page")),
-        row_count=look["row_count"]) for look in looks)
+    session.add_all(_access(
+        look["viewed_at"], look["account"], look.get("access"), look["organization_id"],
+        look["academic_year"], "list",
+        describe(exam=look.get("exam"), sort=look.get("sort"), page=look.get("page")),
+        look["row_count"]) for look in looks)
+
+
+def _access(at, account, access, organization_id, academic_year, action, detail, row_count):
+    return ScoreAccess(
+        at=at, account_id=account["id"], account_email=account["email"][:254],
+        account_name=(account.get("name") or "")[:200], organization_id=organization_id,
+        academic_year=str(academic_year), access=access or "manage", action=action,
+        detail=detail, row_count=row_count)
 
 
 def describe(**details):
