@@ -83,13 +83,14 @@ class RunCommand:
 
 
 def set_fees_once_healthy(base, env, year, fees):
-    """Operations, polling /health and setting the year's fees the moment it answers."""
+    """Operations, polling /health and setting the year's fees the moment it answers. While
+    the services start, /health may take its full answer time (3 s) to say 503."""
     def run():
         while True:
             try:
-                if requests.get(base + "/health", timeout=2).status_code == 200:
+                if requests.get(base + "/health", timeout=10).status_code == 200:
                     break
-            except requests.ConnectionError:
+            except requests.RequestException:
                 pass
             time.sleep(0.05)
         answers.append(requests.put(

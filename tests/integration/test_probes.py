@@ -75,6 +75,8 @@ def test_metrics_count_the_workers_and_the_events_of_a_service(start_service, rp
     except Exception:  # noqa: BLE001 - the refusal is what is counted
         pass
 
+    # nameko sends the reply before it tells the dependencies the worker ended
+    wait_for(lambda: scraped(port).get(calls, 0) - before.get(calls, 0) == 2)
     after = scraped(port)
     assert after[calls] - before.get(calls, 0) == 2
     assert after[refused] - before.get(refused, 0) == 1
