@@ -11,6 +11,7 @@ import io
 import json
 import logging
 import socket
+from time import perf_counter
 
 from nameko.web.handlers import HttpRequestHandler
 from nameko.web.server import WebServer, WsgiApp
@@ -22,6 +23,7 @@ from werkzeug.wrappers import Request, Response
 
 from gateway.errors import error_response, response_for
 from gateway.portal.render import STATIC_DIR, error_page
+from gateway.request_metrics import observe_request
 from services.common.errors import ClepError
 
 log = logging.getLogger(__name__)
@@ -60,17 +62,24 @@ def http_error_response(exc):
 
 class JsonWsgiApp(WsgiApp):
     def __call__(self, environ, start_response):
+        started = perf_counter()  # until the response is ready (a streamed body runs later)
+        rule = None
         try:
-            provider, values = self.url_map.bind_to_environ(environ).match()
+            rule, values = self.url_map.bind_to_environ(environ).match(return_rule=True)
             buffer_chunked_body(environ)
         except HTTPException as exc:
             if not is_api_path(environ.get("PATH_INFO", "")):
-                return error_page(exc.code or 400)(environ, start_response)
-            return http_error_response(exc)(environ, start_response)
-        request = Request(environ, shallow=True)
-        request.max_content_length = MAX_BODY_BYTES
-        request.path_values = values
-        return provider.handle_request(request)(environ, start_response)
+                response = error_page(exc.code or 400)
+            else:
+                response = http_error_response(exc)
+        else:
+            request = Request(environ, shallow=True)
+            request.max_content_length = MAX_BODY_BYTES
+            request.path_values = values
+            response = rule.endpoint.handle_request(request)
+        observe_request(rule, environ["REQUEST_METHOD"], response.status_code,
+                        perf_counter() - started)
+        return response(environ, start_response)
 
 
 def buffer_chunked_body(environ):

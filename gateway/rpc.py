@@ -5,6 +5,7 @@ Requests are published with a message TTL equal to the timeout, so a request nob
 took in time is dropped by the broker instead of running late, after the caller gave up.
 """
 import logging
+from time import perf_counter
 
 import amqp.exceptions
 import eventlet
@@ -12,6 +13,7 @@ import kombu.exceptions
 from nameko.exceptions import UnknownService
 from nameko.rpc import RpcProxy, ServiceProxy
 
+from gateway.request_metrics import RPC_SECONDS
 from services.common.errors import ServiceUnavailable
 
 log = logging.getLogger(__name__)
@@ -33,6 +35,7 @@ class TimedServiceProxy:
         method = getattr(self._proxy, method_name)
 
         def call(*args, **kwargs):
+            started = perf_counter()
             timeout = eventlet.Timeout(self._timeout)
             try:
                 return method(*args, **kwargs)
@@ -53,6 +56,7 @@ class TimedServiceProxy:
                                                  "shortly.".format(self._service_name))
             finally:
                 timeout.cancel()
+                RPC_SECONDS.observe((self._service_name, method_name), perf_counter() - started)
         return call
 
 

@@ -26,6 +26,7 @@ from gateway.routes.system import SystemRoutes
 from gateway.score_views import ScoreViews
 from gateway.rpc import TimedRpc
 from services.common.gc_tuning import RareFullCollections
+from services.common.probes import ProbeServer
 
 
 class GatewayService(SystemRoutes, AccountRoutes, AccessRoutes, OrderRoutes, ScoreRoutes,
@@ -33,6 +34,9 @@ class GatewayService(SystemRoutes, AccountRoutes, AccessRoutes, OrderRoutes, Sco
                      AccountPages, OrganizationPages, OrderPages, ReportPages):
     name = "gateway"
     gc_tuning = RareFullCollections()  # no full-collection pauses mid-request
+    # PROBE_ADDRESS: /metrics (gateway/request_metrics.py) off the public port; its
+    # readiness stays on the public port (gateway/health.py)
+    probes = ProbeServer()
 
     config = Config()
     client_address = ClientAddress()

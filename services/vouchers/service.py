@@ -26,8 +26,8 @@ from services.common.rpc import rpc
 from services.common.scheduled import ConfiguredTimer
 from services.common.service_health import check_database
 from services.vouchers import event_schemas as events_in
-from services.vouchers import (closing, generation, legacy, listing, overdue_tickets,
-                               redemption)
+from services.vouchers import (closing, figures, generation, legacy, listing,
+                               overdue_tickets, redemption)
 from services.vouchers.changes import VOUCHERS_CHANGED, vouchers_changed
 from services.vouchers.work_queue import chunk_handler
 
@@ -44,6 +44,7 @@ class VouchersService(failed_events.FailedEventsRpc):
     db = Database("vouchers", notices=(VOUCHERS_CHANGED,), packed=(redemption.VOUCHER_REDEEMED,))
     probes = Probes()  # PROBE_ADDRESS: /health/live, /health/ready, /metrics
     metrics = WorkerMetrics()
+    chunk_queue = figures.ChunkQueueFigures()  # the chunk queue's depth, read when scraped
     clock = ClockProvider()
 
     @rpc
@@ -64,8 +65,9 @@ class VouchersService(failed_events.FailedEventsRpc):
               entrypoint=chunk_handler)
     def generate_chunk(self, event):
         """Make one chunk of codes; the last chunk emits `vouchers_generated`."""
-        generation.generate_chunk(self.db, self.clock, event["batch_id"], event["chunk_no"],
-                                  event.get("size"))
+        made = generation.generate_chunk(self.db, self.clock, event["batch_id"],
+                                         event["chunk_no"], event.get("size"))
+        figures.VOUCHERS_GENERATED.inc(made)
 
     # the buyer's view
 
