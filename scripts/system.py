@@ -19,7 +19,9 @@ migrations, starts everything, waits until GET /health answers 200, runs the dem
 (through the HTTP API), then says it is up and prints the URL, the tokens and where the
 logs are, and runs until Ctrl-C or SIGTERM. A process that exits on its own is started again,
 after a delay that doubles while it keeps exiting (see RESTART_FIRST_DELAY), and the output
-says so.
+says so. With CLEP_PROBE_BASE_PORT set, each process answers its probes and /metrics on a
+port of its own, counting up from it in the order of `names` (one CLEP_PROBE_ADDRESS would
+be one port for every process).
 
 This module imports nothing from the project (no nameko, no eventlet), so it can be imported
 anywhere, including under eventlet's monkey patching.
@@ -151,13 +153,16 @@ class System:
     voucher_workers: how many vouchers processes (vouchers-1 .. vouchers-N).
     gateway_workers: how many gateway processes (gateway, gateway-2 .. gateway-N).
     log_dir: where <name>.log goes (default <CLEP_DATA_DIR>/log).
+    probe_addresses: {name: "host:port"}, each process's own CLEP_PROBE_ADDRESS (its probes
+    and /metrics; see probe_addresses()).
     modules: override the module run for a process kind, e.g. {"access": "tmp_dummy"}.
     """
 
     def __init__(self, env=None, voucher_workers=1, log_dir=None, *, gateway_workers=1,
                  project_root=None, config_path=None, python=None, modules=None,
-                 die_with_parent=True):
+                 die_with_parent=True, probe_addresses=None):
         self.env = dict(env or {})
+        self.probe_addresses = dict(probe_addresses or {})
         if voucher_workers < 1 or gateway_workers < 1:
             raise ValueError("voucher_workers and gateway_workers must be at least 1")
         self.voucher_workers = voucher_workers
@@ -263,6 +268,8 @@ class System:
             log.flush()
             env = self._merged_env()
             env["CLEP_LOG_FILE"] = str(self.log_path(name))  # the process rotates it by size
+            if name in self.probe_addresses:
+                env["CLEP_PROBE_ADDRESS"] = self.probe_addresses[name]
             if self.kind(name) == "gateway":  # its workers mostly wait on RPC replies
                 env["CLEP_MAX_WORKERS"] = env.get("CLEP_GATEWAY_MAX_WORKERS",
                                                   DEFAULT_GATEWAY_MAX_WORKERS)
@@ -425,6 +432,11 @@ class System:
         self.stop()
 
 
+def probe_addresses(names, base_port, host="127.0.0.1"):
+    """{name: "host:port"}: a probe (and /metrics) port for each process, from base_port up."""
+    return {name: f"{host}:{base_port + number}" for number, name in enumerate(names)}
+
+
 def _signal(process, signum):
     try:  # the whole process group: the process is its session's leader
         os.killpg(process.pid, signum)
@@ -500,6 +512,14 @@ def run(args):
     gateways = _count_setting("GATEWAY_WORKERS", DEFAULT_GATEWAY_WORKERS)
     if workers is None or gateways is None:
         return 2
+    if os.environ.get("CLEP_PROBE_ADDRESS"):
+        print("CLEP_PROBE_ADDRESS would be one port for every process: set "
+              "CLEP_PROBE_BASE_PORT instead, for a port each", file=sys.stderr)
+        return 2
+    probe_base = _count_setting("CLEP_PROBE_BASE_PORT", 0) \
+        if os.environ.get("CLEP_PROBE_BASE_PORT") else 0
+    if probe_base is None:
+        return 2
 
     if "PYTHONWARNINGS" not in os.environ:
         # eventlet's deprecation banner (a plain Warning, issued on import) and pkg_resources'
@@ -510,6 +530,8 @@ def run(args):
         overrides["CLEP_PUBLIC_URL"] = "http://{}:{}".format(
             f"[{host}]" if ":" in host else host, port)
     system = System(env=overrides, voucher_workers=workers, gateway_workers=gateways)
+    if probe_base:
+        system.probe_addresses = probe_addresses(system.names, probe_base)
     env = system._merged_env()
     python = system.python
     system.log_dir.mkdir(parents=True, exist_ok=True)
@@ -582,6 +604,10 @@ def _print_banner(system, env, generated):
         env["CLEP_PARTNER_TOKEN"], origin("CLEP_PARTNER_TOKEN")))
     print("  Logs:             {}/   ({})".format(
         system.log_dir, ", ".join(f"{n}.log" for n in system.names)))
+    if system.probe_addresses:
+        print("  Metrics:          {}   (CLEP_PROBE_BASE_PORT)".format(", ".join(
+            f"{name} http://{address}/metrics"
+            for name, address in system.probe_addresses.items())))
     print("  Processes:        {}".format(", ".join(
         f"{n} ({p.pid})" for n, p in system.processes.items())))
     print("Press Ctrl-C to stop.", flush=True)
