@@ -89,27 +89,41 @@ def test_each_pod_waits_for_the_migrations_the_job_runs(objects):
         assert wait["command"] == ["python", "-m", "services.common.migrations", "--wait"]
 
 
-def test_only_the_gateway_takes_connections(objects):
+def probe_port(objects):
+    settings = of_kind(objects, "ConfigMap")["clep-settings"]["data"]
+    return int(settings["CLEP_PROBE_ADDRESS"].rsplit(":", 1)[1])
+
+
+def test_only_the_gateway_takes_connections_and_prometheus_only_its_scrapes(objects):
     policies = of_kind(objects, "NetworkPolicy")
+    assert set(policies) == {"clep-ingress", "gateway-ingress", "metrics-scrape"}
     everything = policies["clep-ingress"]["spec"]
     assert everything["podSelector"] == {"matchLabels": {"app": "clep"}}
     assert everything["ingress"] == []
-    assert policies["gateway-ingress"]["spec"]["podSelector"]["matchLabels"]["process"] == \
-        "gateway"
+    gateway = policies["gateway-ingress"]["spec"]
+    assert gateway["podSelector"]["matchLabels"]["process"] == "gateway"
+    assert gateway["ingress"] == [{"ports": [{"protocol": "TCP", "port": 8000}]}]
+    [scrapes] = policies["metrics-scrape"]["spec"]["ingress"]
+    assert scrapes["ports"] == [{"protocol": "TCP", "port": probe_port(objects)}]
+    assert [source["namespaceSelector"] for source in scrapes["from"]] == [
+        {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}}]
     [service] = of_kind(objects, "Service").values()
     assert service["spec"]["selector"]["process"] == "gateway"
+    assert [port["targetPort"] for port in service["spec"]["ports"]] == ["http"]
 
 
-def test_the_services_are_probed_and_scraped_on_the_port_the_settings_name(objects):
-    settings = of_kind(objects, "ConfigMap")["clep-settings"]["data"]
-    port = int(settings["CLEP_PROBE_ADDRESS"].rsplit(":", 1)[1])
+def test_every_process_is_scraped_on_the_port_the_settings_name(objects):
+    port = probe_port(objects)
     for name, deployment in of_kind(objects, "Deployment").items():
-        if name != "gateway":
-            [container] = deployment["spec"]["template"]["spec"]["containers"]
+        [container] = deployment["spec"]["template"]["spec"]["containers"]
+        annotations = deployment["spec"]["template"]["metadata"]["annotations"]
+        assert (annotations["prometheus.io/scrape"], annotations["prometheus.io/port"],
+                annotations["prometheus.io/path"]) == ("true", str(port), "/metrics"), name
+        if name == "gateway":  # probed on its public port; the probe port is for metrics
+            assert container["ports"] == [{"name": "http", "containerPort": 8000},
+                                          {"name": "metrics", "containerPort": port}]
+        else:
             assert container["ports"] == [{"name": "probes", "containerPort": port}]
-            annotations = deployment["spec"]["template"]["metadata"]["annotations"]
-            assert (annotations["prometheus.io/port"], annotations["prometheus.io/path"]) == \
-                (str(port), "/metrics")
 
 
 def chunk_queue_name():
