@@ -35,6 +35,7 @@ class ChunkQueueCollector:
 
     def __init__(self):
         self._queues = {}  # container id -> (amqp uri, queue name)
+        self._unread = False  # the last scrape could not read the queue (said once)
 
     def add(self, key, amqp_uri, queue_name):
         self._queues[key] = (amqp_uri, queue_name)
@@ -52,8 +53,11 @@ class ChunkQueueCollector:
             try:
                 _, messages, consuming = declared(amqp_uri, queue_name)
             except Exception as error:  # noqa: BLE001 - broker away: not in this scrape
-                log.warning("chunk queue not read for /metrics: %r", error)
+                if not self._unread:
+                    log.warning("chunk queue not read for /metrics: %r", error)
+                self._unread = True
                 continue
+            self._unread = False
             waiting.add_metric([queue_name], messages)
             consumers.add_metric([queue_name], consuming)
         yield waiting
@@ -69,7 +73,8 @@ def declared(amqp_uri, queue_name):
     with Connection(amqp_uri, connect_timeout=SCRAPE_TIMEOUT_SECONDS,
                     transport_options={"read_timeout": SCRAPE_TIMEOUT_SECONDS,
                                        "write_timeout": SCRAPE_TIMEOUT_SECONDS}) as connection:
-        connection.connect()
+        # each broker of a failover list once, without kombu's pause between rounds
+        connection.ensure_connection(max_retries=max(len(connection.alt), 1) - 1)
         with connection.channel() as channel:
             return channel.queue_declare(queue=queue_name, passive=True)
 
