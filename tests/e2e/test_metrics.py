@@ -121,3 +121,11 @@ def test_every_service_reports_its_store_and_vouchers_its_chunk_queue(system, po
     # every chunk was taken; one process consumes the queue
     assert vouchers[sample("clep_chunk_queue_messages", queue=queue)] == 0
     assert vouchers[sample("clep_chunk_queue_consumers", queue=queue)] == 1
+
+
+def test_the_gateway_keeps_its_metrics_off_its_public_port(system, portal):
+    assert portal.get("/metrics").status_code == 404
+    probe = "http://{}".format(system.probe_addresses["gateway"])
+    assert requests.get(probe + "/health/live", timeout=10).status_code == 200
+    assert "clep_http_request_seconds_count" in requests.get(probe + "/metrics",
+                                                             timeout=10).text
