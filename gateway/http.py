@@ -23,6 +23,7 @@ from werkzeug.wrappers import Request, Response
 
 from gateway.errors import error_response, response_for
 from gateway.portal.render import STATIC_DIR, error_page
+from gateway.request_ids import context_data, with_request_ids
 from gateway.request_metrics import observe_request
 from services.common.errors import ClepError
 
@@ -118,7 +119,10 @@ class ApiServer(WebServer):
     def get_wsgi_app(self):
         static = SharedDataMiddleware(JsonWsgiApp(self), {"/static": str(STATIC_DIR)},
                                       cache_timeout=STATIC_CACHE_SECONDS)
-        return with_security_headers(static)
+        return with_request_ids(with_security_headers(static))
+
+    def context_data_from_headers(self, request):
+        return context_data(request)  # the request's correlation id, for its RPCs
 
     def process_request(self, sock, address):
         # The server writes a response's headers and its body separately: without

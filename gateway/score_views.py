@@ -16,6 +16,7 @@ from nameko.standalone.events import get_event_exchange
 
 from gateway.gathered_calls import Gatherer
 from gateway.read_cache import ProcessReadCache
+from services.common import correlation
 from services.common.batch_publisher import BatchPublisher
 from services.common.clock import Clock
 from services.common.errors import ServiceUnavailable
@@ -44,6 +45,12 @@ class ScoreViews(DependencyProvider):
         return _Views(self)
 
 
+def _headers():
+    """The request's correlation id, for the scores service's worker that records it."""
+    correlation_id = correlation.current_id()
+    return {correlation.HEADER: correlation_id} if correlation_id else None
+
+
 class _Views:
     def __init__(self, provider):
         self._provider = provider
@@ -69,7 +76,8 @@ class _Views:
                 "row_count": len(listed["scores"]),
                 "viewed_at": provider.clock.now().isoformat()}
         try:
-            refused = provider.gatherer.call(provider.publisher.publish, (SCORES_VIEWED, look))
+            refused = provider.gatherer.call(provider.publisher.publish,
+                                             (SCORES_VIEWED, look, _headers()))
         except Exception as failure:  # noqa: BLE001 - the broker is away: say so, show nothing
             refused = str(failure) or type(failure).__name__
         if refused is not None:

@@ -9,10 +9,14 @@ from gateway.routing import route
 from gateway.schemas.common import HealthOut, LiveOut
 from services.common.errors import ClepError
 from services.common.scheduled import ConfiguredTimer
+from services.common.worker_log import WorkerLog
 
 
 class SystemRoutes:
     services_health = health.ServicesHealth()
+    # every request's correlation id and its one line; the probes' and timers' at DEBUG
+    worker_log = WorkerLog(quiet=("keep_hub_awake", "check_services", "health",
+                                  "health_ready", "health_live"))
 
     @timer(interval=1)
     def keep_hub_awake(self):

@@ -25,6 +25,7 @@ from services.common.clock import ClockProvider
 from services.common.config import public_url
 from services.common.database import Database
 from services.common.metrics import WorkerMetrics
+from services.common.worker_log import WorkerLog
 from services.common.probes import Probes
 from services.common.errors import InvalidInput
 from services.common.events import consumes
@@ -46,6 +47,7 @@ class AccessService(failed_events.FailedEventsRpc):
     db = Database("access", notices=(changes.ACCESS_CHANGED,))
     probes = Probes()  # PROBE_ADDRESS: /health/live, /health/ready, /metrics
     metrics = WorkerMetrics()
+    worker_log = WorkerLog(quiet=("health",))  # correlation ids, a line per worker
     clock = ClockProvider()
     mailer = MailerProvider()
     config = Config()

@@ -21,6 +21,7 @@ from services.common.clock import ClockProvider
 from services.common.config import public_url
 from services.common.database import Database
 from services.common.metrics import WorkerMetrics
+from services.common.worker_log import WorkerLog
 from services.common.probes import Probes
 from services.common.errors import Conflict, InvalidInput
 from services.common.event_batches import consumes_in_batches
@@ -54,6 +55,7 @@ class BillingService(failed_events.FailedEventsRpc):
     db = Database("billing", notices=(invoices.INVOICE_CHANGED,))
     probes = Probes()  # PROBE_ADDRESS: /health/live, /health/ready, /metrics
     metrics = WorkerMetrics()
+    worker_log = WorkerLog(quiet=("health",))  # correlation ids, a line per worker
     clock = ClockProvider()
     mailer = MailerProvider()
     config = Config()

@@ -35,7 +35,8 @@ class BatchPublisher:
 
     def publish(self, messages):
         """Publish [(routing_key, payload), ...] (a dict, or its JSON text as stored in an
-        outbox); returns one outcome per message: None when the broker took it, else why
+        outbox), or [(routing_key, payload, headers), ...] with the AMQP headers of each
+        (or None); returns one outcome per message: None when the broker took it, else why
         not (e.g. no queue is bound for it)."""
         if not messages:
             return []
@@ -70,11 +71,12 @@ class BatchPublisher:
         channel.events["basic_return"].add(returned)
         try:
             self._writes.hold()
-            for index, (routing_key, payload) in enumerate(messages):
+            for index, (routing_key, payload, *headers) in enumerate(messages):
                 body = payload if isinstance(payload, str) else json.dumps(payload)
                 message = amqp.Message(body, content_type="application/json",
                                        content_encoding="utf-8", delivery_mode=PERSISTENT,
-                                       message_id=str(index))
+                                       message_id=str(index),
+                                       application_headers=headers[0] if headers else None)
                 channel.basic_publish(message, exchange=self.exchange.name,
                                       routing_key=routing_key,
                                       mandatory=routing_key not in self.notices)

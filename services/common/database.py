@@ -21,7 +21,7 @@ from sqlalchemy.exc import (DBAPIError, DisconnectionError, OperationalError,
                             TimeoutError as PoolTimeout)
 from sqlalchemy.orm import Session
 
-from services.common import messaging_tables as tables
+from services.common import correlation, messaging_tables as tables
 from services.common.bulk_insert import insert_rows
 from services.common.clock import Clock
 from services.common.config import database_url
@@ -134,7 +134,8 @@ def _sqlite_write_lock(url):
     return _SQLITE_WRITE_LOCKS.setdefault(url, eventlet.semaphore.Semaphore(1))
 
 
-_OUTBOX_COLUMNS = ("event_id", "event_type", "payload", "created_at", "attempts")
+_OUTBOX_COLUMNS = ("event_id", "event_type", "payload", "created_at", "attempts",
+                   "correlation_id")
 
 
 class UnitOfWork:
@@ -155,6 +156,7 @@ class UnitOfWork:
             "event_type": event_type,
             "payload": json.dumps(body, default=str),
             "created_at": self._now(),
+            "correlation_id": correlation.current_id(),  # the worker's: sent with the event
         })
         self.emitted += 1
         return event_id
@@ -171,11 +173,12 @@ class UnitOfWork:
     def emit_many(self, event_type, payloads):
         """`emit` for a batch of facts of one type, in one multi-row insert."""
         now = self._now()
+        correlation_id = correlation.current_id()
         rows = []
         for payload in payloads:
             event_id = str(uuid.uuid4())
             rows.append({"event_id": event_id, "event_type": event_type, "created_at": now,
-                         "attempts": 0,
+                         "attempts": 0, "correlation_id": correlation_id,
                          "payload": json.dumps(dict(payload, event_id=event_id), default=str)})
         insert_rows(self.session, tables.outbox, _OUTBOX_COLUMNS, rows)
         self.emitted += len(rows)

@@ -17,12 +17,17 @@ are gathered by services/common/batch_consumer.py and applied together:
 
 A replay of a kept event (`failed_events.replay_failed_events`) runs `apply`: the schema
 check, then the method in a unit of work of its own.
+
+One worker applies events of many requests, so each event gets a log line of its own under
+its own correlation id (a packed event carries it: services/common/outbox_relay.py), with
+what became of it and the batch's id; an event applied on its own runs under its id.
 """
 import functools
 import logging
 
 import eventlet
 
+from services.common import correlation
 from services.common.batch_consumer import batch_event_handler
 from services.common.event_schema import MalformedEvent, check_event
 from services.common.events import EventConsumer, Outcome, one_line, retry_key
@@ -62,16 +67,19 @@ def apply_batch(service, consumer, schema, method, apply, events):
             loaded.append((index, check_event(schema, event)))
         except MalformedEvent:
             on_their_own.append(index)  # kept in failed_events by `deliver`, below
+    said = {}  # index: what became of the event, for its line
     if loaded:
         try:
             with service.db.transaction() as work:
                 fresh = work.first_deliveries([event["event_id"] for _i, event in loaded],
                                               consumer.name)
                 first_time = []
-                for _index, event in loaded:
+                for index, event in loaded:
+                    said[index] = "repeat"
                     if str(event["event_id"]) in fresh:
                         fresh.discard(str(event["event_id"]))  # the same id again: once
                         first_time.append(event)
+                        said[index] = "applied"
                 method(service, work, first_time)
         except Exception as error:  # noqa: BLE001 - every event gets its own pass
             log.info("%s: a batch of %s %s events failed (%s); applying each on its own",
@@ -84,10 +92,40 @@ def apply_batch(service, consumer, schema, method, apply, events):
     outcomes = [Outcome()] * len(events)
     for index in sorted(on_their_own):
         event = events[index]
-        outcomes[index] = consumer.deliver(service.db,
-                                           functools.partial(apply, service, event), event)
+        said[index] = "kept"  # unless it applies or is requeued, below
+
+        def apply_alone(event=event, index=index):
+            apply(service, event)
+            said[index] = "applied"
+        token = correlation.bind(_correlation_id(event), correlation.current_service())
+        try:  # its lines, and the events it emits, under its own id
+            outcomes[index] = consumer.deliver(service.db, apply_alone, event)
+        finally:
+            correlation.unbind(token)
+        if outcomes[index].requeue_after is not None:
+            said[index] = "requeued"
+    _log_each(consumer, events, said)
     pauses = [outcome.requeue_after for outcome in outcomes
               if outcome.requeue_after is not None]
     if pauses:
         eventlet.sleep(max(pauses))  # once for the batch, not once per event
     return [outcome.requeue_after is None for outcome in outcomes]
+
+
+def _correlation_id(event):
+    """The event's own id (a packed event's), else the batch's."""
+    own = event.get("correlation_id") if isinstance(event, dict) else None
+    return correlation.sane(own) or correlation.current_id()
+
+
+def _log_each(consumer, events, said):
+    if not log.isEnabledFor(logging.INFO):
+        return
+    batch = correlation.current_id()
+    for index, event in enumerate(events):
+        event_id = retry_key(event)
+        log.info("%s: %s event %s %s in batch %s", consumer.name, consumer.event_type,
+                 event_id, said.get(index, "kept"), batch, extra={
+                     "correlation_id": _correlation_id(event), "batch_correlation_id": batch,
+                     "event_type": consumer.event_type, "event_id": event_id,
+                     "outcome": said.get(index, "kept")})

@@ -22,6 +22,8 @@ outbox = Table(
     Column("attempts", Integer, nullable=False, default=0),
     Column("next_attempt_at", DateTime(timezone=True)),
     Column("last_error", Text),
+    # the work that wrote the event (services/common/correlation.py): sent with it
+    Column("correlation_id", String(128)),
     Index("ix_outbox_pending", "sent_at", "id"),
 )
 

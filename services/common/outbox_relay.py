@@ -15,7 +15,13 @@ due events of one such type in a relay batch go as ONE message whose body is the
 of their payloads, each payload unchanged with its own event_id. The broker, the relay and
 the consumers then handle one message where there were hundreds (results reported 1,000 at
 a time, redemptions gathered by the gateways).
+
+Each event goes with the correlation id of the work that wrote it (its row's, see
+services/common/correlation.py): a message of its own carries it as nameko's header, so
+the consumer's worker takes it up like an RPC's; a packed message holds events of many
+requests, so there each event carries its own, as `correlation_id` in the payload.
 """
+import json
 import logging
 import time
 from datetime import datetime, timedelta, timezone
@@ -27,6 +33,7 @@ from nameko.extensions import Extension
 from nameko.standalone.events import get_event_exchange
 from sqlalchemy import and_, delete, or_, select, update
 
+from services.common import correlation
 from services.common.batch_publisher import BatchPublisher
 from services.common.messaging_tables import outbox
 
@@ -104,7 +111,8 @@ class OutboxRelay(Extension):
     def relay_batch(self):
         """Publish up to BATCH_SIZE due events; returns how many were due."""
         now = datetime.now(timezone.utc)  # real time even under a frozen domain clock
-        columns = (outbox.c.id, outbox.c.event_type, outbox.c.payload, outbox.c.attempts)
+        columns = (outbox.c.id, outbox.c.event_type, outbox.c.payload, outbox.c.attempts,
+                   outbox.c.correlation_id)
         due_now = or_(outbox.c.next_attempt_at.is_(None), outbox.c.next_attempt_at <= now)
         due = (select(*columns).where(and_(outbox.c.sent_at.is_(None), due_now))
                .order_by(outbox.c.id).limit(BATCH_SIZE))
@@ -148,8 +156,9 @@ class OutboxRelay(Extension):
                 packs[row.event_type] = group
             carried.append(group)
         outcomes = self.publisher.publish([
-            (group[0].event_type,
-             _packed_body(group) if group[0].event_type in self.packed else group[0].payload)
+            (group[0].event_type, _packed_body(group), None)
+            if group[0].event_type in self.packed else
+            (group[0].event_type, group[0].payload, _headers(group[0]))
             for group in carried])
         outcome_of = {row.id: outcome for group, outcome in zip(carried, outcomes)
                       for row in group}
@@ -184,6 +193,19 @@ class OutboxRelay(Extension):
                 outbox.c.sent_at.is_not(None), outbox.c.sent_at < cutoff)).rowcount
 
 
+def _headers(row):
+    return {correlation.HEADER: row.correlation_id} if row.correlation_id else None
+
+
 def _packed_body(rows):
-    """The JSON list of the rows' payloads (the stored texts joined, not parsed again)."""
-    return "[" + ",".join(row.payload for row in rows) + "]"
+    """The JSON list of the rows' payloads (the stored texts joined, not parsed again),
+    each with its correlation id put first (a stored payload is always an object)."""
+    return "[" + ",".join(_with_correlation_id(row) for row in rows) + "]"
+
+
+def _with_correlation_id(row):
+    if not row.correlation_id:
+        return row.payload
+    rest = row.payload[1:]
+    return '{"correlation_id": ' + json.dumps(row.correlation_id) + \
+        ("" if rest.lstrip().startswith("}") else ", ") + rest

@@ -16,6 +16,7 @@ from services.common.academic_year import academic_year_from_input
 from services.common.clock import ClockProvider
 from services.common.database import Database
 from services.common.metrics import WorkerMetrics
+from services.common.worker_log import WorkerLog
 from services.common.probes import Probes
 from services.common.errors import Forbidden, InvalidInput, NotFound
 from services.common.event_batches import consumes_in_batches
@@ -36,6 +37,7 @@ class ScoresService(failed_events.FailedEventsRpc):
     db = Database("scores", notices=(SCORES_CHANGED,), packed=(EXAM_RECORDED,))
     probes = Probes()  # PROBE_ADDRESS: /health/live, /health/ready, /metrics
     metrics = WorkerMetrics()
+    worker_log = WorkerLog(quiet=("health",))  # correlation ids, a line per worker
     clock = ClockProvider()
 
     @rpc

@@ -18,6 +18,7 @@ from services.common.academic_year import academic_year_from_input
 from services.common.clock import ClockProvider
 from services.common.database import Database
 from services.common.metrics import WorkerMetrics
+from services.common.worker_log import WorkerLog
 from services.common.probes import Probes
 from services.common.event_batches import consumes_in_batches
 from services.common.events import consumes
@@ -44,6 +45,7 @@ class VouchersService(failed_events.FailedEventsRpc):
     db = Database("vouchers", notices=(VOUCHERS_CHANGED,), packed=(redemption.VOUCHER_REDEEMED,))
     probes = Probes()  # PROBE_ADDRESS: /health/live, /health/ready, /metrics
     metrics = WorkerMetrics()
+    worker_log = WorkerLog(quiet=("health",))  # correlation ids, a line per worker
     chunk_queue = figures.ChunkQueueFigures()  # the chunk queue's depth, read when scraped
     clock = ClockProvider()
 

@@ -6,9 +6,13 @@ consumer queue is bound for yet stays pending and is delivered once a consumer a
 """
 import uuid
 
+from nameko.events import event_handler
+from nameko.standalone.rpc import ClusterRpcProxy
 from sqlalchemy import select
 
+from services.common import correlation
 from services.common.messaging_tables import outbox
+from services.common.worker_log import WorkerLog
 from services.orders.service import OrdersService
 from services.vouchers.service import VouchersService
 
@@ -134,3 +138,31 @@ def test_a_packed_event_type_goes_many_events_to_a_message(start_service, stores
     wait_for(lambda: all(sent_row(store, event_id) for event_id in event_ids + [changed_id]))
     assert stays(lambda: received.count("voucher_redeemed") == 3 and
                  received.messages["voucher_redeemed"] == 1, duration=1.5)
+
+
+def test_an_event_goes_with_the_correlation_id_of_the_call_that_emitted_it(
+        start_service, container_factory, config, wait_for):
+    """The RPC's id (nameko's context_data) is the worker's; its outbox row keeps it and
+    the relay sends it as the event's header, where the consumer's worker takes it up."""
+    seen = []
+
+    class Consumer:
+        name = "listener"
+        worker_log = WorkerLog()
+
+        @event_handler("orders", "order_placed")
+        def on_order_placed(self, event):
+            seen.append((event["id"], correlation.current_id()))
+    container_factory(Consumer, config).start()
+    start_service(OrdersService, CLOCK_NOW=FROZEN_NOW)
+
+    with ClusterRpcProxy(config, context_data={"correlation_id": "order-request-1"}) as cluster:
+        cluster.orders.set_fees("2026-27", 9300, 2500)
+        order = cluster.orders.place_order(PRINCIPAL, "key-1", REQUEST)["order"]
+    with ClusterRpcProxy(config, context_data={"correlation_id": "not sane"}) as cluster:
+        other = cluster.orders.place_order(PRINCIPAL, "key-2", REQUEST)["order"]
+
+    wait_for(lambda: len(seen) == 2)
+    ids = dict(seen)
+    assert ids[order["id"]] == "order-request-1"
+    assert correlation.sane(ids[other["id"]]) and ids[other["id"]] != "not sane"

@@ -1,12 +1,14 @@
 """Applying a batch of events in one unit of work (services/common/event_batches.py): what
 each event becomes, on a real SQLite store, with the guarantees of one-event-at-a-time."""
+import json
+import logging
 import uuid
 
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 
-from services.common import event_batches
+from services.common import correlation, event_batches
 from services.common.event_schema import EventSchema, Text
 from services.common.events import MAX_ATTEMPTS, EventConsumer
 from services.common.messaging_tables import event_retries, failed_events, outbox, \
@@ -225,3 +227,46 @@ def test_every_consumer_of_a_packed_event_type_takes_batches():
         for service_name, method, entrypoint in consumers[key]:
             assert isinstance(entrypoint, BatchEventHandler), \
                 "{}.{} reads {} one message at a time".format(service_name, method, key)
+
+
+
+def stamped(record):
+    """A log filter: the correlation id current when the record was made, noted on it."""
+    record.current_id = correlation.current_id()
+    return True
+
+
+def test_each_event_of_a_batch_is_logged_under_its_own_id(service, run, caplog):
+    """A packed message holds events of many requests: each event's line carries its
+    request's id and names the batch's; an event applied on its own after its batch failed
+    runs under its own id (its lines, what it emits)."""
+    seen = event("seen")
+    assert run([seen]) == [True]
+    mine = dict(event("mine"), correlation_id="request-aaaaaaaa")
+    theirs = dict(event("theirs"), correlation_id="request-bbbbbbbb")
+    refused = dict(event("refused"), correlation_id="request-cccccccc")
+    caplog.handler.addFilter(stamped)
+    token = correlation.bind("batch-0123456789", "vouchers")
+    try:
+        with caplog.at_level(logging.INFO):
+            assert run([mine, seen, {"event_id": "e-bad", "name": " "}]) == [True] * 3
+            assert run([theirs, refused]) == [True] * 2
+    finally:
+        correlation.unbind(token)
+    lines = [(record.event_id, record.outcome, record.correlation_id,
+              record.batch_correlation_id) for record in caplog.records
+             if hasattr(record, "batch_correlation_id")]
+    assert lines == [
+        (mine["event_id"], "applied", "request-aaaaaaaa", "batch-0123456789"),
+        (seen["event_id"], "repeat", "batch-0123456789", "batch-0123456789"),
+        ("e-bad", "kept", "batch-0123456789", "batch-0123456789"),
+        (theirs["event_id"], "applied", "request-bbbbbbbb", "batch-0123456789"),
+        (refused["event_id"], "kept", "request-cccccccc", "batch-0123456789")]
+    [refusal] = [record for record in caplog.records if "could not apply" in record.message]
+    assert refusal.exc_info and refusal.current_id == "request-cccccccc"
+    with service.db.reader() as session:
+        emitted = session.execute(select(outbox.c.payload, outbox.c.correlation_id)).all()
+    assert sorted((json.loads(payload)["name"], kept) for payload, kept in emitted) == [
+        ("mine", "batch-0123456789"),  # in the batch's unit of work
+        ("seen", None),  # outside any worker
+        ("theirs", "request-bbbbbbbb")]  # on its own

@@ -9,6 +9,7 @@ import pytest
 from gateway.gathered_calls import Gatherer
 from gateway.read_cache import ReadCache
 from gateway.score_views import SCORES_VIEWED, _Views
+from services.common import correlation
 from services.common.clock import Clock
 from services.common.errors import ServiceUnavailable
 
@@ -57,10 +58,15 @@ def test_a_look_answered_from_what_was_kept_is_published_for_the_record():
     score_views, _ = views(publisher)
     first = score_views.list_scores(scores, PRINCIPAL, None, "Biology", "student", 1, 50)
     assert publisher.published == []  # the scores service recorded this one itself
-    again = score_views.list_scores(scores, PRINCIPAL, None, "Biology", "student", 1, 50)
+    token = correlation.bind("request-1234")  # as the request's worker runs
+    try:
+        again = score_views.list_scores(scores, PRINCIPAL, None, "Biology", "student", 1, 50)
+    finally:
+        correlation.unbind(token)
     assert again == first and scores.asked == 1
-    [(routing_key, look)] = publisher.published
+    [(routing_key, look, headers)] = publisher.published
     assert routing_key == SCORES_VIEWED and look["event_id"]
+    assert headers == {"nameko.correlation_id": "request-1234"}  # the record's worker takes it
     assert (look["account"], look["organization_id"], look["academic_year"]) == (
         PRINCIPAL["account"], 44, "2026-27")
     assert (look["access"], look["exam"], look["sort"], look["page"], look["row_count"]) == (
