@@ -15,6 +15,7 @@ from nameko.rpc import RpcProxy, ServiceProxy
 
 from gateway.request_metrics import RPC_SECONDS
 from services.common.errors import ServiceUnavailable
+from services.common.queues import TransientReplyListener
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +62,10 @@ class TimedServiceProxy:
 
 
 class TimedRpc(RpcProxy):
-    """Like nameko's RpcProxy, with RPC_TIMEOUT_SECONDS from the config on every call."""
+    """Like nameko's RpcProxy, with RPC_TIMEOUT_SECONDS from the config on every call,
+    and a reply queue that can move to another node of a cluster."""
+
+    rpc_reply_listener = TransientReplyListener()
 
     def get_dependency(self, worker_ctx):
         timeout = float(self.container.config.get("RPC_TIMEOUT_SECONDS") or 5)

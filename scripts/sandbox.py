@@ -58,7 +58,8 @@ def drop_postgres_database(name):
 class Sandbox:
     def __init__(self, database="sqlite", data_dir=None, *, amqp_base=AMQP_BASE,
                  rabbit_api=RABBIT_API, env=None):
-        """`amqp_base`, `rabbit_api`: another broker (e.g. a private one a test restarts);
+        """`amqp_base`, `rabbit_api`: another broker (e.g. a private one a test restarts,
+        or the ";"-separated nodes of a cluster);
         `env`: variables set before the migrations (e.g. one service's own database URL)."""
         assert database in ("sqlite", "postgresql")
         self.database = database
@@ -77,7 +78,8 @@ class Sandbox:
                      json={"configure": ".*", "write": ".*", "read": ".*"})
         address = f"127.0.0.1:{free_port()}"
         self.env = {
-            "AMQP_URI": self.amqp_base + self.vhost,
+            # a cluster's nodes are a ";"-separated list: the vhost goes on each
+            "AMQP_URI": ";".join(base + self.vhost for base in self.amqp_base.split(";")),
             "WEB_SERVER_ADDRESS": address,
             "CLEP_PUBLIC_URL": f"http://{address}",  # the links in the mail it sends
             "CLEP_DATA_DIR": self.data_dir,

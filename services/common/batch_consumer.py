@@ -21,9 +21,10 @@ each of its events; it is acknowledged when every one of them is, else requeued 
 from functools import partial
 
 import eventlet
-from nameko.events import EventHandler
 from nameko.exceptions import ContainerBeingKilled
 from nameko.messaging import QueueConsumer
+
+from services.common.queues import TypedEventHandler
 
 BATCH_SIZE = 200  # events in one unit of work at most
 BATCH_WINDOW_SECONDS = 0.05  # how long the first message of a batch waits for company
@@ -44,7 +45,7 @@ class BatchQueueConsumer(QueueConsumer):
         provider.handle_message(body, message)
 
 
-class BatchEventHandler(EventHandler):
+class BatchEventHandler(TypedEventHandler):
     queue_consumer = BatchQueueConsumer()
 
     def __init__(self, source_service, event_type, batch_size=BATCH_SIZE,

@@ -1,6 +1,7 @@
 """Consuming events: at-least-once delivery made safe.
 
-`consumes` wraps nameko's `event_handler`. The handler itself must be idempotent (open a
+`consumes` wraps nameko's `event_handler` (its queue of the configured type:
+services/common/queues.py). The handler itself must be idempotent (open a
 unit of work and check `work.first_delivery(event["event_id"], ...)`). What this adds:
 
 - the event is first checked against the consumer's schema of it (`schema`, see
@@ -24,7 +25,6 @@ import traceback
 from datetime import datetime, timedelta, timezone
 
 import eventlet
-from nameko.events import event_handler
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
@@ -32,6 +32,7 @@ from services.common import metrics
 from services.common.database import insert_ignoring_duplicates
 from services.common.event_schema import MalformedEvent, check_event
 from services.common.messaging_tables import event_retries, failed_events
+from services.common.queues import event_handler
 
 log = logging.getLogger(__name__)
 
@@ -42,8 +43,8 @@ RETRIES_FORGOTTEN_AFTER = timedelta(days=1)  # counts of events applied elsewher
 
 def consumes(source_service, event_type, schema=None, entrypoint=event_handler):
     """`schema`: the consumer's marshmallow schema of the event (what it reads of it).
-    `entrypoint`: nameko's `event_handler` or a subclass's decorator (e.g. one with its
-    own prefetch)."""
+    `entrypoint`: services.common.queues' `event_handler` or a subclass's decorator (e.g.
+    one with its own prefetch)."""
     def decorate(method):
         consumer = EventConsumer(method.__name__, source_service, event_type)
 

@@ -11,10 +11,10 @@ there.)
 import json
 import logging
 
-from nameko.rpc import rpc
 from sqlalchemy import delete, select, update
 
 from services.common.messaging_tables import failed_events
+from services.common.rpc import rpc
 
 log = logging.getLogger(__name__)
 

@@ -8,8 +8,9 @@ holds only the chunks it is about to make (a few in flight, so that one chunk's 
 wait overlaps another's code generation), and the rest wait in the queue for whichever
 process is free next.
 """
-from nameko.events import EventHandler
 from nameko.messaging import QueueConsumer
+
+from services.common.queues import TypedEventHandler
 
 DEFAULT_CHUNK_PREFETCH = 4
 
@@ -22,7 +23,7 @@ class ChunkQueueConsumer(QueueConsumer):
         return int(self.container.config.get("VOUCHER_CHUNK_PREFETCH") or DEFAULT_CHUNK_PREFETCH)
 
 
-class ChunkEventHandler(EventHandler):
+class ChunkEventHandler(TypedEventHandler):
     queue_consumer = ChunkQueueConsumer()
 
 

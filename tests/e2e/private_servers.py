@@ -5,12 +5,14 @@ takes the broker or a database away starts its own on free ports in a temporary 
 
     with PrivateRabbitMQ() as broker:       # broker.amqp_base, broker.api
         broker.stop(); broker.start()       # every connection drops; durable queues stay
+    with PrivateRabbitMQCluster() as cluster:   # three nodes: cluster.nodes[i].stop()
     with PrivatePostgres() as postgres:     # postgres.create_database("clep_vouchers")
         postgres.stop(); postgres.start()
 """
 import glob
 import os
 import pwd
+import secrets
 import shutil
 import subprocess
 import tempfile
@@ -19,7 +21,7 @@ from pathlib import Path
 
 import requests
 
-from scripts.sandbox import free_port
+from scripts.sandbox import Sandbox, free_port
 
 RABBITMQ_BIN = Path(os.environ.get("CLEP_RABBITMQ_BIN", "/usr/lib/rabbitmq/bin"))
 
@@ -61,7 +63,9 @@ class PrivateRabbitMQ(_PrivateServer):
     logs and Erlang cookie (HOME is its directory), so that nothing here can reach the
     machine's node."""
 
-    def __init__(self):
+    def __init__(self, home=None):
+        """`home`: the HOME (and so the Erlang cookie) it shares with the other nodes of
+        its cluster; by default its own directory."""
         self.dir = Path(tempfile.mkdtemp(prefix="clep-rabbitmq-"))
         self.port, self.dist_port, self.api_port = free_port(), free_port(), free_port()
         self.node = f"clep_faults_{self.port}@localhost"
@@ -75,7 +79,7 @@ class PrivateRabbitMQ(_PrivateServer):
             f"collect_statistics_interval = {int(self.statistics_interval * 1000)}\n")
         (self.dir / "enabled_plugins").write_text("[rabbitmq_management].\n")
         self.env = dict(
-            os.environ, HOME=str(self.dir), RABBITMQ_NODENAME=self.node,
+            os.environ, HOME=str(home or self.dir), RABBITMQ_NODENAME=self.node,
             RABBITMQ_NODE_PORT=str(self.port), RABBITMQ_DIST_PORT=str(self.dist_port),
             RABBITMQ_MNESIA_BASE=str(self.dir / "mnesia"), RABBITMQ_LOG_BASE=str(self.dir / "log"),
             RABBITMQ_CONFIG_FILE=str(self.dir / "rabbitmq.conf"),
@@ -87,8 +91,14 @@ class PrivateRabbitMQ(_PrivateServer):
                               env=self.env, capture_output=True, text=True, timeout=timeout)
 
     def start(self):
+        return self.launch().wait_started()
+
+    def launch(self):
         subprocess.run([str(RABBITMQ_BIN / "rabbitmq-server"), "-detached"], env=self.env,
                        check=True, capture_output=True, timeout=60)
+        return self
+
+    def wait_started(self):
         waited = self._ctl("wait", self.env["RABBITMQ_PID_FILE"], "--timeout", "60", timeout=90)
         if waited.returncode != 0:
             raise RuntimeError(f"the private RabbitMQ node did not start: {waited.stdout}"
@@ -105,6 +115,80 @@ class PrivateRabbitMQ(_PrivateServer):
     def stop(self):
         """Stop the node (its process exits): every client connection drops."""
         self._ctl("stop", self.env["RABBITMQ_PID_FILE"], timeout=90)
+
+    def is_up(self):
+        return self._api_answers()
+
+
+class PrivateRabbitMQCluster(_PrivateServer):
+    """Three RabbitMQ nodes of a test's own joined in one cluster (names, ports, data and
+    logs of their own; one Erlang cookie in the cluster's directory). `amqp_base` lists the
+    nodes ";"-separated, as AMQP_URI takes them; `api` is the management API of a node that
+    is up."""
+
+    def __init__(self, size=3):
+        self.dir = Path(tempfile.mkdtemp(prefix="clep-rabbitmq-cluster-"))
+        cookie = self.dir / ".erlang.cookie"
+        cookie.write_text(secrets.token_hex(20))
+        cookie.chmod(0o400)
+        self.nodes = [PrivateRabbitMQ(home=self.dir) for _ in range(size)]
+        self.amqp_base = ";".join(node.amqp_base for node in self.nodes)
+        self.statistics_interval = self.nodes[0].statistics_interval
+
+    def start(self):
+        for node in self.nodes:  # the nodes boot side by side
+            node.launch()
+        for node in self.nodes:
+            node.wait_started()
+        first = self.nodes[0]
+        for node in self.nodes[1:]:
+            for step in (("stop_app",), ("join_cluster", first.node), ("start_app",)):
+                done = node._ctl(*step)
+                if done.returncode != 0:
+                    raise RuntimeError(f"{node.node} could not {' '.join(step)}: "
+                                       f"{done.stdout}{done.stderr}")
+        _wait(self.is_whole, 60, "the cluster did not have all its nodes running")
+        return self
+
+    @property
+    def api(self):
+        for node in self.nodes:
+            if node.is_up():
+                return node.api
+        raise RuntimeError("no node of the cluster answers")
+
+    def running_nodes(self):
+        return {node["name"] for node in requests.get(self.api + "/nodes", timeout=5).json()
+                if node.get("running")}
+
+    def is_whole(self):
+        try:
+            return self.running_nodes() == {node.node for node in self.nodes}
+        except (requests.RequestException, RuntimeError):
+            return False
+
+    def node_named(self, name):
+        return next(node for node in self.nodes if node.node == name)
+
+    def queue(self, vhost, name):
+        return requests.get(f"{self.api}/queues/{vhost}/{name}", timeout=5).json()
+
+    def stop(self):
+        for node in self.nodes:
+            node.stop()
+
+    def __exit__(self, *exc_info):
+        super().__exit__(*exc_info)
+        for node in self.nodes:
+            shutil.rmtree(node.dir, ignore_errors=True)
+
+
+def half_made_orders_sandbox(broker, data_dir, **settings):
+    """The system's sandbox on a private broker (or cluster), every service on PostgreSQL
+    and one chunk at a time, so that tests/e2e/fault_points.order_half_made can hold an
+    order half made while the test does something to the broker."""
+    return Sandbox("postgresql", data_dir=data_dir, amqp_base=broker.amqp_base,
+                   rabbit_api=broker.api, env=dict(settings, VOUCHER_CHUNK_PREFETCH="1"))
 
 
 class PrivatePostgres(_PrivateServer):

@@ -7,9 +7,8 @@ order (a row lock) while the broker goes down and comes back.
 """
 import pytest
 
-from scripts.sandbox import Sandbox
 from tests.e2e.checks import wait_for
-from tests.e2e.private_servers import PrivateRabbitMQ
+from tests.e2e.private_servers import PrivateRabbitMQ, half_made_orders_sandbox
 from tests.e2e.fault_points import order_half_made
 from tests.e2e.service_db import count_codes_of_order
 from tests.e2e.settled import assert_settled
@@ -23,10 +22,7 @@ def broker():
 
 @pytest.fixture(scope="module")
 def system_env(broker, tmp_path_factory):
-    # one chunk at a time, so that an order is still half made when the test holds a chunk
-    with Sandbox("postgresql", data_dir=tmp_path_factory.mktemp("system"),
-                 amqp_base=broker.amqp_base, rabbit_api=broker.api,
-                 env={"VOUCHER_CHUNK_PREFETCH": "1"}) as env:
+    with half_made_orders_sandbox(broker, tmp_path_factory.mktemp("system")) as env:
         yield env
 
 
