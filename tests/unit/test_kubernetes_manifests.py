@@ -1,6 +1,6 @@
 """deploy/kubernetes, offline: each overlay renders (kubectl's kustomize), every object in
-it is valid against the Kubernetes schemas (strictly: no unknown field), and every process
-of the system runs there hardened, probed and within limits."""
+it is valid against the Kubernetes schemas or KEDA's (strictly: no unknown field), and
+every process of the system runs there hardened, probed and within limits."""
 import os
 import subprocess
 import sys
@@ -9,6 +9,7 @@ from pathlib import Path
 import kubernetes_validate
 import pytest
 import yaml
+from cloudcoil.models.keda import v1alpha1 as keda
 from nameko.events import EventHandler
 
 from services.common.config import SERVICE_NAMES
@@ -19,7 +20,9 @@ OVERLAYS = ("small", "production")
 KUBERNETES_VERSION = "1.37.0"
 PROCESSES = {"gateway": "gateway.service:GatewayService",
              **{name: "services.{}.service".format(name) for name in SERVICE_NAMES}}
-KEDA_KINDS = {"ScaledObject", "TriggerAuthentication"}  # KEDA's own kinds: see below
+# KEDA's own kinds, checked against models generated from KEDA's CRD schemas
+KEDA_KINDS = {"ScaledObject": keda.ScaledObject,
+              "TriggerAuthentication": keda.TriggerAuthentication}
 
 
 def kubectl():
@@ -49,8 +52,28 @@ def of_kind(objects, kind):
 
 def test_every_object_is_valid_against_the_kubernetes_schemas(objects):
     for obj in objects:
-        if obj["kind"] not in KEDA_KINDS:
+        if obj["kind"] in KEDA_KINDS:
+            assert_valid_keda_object(obj)
+        else:
             kubernetes_validate.validate(obj, KUBERNETES_VERSION, strict=True)
+
+
+def assert_valid_keda_object(obj):
+    """Valid against KEDA's CRD schema (cloudcoil's models of it, the way
+    kubernetes-validate checks the built-in kinds): every field known and of its type.
+    The models ignore a field they do not know, so strictness is the object surviving
+    a round trip through them unchanged."""
+    model = KEDA_KINDS[obj["kind"]].model_validate(obj)
+    assert model.model_dump(mode="json", by_alias=True, exclude_unset=True) == obj
+
+
+def test_the_keda_check_refuses_an_unknown_field_and_a_wrong_type():
+    [scaled] = of_kind(rendered("production"), "ScaledObject").values()
+    assert_valid_keda_object(scaled)
+    with pytest.raises(AssertionError):  # minReplicas is the HPA's name, not KEDA's
+        assert_valid_keda_object(dict(scaled, spec=dict(scaled["spec"], minReplicas=1)))
+    with pytest.raises(ValueError):
+        assert_valid_keda_object(dict(scaled, spec=dict(scaled["spec"], pollingInterval="5s")))
 
 
 def test_every_process_has_a_deployment_running_its_module(objects):
@@ -151,6 +174,8 @@ def test_production_scales_voucher_generation_on_the_chunk_queue():
     assert all(isinstance(value, str) for value in trigger["metadata"].values())
     authentication = of_kind(objects, "TriggerAuthentication")
     assert trigger["authenticationRef"]["name"] in authentication
+    [settings] = of_kind(objects, "ConfigMap").values()
+    assert settings["data"]["CLEP_QUEUE_TYPE"] == "quorum"  # a cluster that loses a node
     [gateway_scaling] = of_kind(objects, "HorizontalPodAutoscaler").values()
     assert gateway_scaling["spec"]["scaleTargetRef"]["name"] == "gateway"
     assert set(of_kind(objects, "PodDisruptionBudget")) == set(PROCESSES)
