@@ -7,23 +7,17 @@ took in time is dropped by the broker instead of running late, after the caller 
 import logging
 from time import perf_counter
 
-import amqp.exceptions
 import eventlet
-import kombu.exceptions
 from nameko.exceptions import UnknownService
 from nameko.rpc import RpcProxy, ServiceProxy
 
 from gateway.request_metrics import RPC_SECONDS
+from services.common.broker import BROKER_UNREACHABLE  # the only I/O of an RPC call
 from services.common.errors import ServiceUnavailable
 from services.common.queues import TransientReplyListener
 
 log = logging.getLogger(__name__)
 
-# The broker gone (stopped, unreachable, its vhost removed): kombu's OperationalError once
-# its retries are spent, or the socket's and amqp's own errors when a pooled connection
-# turns out dead. The only I/O of an RPC call is with the broker.
-BROKER_UNREACHABLE = (kombu.exceptions.OperationalError, amqp.exceptions.ConnectionError,
-                      OSError)
 
 
 class TimedServiceProxy:

@@ -35,6 +35,7 @@ from sqlalchemy import and_, delete, or_, select, update
 
 from services.common import correlation
 from services.common.batch_publisher import BatchPublisher
+from services.common.broker import BROKER_UNREACHABLE
 from services.common.messaging_tables import outbox
 
 log = logging.getLogger(__name__)
@@ -100,7 +101,11 @@ class OutboxRelay(Extension):
                 if time.monotonic() >= next_purge:
                     self.purge_sent()
                     next_purge = time.monotonic() + PURGE_EVERY_SECONDS
-            except Exception:  # broker or database away: keep the loop alive, retry later
+            except BROKER_UNREACHABLE as away:  # e.g. its node stopped: reconnect next pass
+                log.warning("outbox relay of %s: broker out of reach (%s: %s); retrying",
+                            self.service_name, type(away).__name__, away)
+                eventlet.sleep(POLL_SECONDS)
+            except Exception:  # e.g. the database away: keep the loop alive, retry later
                 log.exception("outbox relay of %s failed; retrying", self.service_name)
                 eventlet.sleep(POLL_SECONDS)
             try:
