@@ -14,13 +14,14 @@ import socket
 from time import perf_counter
 
 from nameko.web.handlers import HttpRequestHandler
-from nameko.web.server import WebServer, WsgiApp
+from nameko.web.server import WsgiApp
 from werkzeug.exceptions import (BadRequest, HTTPException, MethodNotAllowed, NotFound,
                                  RequestEntityTooLarge)
 from werkzeug.middleware.shared_data import SharedDataMiddleware
 from werkzeug.routing import IntegerConverter, Map
 from werkzeug.wrappers import Request, Response
 
+from gateway.draining import DrainingWebServer
 from gateway.errors import error_response, response_for
 from gateway.portal.render import STATIC_DIR, error_page
 from gateway.request_ids import context_data, with_request_ids
@@ -107,7 +108,7 @@ class IdConverter(IntegerConverter):
     regex = r"\d{1,9}"
 
 
-class ApiServer(WebServer):
+class ApiServer(DrainingWebServer):  # SIGTERM: gateway/draining.py
     def make_url_map(self):
         url_map = Map(converters={"int": IdConverter})
         for provider in self._providers:

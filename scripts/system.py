@@ -2,8 +2,9 @@
 
 One `nameko run` process per service (access, orders, scores, billing), `voucher_workers`
 processes for vouchers (named vouchers-1, vouchers-2, ...) and `gateway_workers` for the
-HTTP gateway (gateway, gateway-2, ...: all on the one port, which the kernel shares out
-between them by SO_REUSEPORT, set by eventlet's listen).
+HTTP gateway (gateway, gateway-2, ...: all on the one port, through one listening socket
+made here and handed to each of them, CLEP_LISTEN_FD: a gateway process that stops leaves
+the connections waiting to be accepted to the others; see gateway/draining.py).
 Used by `make run` (the CLI below) and by the end-to-end tests:
 
     from scripts.system import System
@@ -180,6 +181,7 @@ class System:
         self._started_at = {}        # name -> time.monotonic() of its last start
         self._restart_delay = {}     # name -> the delay of its last restart
         self._restart_due = {}       # name -> time.monotonic() when it starts again
+        self._listener = None        # the gateway processes' one listening socket
 
     # --- names and paths ---------------------------------------------------------------
     @property
@@ -270,12 +272,16 @@ class System:
             env["CLEP_LOG_FILE"] = str(self.log_path(name))  # the process rotates it by size
             if name in self.probe_addresses:
                 env["CLEP_PROBE_ADDRESS"] = self.probe_addresses[name]
+            handed_down = ()
             if self.kind(name) == "gateway":  # its workers mostly wait on RPC replies
                 env["CLEP_MAX_WORKERS"] = env.get("CLEP_GATEWAY_MAX_WORKERS",
                                                   DEFAULT_GATEWAY_MAX_WORKERS)
+                handed_down = (self._listening_socket().fileno(),)
+                env["CLEP_LISTEN_FD"] = str(handed_down[0])
             process = subprocess.Popen(
                 command, cwd=str(self.project_root), env=env,
                 stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                pass_fds=handed_down,
                 start_new_session=True,  # Ctrl-C in a terminal reaches only the parent
                 preexec_fn=self._preexec if self.die_with_parent and _prctl else None)
         self.processes[name] = process
@@ -284,6 +290,31 @@ class System:
         self._reported.discard(name)
         self._restart_due.pop(name, None)
         return process
+
+    def _listening_socket(self):
+        """WEB_SERVER_ADDRESS's listening socket, made once for every gateway process.
+
+        One socket (one accept queue) shared by the processes, rather than one each with
+        SO_REUSEPORT: when a process stops, the connections waiting to be accepted stay
+        for the others instead of being reset with its socket, and none is sent to it
+        after it stopped accepting. That is what makes a rolling restart lose nothing
+        here, where no load balancer stands in front (tests/e2e/test_rolling_restart.py)."""
+        if self._listener is None:
+            value = self._merged_env().get("WEB_SERVER_ADDRESS") or DEFAULT_WEB_SERVER_ADDRESS
+            host, _, port = value.rpartition(":")
+            family, kind, proto, _, address = socket.getaddrinfo(
+                host.strip("[]") or None, int(port), type=socket.SOCK_STREAM,
+                flags=socket.AI_PASSIVE)[0]
+            listener = socket.socket(family, kind, proto)
+            try:
+                listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                listener.bind(address)
+                listener.listen(socket.SOMAXCONN)
+            except OSError:
+                listener.close()
+                raise
+            self._listener = listener
+        return self._listener
 
     @staticmethod
     def _preexec():
@@ -334,6 +365,9 @@ class System:
             _signal(running[name], signal.SIGKILL)
         for process in running.values():
             process.wait()
+        if self._listener is not None:
+            self._listener.close()
+            self._listener = None
         return killed
 
     def _wait_for_exit(self, processes, timeout):

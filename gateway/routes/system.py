@@ -3,6 +3,7 @@ import eventlet
 from nameko.timer import timer
 
 from gateway import health
+from gateway.draining import Draining
 from gateway.http import json_response
 from gateway.openapi import openapi_document
 from gateway.routing import route
@@ -14,6 +15,7 @@ from services.common.worker_log import WorkerLog
 
 class SystemRoutes:
     services_health = health.ServicesHealth()
+    draining = Draining()  # after SIGTERM: not ready (gateway/draining.py)
     # every request's correlation id and its one line; the probes' and timers' at DEBUG
     worker_log = WorkerLog(quiet=("keep_hub_awake", "check_services", "health",
                                   "health_ready", "health_live"))
@@ -43,6 +45,8 @@ class SystemRoutes:
         return dict(pool.imap(ask, health.SERVICES))
 
     def _services_view(self, ask_now=False):
+        if self.draining():  # the load balancer is to send this process nothing new
+            return json_response({"status": "draining", "services": {}}, status=503)
         view = self.services_health
         if ask_now or not view.is_fresh():  # after a rest: ask now, once for all waiting
             asked_before = view.checked_at

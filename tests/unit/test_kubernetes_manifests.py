@@ -112,6 +112,27 @@ def test_each_pod_waits_for_the_migrations_the_job_runs(objects):
         assert wait["command"] == ["python", "-m", "services.common.migrations", "--wait"]
 
 
+def test_every_process_stops_before_kubernetes_kills_it(objects):
+    """SIGTERM: a process stops within CLEP_STOP_SECONDS (services/common/graceful.py),
+    before the SIGKILL at terminationGracePeriodSeconds; the gateway first drains for
+    CLEP_DRAIN_SECONDS (gateway/draining.py), long enough for its readiness probe to see
+    the 503, and keeps time after it to answer what it holds."""
+    settings = of_kind(objects, "ConfigMap")["clep-settings"]["data"]
+    for name, deployment in of_kind(objects, "Deployment").items():
+        pod = deployment["spec"]["template"]["spec"]
+        [container] = pod["containers"]
+        env = dict(settings, **{each["name"]: each["value"]
+                                for each in container.get("env", []) if "value" in each})
+        stop = float(env["CLEP_STOP_SECONDS"])
+        assert stop < pod["terminationGracePeriodSeconds"], name
+        if name == "gateway":
+            drain = float(env["CLEP_DRAIN_SECONDS"])
+            assert drain >= container["readinessProbe"]["periodSeconds"]
+            assert stop - drain >= 10  # twice the RPC timeout: the requests it holds end
+        else:
+            assert "CLEP_DRAIN_SECONDS" not in env, name  # only the gateway serves HTTP
+
+
 def probe_port(objects):
     settings = of_kind(objects, "ConfigMap")["clep-settings"]["data"]
     return int(settings["CLEP_PROBE_ADDRESS"].rsplit(":", 1)[1])

@@ -1,0 +1,246 @@
+"""Rolling restarts under a steady load (issue 12): each gateway process, then each
+vouchers process, is stopped with SIGTERM, waited for, started again and waited for until
+ready, one at a time, while client threads keep sending requests on keep-alive
+connections. Not one request may fail, and orders placed while the vouchers processes
+restart are made exactly.
+
+Also: a gateway process that gets SIGTERM with its worker pool full answers every request
+it holds and exits within its bound (services/common/graceful.py).
+"""
+import http.client
+import threading
+import time
+import uuid
+from urllib.parse import quote
+
+import requests
+
+from scripts.sandbox import RABBIT_API
+from services.vouchers.generation import chunk_sizes
+from tests.e2e import service_db
+from tests.e2e.checks import wait_for
+from tests.e2e.gateway_processes import _server_end_inode, _socket_inodes
+from tests.e2e.settled import vhost_of
+
+DATABASE = "postgresql"
+GATEWAY_WORKERS = 2
+VOUCHER_WORKERS = 2
+GATEWAY_MAX_WORKERS = 8
+SETTINGS = {
+    "CLEP_CACHE_SECONDS": "0",  # every request asks the services: RPCs cross the restarts
+    "VOUCHER_CHUNK_PREFETCH": "1",  # a process holds one chunk: others wait in the queue
+    "CLEP_GATEWAY_MAX_WORKERS": str(GATEWAY_MAX_WORKERS),
+    "CLEP_DRAIN_SECONDS": "1",
+}
+GATEWAYS = ("gateway", "gateway-2")
+VOUCHERS = ("vouchers-1", "vouchers-2")
+CLIENTS = 4
+CHUNK_QUEUE = "evt-vouchers-generation_chunk_queued--vouchers.generate_chunk"
+STOP_BOUND_SECONDS = 8  # CLEP_STOP_SECONDS' default
+
+
+class SteadyLoad:
+    """CLIENTS threads, each with a keep-alive session of its own, sending a cheap
+    authenticated read, a read from the vouchers service and now and then a write, until
+    stopped. Every answer that is not the expected status, and every error (a connection
+    reset, a timeout), is a failure: nothing is retried."""
+
+    def __init__(self, base_url, account, school, order):
+        orders = f"{base_url}/api/organizations/{school['id']}/orders"
+        self.steps = [
+            ("GET", orders, None),
+            ("GET", f"{base_url}/api/organizations/{school['id']}/voucher-summary", None),
+            ("GET", orders, None),
+            ("PATCH", f"{orders}/{order['id']}", "po_number"),
+        ]
+        self.headers = account.headers
+        self.answered = []  # (monotonic time, method)
+        self.failures = []
+        self._stopping = threading.Event()
+        self._threads = [threading.Thread(target=self._client, args=(n,), daemon=True)
+                         for n in range(CLIENTS)]
+
+    def __enter__(self):
+        for thread in self._threads:
+            thread.start()
+        return self
+
+    def __exit__(self, *exc_info):
+        self._stopping.set()
+        for thread in self._threads:
+            thread.join(timeout=60)
+
+    def _client(self, number):
+        session = requests.Session()
+        step = 0
+        while not self._stopping.is_set():
+            method, url, body = self.steps[step % len(self.steps)]
+            step += 1
+            json = {"po_number": f"PO-{number}-{step}"} if body else None
+            try:
+                response = session.request(method, url, headers=self.headers, json=json,
+                                           timeout=30)
+            except requests.RequestException as error:
+                self.failures.append(f"{method} {url}: {error!r}")
+                continue
+            if response.status_code != 200:
+                self.failures.append(f"{method} {url}: {response.status_code} "
+                                     f"{response.text[:200]}")
+            self.answered.append((time.monotonic(), method))
+            time.sleep(0.01)
+
+    def answered_since(self, moment):
+        return sum(1 for at, _method in self.answered if at >= moment)
+
+
+def connection_to(system, name, path="/health/live"):
+    """A keep-alive connection served by the gateway process `name`, after one request on
+    it answered 200; None if the kernel gave the connection to another process."""
+    host, port = system.base_url.split("//", 1)[1].rsplit(":", 1)
+    connection = http.client.HTTPConnection(host, int(port), timeout=10)
+    try:
+        connection.request("GET", path)
+        response = connection.getresponse()
+        response.read()
+        inode = _server_end_inode(connection.sock.getsockname()[1], int(port))
+        if response.status == 200 and inode in _socket_inodes(system.processes[name].pid):
+            return connection
+    except OSError:
+        pass
+    connection.close()
+    return None
+
+
+def gateway_ready(system, name):
+    connection = connection_to(system, name, "/health/ready")
+    if connection is not None:
+        connection.close()
+    return connection is not None
+
+
+def chunk_consumers(system_env):
+    response = requests.get("{}/queues/{}/{}".format(
+        RABBIT_API, quote(vhost_of(system_env), safe=""), quote(CHUNK_QUEUE, safe="")),
+        timeout=10)
+    response.raise_for_status()
+    return response.json().get("consumers", 0)
+
+
+def stop_and_time(system, name):
+    started = time.monotonic()
+    returncode = system.stop_process(name)
+    return returncode, time.monotonic() - started
+
+
+def test_rolling_restarts_under_load_fail_no_request(system, system_env, portal):
+    portal.set_fees()
+    account, school = portal.coordinator_of()
+    first = portal.place_order(account, school["id"], quantity=1).json()
+    placed = []
+
+    with SteadyLoad(system.base_url, account, school, first) as load:
+        wait_for(lambda: load.answered_since(0) >= 20, timeout=30)
+
+        for name in GATEWAYS:
+            # a client on a keep-alive connection to the stopping process: answered, told
+            # to close it, and the process says it is not ready (draining)
+            held = wait_for(lambda: connection_to(system, name), timeout=30)
+            began = time.monotonic()
+            system.processes[name].terminate()
+            status, connection_header = wait_for(lambda: _readiness(held), timeout=5,
+                                                 interval=0.02)
+            assert (status, connection_header) == (503, "close")
+            returncode, took = stop_and_time(system, name)
+            assert returncode == 0 and took < STOP_BOUND_SECONDS, (name, returncode, took)
+            assert load.answered_since(began) > 0
+            system.start_process(name)
+            wait_for(lambda: gateway_ready(system, name), timeout=60)
+
+        for name in VOUCHERS:
+            order = portal.place_order(account, school["id"], quantity=10_000).json()
+            placed.append(order)
+            made = lambda: service_db.count_codes_of_order(system_env, order["id"])  # noqa: E731
+            wait_for(lambda: made() > 0, interval=0.005)  # its first chunk is in
+            returncode, took = stop_and_time(system, name)  # chunks in flight
+            assert returncode == 0 and took < STOP_BOUND_SECONDS, (name, returncode, took)
+            system.start_process(name)
+            wait_for(lambda: chunk_consumers(system_env) == len(VOUCHERS), timeout=60)
+
+        for order in placed:
+            portal.wait_until_fulfilled(account, school["id"], order["id"])
+        served = load.answered_since(0)
+
+    assert load.failures == [], f"{len(load.failures)} of {served} requests failed: " \
+                                f"{load.failures[:10]}"
+    assert served > 100
+    for order in placed:
+        assert service_db.count_codes_of_order(system_env, order["id"]) == 10_000
+        codes = portal.voucher_codes(account, school["id"], order["id"])
+        assert len(codes) == len(set(codes)) == 10_000
+        chunks = service_db.scalar(
+            system_env, "vouchers", "SELECT count(*) FROM generation_chunks c JOIN "
+            "voucher_batches b ON b.id = c.batch_id WHERE b.order_id = :o"
+            " AND c.generated_at IS NOT NULL", o=order["id"])
+        assert chunks == len(chunk_sizes(10_000))
+
+
+def _readiness(connection):
+    """(status, Connection header) of /health/ready on this connection once the process
+    says it is draining; None before."""
+    connection.request("GET", "/health/ready")
+    response = connection.getresponse()
+    body = response.read()
+    if b'"draining"' in body:
+        return response.status, response.getheader("Connection")
+    return None
+
+
+def test_sigterm_with_the_worker_pool_full_answers_every_request(system, system_env, portal):
+    """GATEWAY_MAX_WORKERS requests wait in the orders service on a row the test holds,
+    a few more wait in the gateway for a worker; the gateway gets SIGTERM; then the row is
+    let go. Every request is answered, and the process exits by itself within its bound."""
+    portal.set_fees()
+    account, school = portal.coordinator_of()
+    order = portal.place_order(account, school["id"], quantity=1).json()
+    name = GATEWAYS[0]
+    connections = []
+    while len(connections) < GATEWAY_MAX_WORKERS + 4:
+        connection = connection_to(system, name)
+        if connection is not None:
+            connections.append(connection)
+    path = f"/api/organizations/{school['id']}/orders/{order['id']}"
+    statuses = []
+
+    def change(connection, number):
+        try:
+            connection.request("PATCH", path, body=f'{{"po_number": "PO-{number}"}}',
+                               headers=dict(account.headers,
+                                            **{"Content-Type": "application/json"}))
+            response = connection.getresponse()
+            response.read()
+            statuses.append(response.status)
+        except OSError as error:
+            statuses.append(repr(error))
+
+    with service_db.held(system_env, "orders", "SELECT id FROM orders WHERE id = :o "
+                         "FOR UPDATE", o=order["id"]):
+        threads = [threading.Thread(target=change, args=(connection, uuid.uuid4().hex[:8]))
+                   for connection in connections]
+        for thread in threads:
+            thread.start()
+        # the pool is full: as many requests wait on the row as the gateway has workers
+        wait_for(lambda: service_db.waiting_on_a_lock(system_env, "orders")
+                 >= GATEWAY_MAX_WORKERS - 2, timeout=30)  # (a timer may hold a worker)
+        began = time.monotonic()
+        system.processes[name].terminate()
+        time.sleep(0.5)  # the SIGTERM arrives while they wait
+    for thread in threads:
+        thread.join(timeout=30)
+    returncode = system.stop_process(name)
+    took = time.monotonic() - began
+    try:
+        assert statuses == [200] * len(connections)
+        assert returncode == 0 and took < STOP_BOUND_SECONDS, (returncode, took)
+    finally:
+        system.start_process(name)
+        wait_for(lambda: gateway_ready(system, name), timeout=60)

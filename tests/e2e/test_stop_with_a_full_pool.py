@@ -1,0 +1,81 @@
+"""SIGTERM to a `nameko run` process whose worker pool is full, with more requests waiting
+for a worker, and every running worker ending in the same turn of the event loop: the
+process answers every request and exits. With nameko's own container it never exits
+(eventlet's waitall() waits on an event the pool has replaced; services/common/graceful.py):
+the bug a prototype here had."""
+import http.client
+import os
+import signal
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+from scripts.sandbox import free_port
+from scripts.system import PROJECT_ROOT, default_python, nameko_command
+from tests.e2e.checks import wait_for
+
+POOL = 4
+REQUESTS = POOL + 2
+
+
+def without_graceful_container(tmp_path):
+    config = yaml.safe_load((PROJECT_ROOT / "config.yaml").read_text())
+    del config["SERVICE_CONTAINER_CLS"]
+    path = tmp_path / "config.yaml"
+    path.write_text(yaml.safe_dump(config))
+    return str(path)
+
+
+@pytest.mark.parametrize("container", ["graceful", "nameko"])
+def test_sigterm_with_the_pool_full(tmp_path, container):
+    port = free_port()
+    config = "config.yaml" if container == "graceful" else without_graceful_container(tmp_path)
+    process = subprocess.Popen(
+        nameko_command(default_python()) + ["run", "--config", config,
+                                            "tests.e2e.slow_http_service"],
+        cwd=PROJECT_ROOT, stdout=(tmp_path / "slow.log").open("wb"), stderr=subprocess.STDOUT,
+        env=dict(os.environ, WEB_SERVER_ADDRESS=f"127.0.0.1:{port}", CLEP_MAX_WORKERS=str(POOL),
+                 CLEP_DRAIN_SECONDS="0", PYTHONWARNINGS="ignore", CLEP_LISTEN_FD=""))
+    try:
+        wait_for(lambda: answer(port, time.time()) == 200, timeout=30)
+        moment = time.time() + 2
+        answers = []
+        threads = [threading.Thread(target=lambda: answers.append(answer(port, moment)))
+                   for _ in range(REQUESTS)]
+        for thread in threads:
+            thread.start()
+        time.sleep(1)  # POOL workers sleep until the moment, the rest wait for one
+        process.send_signal(signal.SIGTERM)
+        for thread in threads:
+            thread.join(timeout=10)
+        try:
+            returncode = process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            returncode = None
+        log = Path(tmp_path / "slow.log").read_text()
+        if container == "graceful":
+            assert answers == [200] * REQUESTS, log
+            assert returncode == 0, log
+        else:
+            assert "stopping services" in log and returncode is None, \
+                "nameko's container stopped after all: " + log
+    finally:
+        process.kill()
+        process.wait()
+
+
+def answer(port, moment):
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        connection.request("GET", f"/until/{moment:.3f}")
+        response = connection.getresponse()
+        response.read()
+        return response.status
+    except OSError as error:
+        return repr(error)
+    finally:
+        connection.close()
