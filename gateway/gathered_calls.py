@@ -11,11 +11,17 @@ Each caller gets its own item's outcome; if the call itself fails (a timeout, th
 away), every item of it gets that error, as each would have on its own call.
 """
 import collections
+import functools
+import logging
 
 import eventlet.event
 import eventlet.semaphore
 from nameko.exceptions import deserialize
 from nameko.extensions import DependencyProvider, SharedExtension
+
+from services.common import correlation
+
+log = logging.getLogger(__name__)
 
 IN_FLIGHT = 1  # calls on their way from one gateway process at once (2 measured slower)
 MOST = 50  # items in one call at most
@@ -85,9 +91,21 @@ class _RedeemThrough:
         self._gatherer = gatherer
 
     def redeem(self, vouchers, client, voucher_code, student, exam):
-        answer = self._gatherer.call(vouchers.redeem_vouchers, {
+        answer = self._gatherer.call(functools.partial(_redeem_vouchers, vouchers), {
             "client": client, "voucher_code": voucher_code, "student": student,
-            "exam": exam})
+            "exam": exam, "correlation_id": correlation.current_id()})
         if "error" in answer:
             raise deserialize(answer["error"])
         return answer["ticket"]
+
+
+def _redeem_vouchers(vouchers, items):
+    """The call, under the id of the request whose worker sends it; each item names its
+    own request's (vouchers announces each ticket under it), and a line under each other
+    request's id says which call took it along."""
+    sender = correlation.current_id()
+    for item in items:
+        if item["correlation_id"] != sender:
+            log.info("redemption sent in the redeem_vouchers call of %s", sender,
+                     extra={"correlation_id": item["correlation_id"]})
+    return vouchers.redeem_vouchers(items)

@@ -7,6 +7,7 @@ stall the hub). Rule for callers: do the slow or yielding work (RPC, CPU loops w
 `eventlet.sleep`) before opening a unit of work, not inside it.
 """
 import contextlib
+import itertools
 import json
 import sqlite3
 import time
@@ -170,15 +171,19 @@ class UnitOfWork:
         self._announced.add(key)
         return self.emit(event_type, payload)
 
-    def emit_many(self, event_type, payloads):
-        """`emit` for a batch of facts of one type, in one multi-row insert."""
+    def emit_many(self, event_type, payloads, correlation_ids=None):
+        """`emit` for a batch of facts of one type, in one multi-row insert.
+        `correlation_ids`: each fact's own (of the request it answers, in a call that
+        carries many), where it is sane; else the worker's."""
         now = self._now()
-        correlation_id = correlation.current_id()
+        current = correlation.current_id()
+        own = itertools.repeat(None) if correlation_ids is None else correlation_ids
         rows = []
-        for payload in payloads:
+        for payload, correlation_id in zip(payloads, own):
             event_id = str(uuid.uuid4())
             rows.append({"event_id": event_id, "event_type": event_type, "created_at": now,
-                         "attempts": 0, "correlation_id": correlation_id,
+                         "attempts": 0,
+                         "correlation_id": correlation.sane(correlation_id) or current,
                          "payload": json.dumps(dict(payload, event_id=event_id), default=str)})
         insert_rows(self.session, tables.outbox, _OUTBOX_COLUMNS, rows)
         self.emitted += len(rows)

@@ -14,6 +14,7 @@ from nameko.exceptions import serialize
 from sqlalchemy import bindparam, case, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from services.common import correlation
 from services.common.academic_year import AcademicYear
 from services.common.clock import as_utc
 from services.common.errors import ClepError, Conflict, Gone, NotFound, TooManyAttempts
@@ -192,7 +193,14 @@ def redeem_many(store, clock, redemptions):
 
 
 def _redeem_one(work, clock, one):
-    return redeem(work, clock, one["client"], one["voucher_code"], one["student"], one["exam"])
+    own = correlation.sane(one.get("correlation_id"))
+    token = correlation.bind(own, correlation.current_service()) if own else None
+    try:  # its ticket's event under the id of the request it came with
+        return redeem(work, clock, one["client"], one["voucher_code"], one["student"],
+                      one["exam"])
+    finally:
+        if token is not None:
+            correlation.unbind(token)
 
 
 def _redeem_together(work, clock, redemptions, order):
@@ -324,7 +332,9 @@ def issue_tickets(work, claims, now, today):
                         "academic_year": terms.academic_year,
                         "complete_by": row["complete_by"].isoformat(),
                         "exam": redemption["exam"], "redeemed_at": now.isoformat()})
-    work.emit_many(VOUCHER_REDEEMED, announced)
+    # a gathered call carries the redemptions of many requests: each event keeps its own id
+    work.emit_many(VOUCHER_REDEEMED, announced, [
+        redemption.get("correlation_id") for redemption, _code, _terms in claims])
     for organization_id in {row["organization_id"] for row in rows}:
         vouchers_changed(work, organization_id)
     return tickets

@@ -1,9 +1,12 @@
 """Calls gathered in the gateway (gateway/gathered_calls.py): what arrives while the slots
 are busy shares the next call, and each caller gets its own outcome or its call's error."""
+import logging
+
 import eventlet
 import pytest
 
-from gateway.gathered_calls import Gatherer
+from gateway.gathered_calls import Gatherer, _RedeemThrough
+from services.common import correlation
 
 
 class Service:
@@ -71,3 +74,39 @@ def test_every_caller_is_answered_once_under_a_burst(in_flight):
     outcomes = call_all(Gatherer(in_flight=in_flight, most=7), service, list(range(100)))
     assert outcomes == [item * 2 for item in range(100)]
     assert sorted(item for items in service.calls for item in items) == list(range(100))
+
+
+class Vouchers:
+    """The vouchers service as the gateway's redemptions call it; records each call's
+    items and the id it came under."""
+
+    def __init__(self):
+        self.calls = []
+
+    def redeem_vouchers(self, items):
+        self.calls.append((correlation.current_id(), [item["correlation_id"] for item in items]))
+        eventlet.sleep(0.01)
+        return [{"ticket": item["voucher_code"]} for item in items]
+
+
+def test_gathered_redemptions_each_name_their_request_and_the_call_that_took_them(caplog):
+    vouchers, redeem = Vouchers(), _RedeemThrough(Gatherer(in_flight=1, most=50)).redeem
+
+    def request(number):
+        token = correlation.bind("request-{:08d}".format(number), "gateway")
+        try:
+            return redeem(vouchers, "partner", "CODE{}".format(number), {}, "Biology")
+        finally:
+            correlation.unbind(token)
+
+    pool = eventlet.GreenPool(4)
+    with caplog.at_level(logging.INFO, logger="gateway.gathered_calls"):
+        tickets = list(pool.imap(request, range(4)))
+    assert tickets == ["CODE0", "CODE1", "CODE2", "CODE3"]
+    assert vouchers.calls == [
+        ("request-00000000", ["request-00000000"]),  # alone: out at once
+        ("request-00000001", ["request-00000001", "request-00000002", "request-00000003"])]
+    assert sorted((record.correlation_id, record.getMessage()) for record in caplog.records) \
+        == [("request-0000000{}".format(number),
+             "redemption sent in the redeem_vouchers call of request-00000001")
+            for number in (2, 3)]

@@ -10,6 +10,7 @@ from nameko.exceptions import deserialize
 from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 
+from services.common import correlation
 from services.common.academic_year import AcademicYear
 from services.common.errors import Conflict, Gone, NotFound, TooManyAttempts
 from services.common.messaging_tables import outbox
@@ -326,3 +327,37 @@ def test_a_batch_that_fails_is_redeemed_one_by_one_and_nothing_twice(
     assert len(events(vouchers_store, "voucher_redeemed")) == 2
     with vouchers_store.reader() as session:
         assert session.scalar(select(func.count()).select_from(Registration)) == 2
+
+
+
+def test_each_redemption_of_a_gathered_call_is_announced_under_its_requests_id(
+        vouchers_store, clock, codes, monkeypatch):
+    """A call carries the redemptions of many requests; each `voucher_redeemed` keeps the
+    correlation id of its own (the call's for one without a sane id), whether the batch
+    is redeemed in one go or, after it failed, each on its own."""
+    def redeemed(items):
+        token = correlation.bind("call-0123456789", "vouchers")
+        try:
+            answers = redemption.redeem_many(vouchers_store, clock, items)
+        finally:
+            correlation.unbind(token)
+        assert all("ticket" in answer for answer in answers), answers
+
+    redeemed([dict(one(codes[0]), correlation_id="redeem-aaaaaaaa"),
+              dict(one(codes[1]), correlation_id="not sane")])
+    real = redemption.issue_tickets
+
+    def failing_together(work, claims, now, today):
+        if len(claims) > 1:
+            raise OperationalError("INSERT INTO registrations", {}, Exception("deadlock"))
+        return real(work, claims, now, today)
+    monkeypatch.setattr(redemption, "issue_tickets", failing_together)
+    redeemed([dict(one(codes[2]), correlation_id="redeem-cccccccc"),
+              dict(one(codes[3]), correlation_id="redeem-dddddddd")])
+
+    with vouchers_store.reader() as session:
+        kept = session.execute(select(outbox.c.payload, outbox.c.correlation_id).where(
+            outbox.c.event_type == "voucher_redeemed")).all()
+    assert {json.loads(payload)["voucher_code"]: own for payload, own in kept} == {
+        codes[0]: "redeem-aaaaaaaa", codes[1]: "call-0123456789",
+        codes[2]: "redeem-cccccccc", codes[3]: "redeem-dddddddd"}
