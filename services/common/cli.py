@@ -6,6 +6,7 @@ import sys
 from nameko.exceptions import RpcTimeout, UnknownService
 from nameko.standalone.rpc import ClusterRpcProxy
 
+from services.common.broker import without_passwords
 from services.common.config import load_config
 from services.common.errors import ClepError
 
@@ -35,13 +36,14 @@ def call_service(service_name, action, config=None, timeout=60, err=None):
             return action(getattr(cluster, service_name))
     except UnknownService:
         print("the {} service is not running (broker {})".format(
-            service_name, config["AMQP_URI"]), file=err)
+            service_name, without_passwords(config["AMQP_URI"])), file=err)
     except RpcTimeout:
         print("the {} service did not answer within {}s".format(service_name, timeout), file=err)
     except ClepError as refused:
         print(describe(refused), file=err)
     except OSError as unreachable:
-        print("cannot reach the broker {}: {}".format(config["AMQP_URI"], unreachable), file=err)
+        print("cannot reach the broker {}: {}".format(without_passwords(config["AMQP_URI"]),
+                                                      unreachable), file=err)
     return EXIT_FAILED
 
 

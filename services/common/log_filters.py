@@ -1,4 +1,5 @@
-"""Logging of refusals: one line, not a traceback.
+"""What every log line goes through: refusals on one line, not a traceback; broker
+passwords masked.
 
 nameko logs every exception a worker raises with its traceback, the deliberate refusals
 (a wrong password, a taken email, a 404) as loudly as real failures; a client could fill
@@ -7,6 +8,7 @@ carries this filter writes it as one INFO line. Anything else keeps its tracebac
 """
 import logging
 
+from services.common.broker import without_passwords
 from services.common.errors import ClepError, ServiceUnavailable
 
 
@@ -18,4 +20,16 @@ class RefusalsOnOneLine(logging.Filter):
             level = logging.WARNING if isinstance(error, ServiceUnavailable) else logging.INFO
             record.levelno, record.levelname = level, logging.getLevelName(level)
             record.exc_info, record.exc_text, record.stack_info = None, None, None
+        return True
+
+
+class BrokerPasswordsMasked(logging.Filter):
+    """A message that shows an AMQP URI shows it without passwords (nameko's "Error
+    connecting to broker at ..." masks only the first node of a failover list)."""
+
+    def filter(self, record):
+        if "amqp" in str(record.msg) or any("amqp" in str(arg) for arg in record.args or ()):
+            masked = without_passwords(record.getMessage())
+            if masked != record.getMessage():
+                record.msg, record.args = masked, ()
         return True
