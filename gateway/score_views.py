@@ -45,12 +45,6 @@ class ScoreViews(DependencyProvider):
         return _Views(self)
 
 
-def _headers():
-    """The request's correlation id, for the scores service's worker that records it."""
-    correlation_id = correlation.current_id()
-    return {correlation.HEADER: correlation_id} if correlation_id else None
-
-
 class _Views:
     def __init__(self, provider):
         self._provider = provider
@@ -74,10 +68,12 @@ class _Views:
                 "academic_year": listed["academic_year"], "access": principal.get("access"),
                 "exam": listed["exam"], "sort": listed["sort"], "page": listed["page"],
                 "row_count": len(listed["scores"]),
-                "viewed_at": provider.clock.now().isoformat()}
+                "viewed_at": provider.clock.now().isoformat(),
+                # inside, as in a packed event: its consumer takes looks of many requests
+                # in one batch (services/common/event_batches.py)
+                "correlation_id": correlation.current_id()}
         try:
-            refused = provider.gatherer.call(provider.publisher.publish,
-                                             (SCORES_VIEWED, look, _headers()))
+            refused = provider.gatherer.call(provider.publisher.publish, (SCORES_VIEWED, look))
         except Exception as failure:  # noqa: BLE001 - the broker is away: say so, show nothing
             refused = str(failure) or type(failure).__name__
         if refused is not None:

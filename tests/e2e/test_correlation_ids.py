@@ -1,8 +1,8 @@
 """One correlation id follows a request through the JSON logs of every process it touched
 (CLEP_LOG_FORMAT=json): an order from its POST to its codes (the gateway, orders, access,
 vouchers, billing, through RPC, events sent from outboxes and the chunk work queue), and a
-redemption and an exam result, whose events travel packed, many requests to a message,
-to the batch consumers of scores, billing and vouchers."""
+redemption, an exam result and a look at the scores, whose events travel many requests to
+a message or a batch, to the batch consumers of scores, billing and vouchers."""
 import json
 import re
 import uuid
@@ -121,6 +121,17 @@ def test_packed_events_keep_the_id_of_the_request_each_came_from(system, portal)
                       if line.get("event_type") == "exam_recorded"} == {"vouchers", "billing"},
              timeout=30, interval=0.2)
     assert lines_with(system, reporting)["scores"]  # record_results, under the same id
+
+    # a second look at the scores list is answered from what the gateway kept, and the look
+    # is recorded by the scores service's batch consumer, under the id of the look
+    path = f"/api/organizations/{school['id']}/scores"
+    assert portal.get(path, account.headers).status_code == 200
+    looking = "look-" + uuid.uuid4().hex
+    looked = portal.get(path, dict(account.headers, **{"X-Request-Id": looking}))
+    assert looked.status_code == 200 and looked.json()["scores"], looked.text
+    wait_for(lambda: [line for line in lines_with(system, looking)["scores"]
+                      if line.get("event_type") == "scores_viewed"
+                      and line.get("outcome") == "applied"], timeout=30, interval=0.2)
 
 
 def test_an_id_that_is_not_sane_is_replaced_and_never_logged(system, portal):

@@ -64,9 +64,9 @@ def test_a_look_answered_from_what_was_kept_is_published_for_the_record():
     finally:
         correlation.unbind(token)
     assert again == first and scores.asked == 1
-    [(routing_key, look, headers)] = publisher.published
+    [(routing_key, look)] = publisher.published
     assert routing_key == SCORES_VIEWED and look["event_id"]
-    assert headers == {"nameko.correlation_id": "request-1234"}  # the record's worker takes it
+    assert look["correlation_id"] == "request-1234"  # the request's, for the record's line
     assert (look["account"], look["organization_id"], look["academic_year"]) == (
         PRINCIPAL["account"], 44, "2026-27")
     assert (look["access"], look["exam"], look["sort"], look["page"], look["row_count"]) == (
