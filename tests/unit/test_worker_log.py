@@ -5,6 +5,7 @@ import json
 import logging
 from types import SimpleNamespace
 
+import eventlet
 import pytest
 from nameko.events import EventHandler
 from nameko.rpc import Rpc
@@ -107,3 +108,29 @@ def test_an_http_line_names_the_request_and_its_status(provider, lines):
 def test_a_quiet_entrypoint_logs_only_at_debug(provider, lines):
     run(provider, entrypoint(Rpc, "health"))
     assert lines() == []
+
+
+def test_each_greenthread_has_its_own_id_and_a_new_one_starts_without(provider):
+    """Workers run side by side in greenthreads of one process: the context variable that
+    holds the id is per greenthread under eventlet (and a new one does not inherit it)."""
+    seen = {}
+
+    def worker(number):
+        started_with = correlation.current_id()
+        worker_ctx = SimpleNamespace(data={"correlation_id": "request-{:08d}".format(number)},
+                                     entrypoint=entrypoint(Rpc, "quote"), args=())
+        provider.worker_setup(worker_ctx)
+        eventlet.sleep(0.01)  # the others run meanwhile
+        seen[number] = (started_with, correlation.current_id())
+        provider.worker_teardown(worker_ctx)
+
+    token = correlation.bind("the-spawning-one", "orders")
+    try:
+        pool = eventlet.GreenPool()
+        for number in range(5):
+            pool.spawn(worker, number)
+        pool.waitall()
+        assert correlation.current_id() == "the-spawning-one"
+    finally:
+        correlation.unbind(token)
+    assert seen == {number: (None, "request-{:08d}".format(number)) for number in range(5)}
