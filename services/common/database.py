@@ -29,13 +29,37 @@ from services.common.config import database_url
 from services.common.outbox_relay import OutboxRelay
 
 
-def make_engine(url):
+# A service process's PostgreSQL pool. It keeps at most `pool_size` connections open: one
+# for each worker that may run at once (max_workers, 10 by default), plus the outbox relay,
+# the readiness check and a metrics scrape, which run beside the workers; and it opens up
+# to `max_overflow` more for a moment, never kept. A database thus sees at most
+# replicas x (DB_POOL_SIZE + DB_POOL_OVERFLOW) connections from one service
+# (deploy/README.md, "PostgreSQL").
+BESIDE_THE_WORKERS = 3
+DEFAULT_MAX_WORKERS = 10  # nameko's
+DEFAULT_POOL_OVERFLOW = 5
+
+
+def pool_sizes(config):
+    """(pool_size, max_overflow) from DB_POOL_SIZE (empty: max_workers + 3) and
+    DB_POOL_OVERFLOW."""
+    workers = int(config.get("max_workers") or DEFAULT_MAX_WORKERS)
+    size = config.get("DB_POOL_SIZE")
+    overflow = config.get("DB_POOL_OVERFLOW")
+    return (int(size) if size not in (None, "") else workers + BESIDE_THE_WORKERS,
+            int(overflow) if overflow not in (None, "") else DEFAULT_POOL_OVERFLOW)
+
+
+def make_engine(url, pool_sizes=(DEFAULT_MAX_WORKERS + BESIDE_THE_WORKERS,
+                                 DEFAULT_POOL_OVERFLOW)):
+    """`pool_sizes`: (pool_size, max_overflow) on PostgreSQL (SQLite has no pool to size)."""
     for prefix in ("postgres://", "postgresql://"):
         if url.startswith(prefix):  # psycopg2: green under eventlet (psycopg 3 is not)
             url = "postgresql+psycopg2://" + url[len(prefix):]
     if url.startswith("sqlite"):
         return _sqlite_engine(url)
-    engine = create_engine(url, pool_size=10, max_overflow=20)
+    pool_size, max_overflow = pool_sizes
+    engine = create_engine(url, pool_size=pool_size, max_overflow=max_overflow)
     _ping_when_idle(engine)
     return engine
 
@@ -213,9 +237,10 @@ class UnitOfWork:
 class Store:
     """A service's database, usable from nameko workers, the CLI and tests alike."""
 
-    def __init__(self, url, clock_now):
+    def __init__(self, url, clock_now, **engine_options):
+        """`engine_options`: make_engine's (the pool's size)."""
         self.url = url
-        self.engine = make_engine(url)
+        self.engine = make_engine(url, **engine_options)
         self.is_sqlite = self.engine.dialect.name == "sqlite"
         self._writer = self.engine.execution_options(clep_write=True)
         self._write_lock = _sqlite_write_lock(url) if self.is_sqlite else None
@@ -262,7 +287,9 @@ class Database(DependencyProvider):
 
     def setup(self):
         clock = Clock.from_config(self.container.config)
-        self.store = Store(database_url(self.container.config, self.service_name), clock.now)
+        config = self.container.config
+        self.store = Store(database_url(config, self.service_name), clock.now,
+                           pool_sizes=pool_sizes(config))
         self.relay.attach(self.store, self.service_name, self.notices, self.packed)
 
     def stop(self):

@@ -28,8 +28,12 @@ class BrokerPasswordsMasked(logging.Filter):
     connecting to broker at ..." masks only the first node of a failover list)."""
 
     def filter(self, record):
-        if "amqp" in str(record.msg) or any("amqp" in str(arg) for arg in record.args or ()):
-            masked = without_passwords(record.getMessage())
-            if masked != record.getMessage():
+        # cheap for every other line: only text that names amqp is formatted and searched
+        args = record.args if isinstance(record.args, tuple) else ()
+        if (isinstance(record.msg, str) and "amqp" in record.msg) or \
+                any(isinstance(arg, str) and "amqp" in arg for arg in args):
+            message = record.getMessage()
+            masked = without_passwords(message)
+            if masked != message:
                 record.msg, record.args = masked, ()
         return True

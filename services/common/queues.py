@@ -11,7 +11,7 @@ process that reconnects declares them again on the node it reached (reply queues
 transient for that: TransientReplyListener).
 
 A queue's type is fixed when it is first declared: moving a running system from one type
-to the other means new queues (docs/OPERATIONS.md, "Queue types").
+to the other means new queues (deploy/README.md, "A RabbitMQ cluster").
 """
 from nameko.events import EventHandler
 from nameko.rpc import ReplyListener, RpcConsumer

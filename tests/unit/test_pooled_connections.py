@@ -64,3 +64,28 @@ def test_a_connection_in_steady_use_is_not_pinged(engine):
         with engine.connect() as connection:
             backend_pid(connection)
     assert pings == []
+
+
+@pytest.mark.parametrize("config, sizes", [
+    ({}, (13, 5)),  # nameko's 10 workers, plus the relay, the readiness check and a scrape
+    ({"max_workers": "40", "DB_POOL_SIZE": "", "DB_POOL_OVERFLOW": ""}, (43, 5)),
+    ({"max_workers": 10, "DB_POOL_SIZE": "4", "DB_POOL_OVERFLOW": "0"}, (4, 0)),
+])
+def test_the_pool_of_a_service_process_follows_its_workers_or_the_settings(config, sizes):
+    assert database.pool_sizes(config) == sizes
+
+
+def test_a_pool_holds_no_more_than_its_size_and_overflow(url):
+    """With DB_POOL_SIZE 2 and DB_POOL_OVERFLOW 1, a third connection opens for a moment
+    and closes when returned; a fourth waits for one of them (here: times out)."""
+    store = database.Store(url, time.time, pool_sizes=(2, 1))
+    store.engine.pool._timeout = 0.2
+    try:
+        held = [store.engine.connect() for _ in range(3)]
+        with pytest.raises(database.PoolTimeout):
+            store.engine.connect()
+        for connection in held:
+            connection.close()
+        assert store.engine.pool.checkedin() == 2  # the overflow one was closed, not kept
+    finally:
+        store.dispose()
