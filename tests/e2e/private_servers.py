@@ -13,6 +13,7 @@ import glob
 import os
 import pwd
 import secrets
+import signal
 import shutil
 import subprocess
 import tempfile
@@ -113,8 +114,17 @@ class PrivateRabbitMQ(_PrivateServer):
             return False
 
     def stop(self):
-        """Stop the node (its process exits): every client connection drops."""
-        self._ctl("stop", self.env["RABBITMQ_PID_FILE"], timeout=90)
+        """Stop the node (its process exits): every client connection drops. A node that
+        does not stop in time (or was stopped already) is killed, never left running."""
+        try:
+            self._ctl("stop", self.env["RABBITMQ_PID_FILE"], timeout=60)
+        except subprocess.TimeoutExpired:
+            pass
+        pid_file = Path(self.env["RABBITMQ_PID_FILE"])
+        try:
+            os.kill(int(pid_file.read_text().strip()), signal.SIGKILL)
+        except (OSError, ValueError):  # gone already, as it should be
+            pass
 
     def is_up(self):
         return self._api_answers()
