@@ -142,14 +142,15 @@ def test_rolling_restarts_under_load_fail_no_request(system, system_env, portal)
         wait_for(lambda: load.answered_since(0) >= 20, timeout=30)
 
         for name in GATEWAYS:
-            # a client on a keep-alive connection to the stopping process: answered, told
-            # to close it, and the process says it is not ready (draining)
+            # a client on a keep-alive connection to the stopping process is answered and
+            # told to close it; the process says it is not ready
             held = wait_for(lambda: connection_to(system, name), timeout=30)
             began = time.monotonic()
             system.processes[name].terminate()
-            status, connection_header = wait_for(lambda: _readiness(held), timeout=5,
-                                                 interval=0.02)
-            assert (status, connection_header) == (503, "close")
+            wait_for(lambda: told_to_close(held), timeout=5, interval=0.02)
+            held.close()
+            assert wait_for(lambda: draining_readiness(system), timeout=5,
+                            interval=0.01) == (503, "close")
             returncode, took = stop_and_time(system, name)
             assert returncode == 0 and took < STOP_BOUND_SECONDS, (name, returncode, took)
             assert load.answered_since(began) > 0
@@ -184,15 +185,28 @@ def test_rolling_restarts_under_load_fail_no_request(system, system_env, portal)
         assert chunks == len(chunk_sizes(10_000))
 
 
-def _readiness(connection):
-    """(status, Connection header) of /health/ready on this connection once the process
-    says it is draining; None before."""
-    connection.request("GET", "/health/ready")
+def told_to_close(connection):
+    """Whether the answer to a request on this keep-alive connection says it closes."""
+    connection.request("GET", "/health/live")
     response = connection.getresponse()
-    body = response.read()
-    if b'"draining"' in body:
-        return response.status, response.getheader("Connection")
-    return None
+    response.read()
+    assert response.status == 200
+    return response.getheader("Connection") == "close"
+
+
+def draining_readiness(system):
+    """(status, Connection header) of /health/ready, on a new connection, if a process
+    draining answered it (the one stopping: the others are not); None otherwise."""
+    host, port = system.base_url.split("//", 1)[1].rsplit(":", 1)
+    connection = http.client.HTTPConnection(host, int(port), timeout=10)
+    try:
+        connection.request("GET", "/health/ready")
+        response = connection.getresponse()
+        if b'"draining"' in response.read():
+            return response.status, response.getheader("Connection")
+        return None
+    finally:
+        connection.close()
 
 
 def test_sigterm_with_the_worker_pool_full_answers_every_request(system, system_env, portal):
@@ -204,10 +218,13 @@ def test_sigterm_with_the_worker_pool_full_answers_every_request(system, system_
     order = portal.place_order(account, school["id"], quantity=1).json()
     name = GATEWAYS[0]
     connections = []
-    while len(connections) < GATEWAY_MAX_WORKERS + 4:
+    for _attempt in range(200):
+        if len(connections) == GATEWAY_MAX_WORKERS + 4:
+            break
         connection = connection_to(system, name)
         if connection is not None:
             connections.append(connection)
+    assert len(connections) == GATEWAY_MAX_WORKERS + 4
     path = f"/api/organizations/{school['id']}/orders/{order['id']}"
     statuses = []
 
