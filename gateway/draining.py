@@ -98,7 +98,7 @@ class DrainingWebServer(WebServer):
         log.info("drained: every connection answered and closed")
 
     def _stop_accepting(self):
-        if self._is_accepting:
+        if self._is_accepting and self._gt is not None:  # (started)
             self._is_accepting = False
             self._gt.kill()
             self._sock.close()

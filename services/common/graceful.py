@@ -2,7 +2,7 @@
 SERVICE_CONTAINER_CLS, so `nameko run` uses it).
 
 On SIGTERM `nameko run` calls the container's `stop()`: stop the entrypoints, wait for the
-workers still running, stop the dependencies. Two things are added here:
+workers still running, stop the dependencies. Here it also:
 
 - **A drain first.** An extension with a `drain()` method (the gateway's web server,
   gateway/draining.py) runs it before anything stops: the gateway turns not-ready, keeps
@@ -14,9 +14,9 @@ workers still running, stop the dependencies. Two things are added here:
   requests waiting for a worker) then waited on the old event for ever: the process never
   exited (tests/unit/test_graceful_stop.py). The pool here waits by polling instead.
 - **The acknowledgements go out.** nameko's consumers stop consuming, and close their
-  connection, as soon as the entrypoints are cancelled: a message whose worker was still
-  running lost its acknowledgement, and the broker handed it to another process. An RPC
-  under way at the stop was answered and then run a second time
+  connection, once their consumers are cancelled, whether or not a worker is still
+  running: its message's acknowledgement was lost, and the broker handed it to another
+  process. An RPC under way at the stop was answered and then run a second time
   (tests/integration/test_graceful_stop.py). Here a consumer's connection stays open
   until the workers have ended.
 - **A bound.** Whatever is still running STOP_SECONDS after the stop began (a long
@@ -50,7 +50,7 @@ class GracefulContainer(ServiceContainer):
         super().__init__(service_cls, config)
         self._worker_pool = WorkerPool(size=self.max_workers)
         self.stop_seconds = float(config.get("STOP_SECONDS") or DEFAULT_STOP_SECONDS)
-        self._stopping = None  # the greenthread of the stop under way
+        self._stop_begun = False
         for extension in self.subextensions:
             if isinstance(extension, QueueConsumer):
                 extension.on_iteration = partial(self._consumer_iteration, extension)
@@ -65,10 +65,10 @@ class GracefulContainer(ServiceContainer):
             consumer.should_stop = True
 
     def stop(self):
-        if self._stopping is not None:  # a second SIGTERM: the first stop goes on
+        if self._stop_begun:  # a second SIGTERM: the first stop goes on
             self._died.wait()
             return
-        self._stopping = eventlet.getcurrent()
+        self._stop_begun = True
         overdue = eventlet.spawn_after(self.stop_seconds, self._stop_overdue)
         try:
             for extension in list(self.extensions):
