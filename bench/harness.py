@@ -60,7 +60,7 @@ def report(name, samples, target, unit="s", higher_is_better=False):
     if higher_is_better:
         distance = "{:+.0f}% of target".format((median / target - 1) * 100)
     else:
-        distance = "{:.0f}% of the target time".format(median / target * 100)
+        distance = "{:.0f}% of the target".format(median / target * 100)
     print("  {:<58} median {:>8.3f}{unit}  best {:>8.3f}{unit}  target {}{}{unit}  {}  ({})".format(
         name, median, best, ">= " if higher_is_better else "< ", target,
         "MET" if met else "MISSED", distance, unit=unit), flush=True)
