@@ -143,6 +143,16 @@ class CachedAccessProxy:
                               lambda token, *rest: {"token": token})
 
     @property
+    def remove_member(self):  # the removed account's answers, everywhere it had them
+        return self._changing("remove_member", lambda token, organization_id, account_id: {
+            "account_id": account_id, "organization_ids": (organization_id,)})
+
+    @property
+    def set_score_visibility(self):
+        return self._changing("set_score_visibility", lambda token, organization_id, *rest: {
+            "organization_ids": (organization_id,)})
+
+    @property
     def update_profile(self):
         return self._changing("update_profile", lambda token, organization_id, *rest: {
             "token": token, "organization_ids": (organization_id,)})

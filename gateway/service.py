@@ -11,6 +11,7 @@ from gateway.access_cache import CachedAccessRpc
 from gateway.client_address import ClientAddress
 from gateway.gathered_calls import Redemptions
 from gateway.portal.account_pages import AccountPages
+from gateway.portal.member_pages import MemberPages
 from gateway.portal.order_pages import OrderPages
 from gateway.portal.organization_pages import OrganizationPages
 from gateway.portal.report_pages import ReportPages
@@ -19,6 +20,7 @@ from gateway.routes.access import AccessRoutes
 from gateway.routes.accounts import AccountRoutes
 from gateway.routes.operations_events import OperationsEventRoutes
 from gateway.routes.billing import BillingRoutes
+from gateway.routes.members import MemberRoutes
 from gateway.routes.orders import OrderRoutes
 from gateway.routes.partners import PartnerRoutes
 from gateway.routes.scores import ScoreRoutes
@@ -30,8 +32,8 @@ from services.common.probes import ProbeServer
 
 
 class GatewayService(SystemRoutes, AccountRoutes, AccessRoutes, OrderRoutes, ScoreRoutes,
-                     PartnerRoutes, BillingRoutes, OperationsEventRoutes,
-                     AccountPages, OrganizationPages, OrderPages, ReportPages):
+                     PartnerRoutes, BillingRoutes, OperationsEventRoutes, MemberRoutes,
+                     AccountPages, OrganizationPages, OrderPages, ReportPages, MemberPages):
     name = "gateway"
     gc_tuning = RareFullCollections()  # no full-collection pauses mid-request
     # PROBE_ADDRESS: /metrics (gateway/request_metrics.py) off the public port; its

@@ -15,7 +15,7 @@ from services.common.errors import ClepError, InvalidInput
 ACADEMIC_YEAR = re.compile(r"[0-9]{4}-[0-9]{2}")
 YEARS_SHOWN = 5  # the current academic year and the four before it, as the FAQ promises
 TABS = {"summary": "", "orders": "/orders", "scores": "/scores", "invoices": "/invoices",
-        "profile": "/profile"}
+        "profile": "/profile", "people": "/people"}
 CONTACT_FIELDS = ("name", "email", "phone")
 PROFILE_FIELDS = tuple("{}.{}".format(group, field)
                        for group in ("coordinator", "second_contact", "billing_contact")

@@ -22,7 +22,7 @@ class ReportPages:
 
     @page("GET", "/organizations/<int:org_id>/scores")
     def scores_page(self, visit, org_id):
-        context = self._organization(visit, org_id)
+        context = self._organization(visit, org_id, "scores")  # may be the contacts' only
         query = scores_query(visit)
         listed = self.score_views.list_scores(self.scores, context["principal"],
                                               context["year"], query["exam"], query["sort"],

@@ -25,7 +25,7 @@ class ScoreRoutes:
                    "one), paged; sorted by test date or student; one exam if asked.")
     def list_scores(self, call, org_id):
         query = call.query
-        principal = self.access.authorize(call.token, org_id, "read", True,
+        principal = self.access.authorize(call.token, org_id, "scores", True,
                                           query["academic_year"])
         return json_response(self.score_views.list_scores(
             self.scores, principal, query["academic_year"], query["exam"], query["sort"],
@@ -38,7 +38,7 @@ class ScoreRoutes:
                    "with the access held that year).")
     def score_detail(self, call, org_id, result_id):
         principal = authorize_item(
-            lambda year: self.access.authorize(call.token, org_id, "read", True, year),
+            lambda year: self.access.authorize(call.token, org_id, "scores", True, year),
             lambda: call.query["academic_year"])
         return json_response(self.scores.score_detail(principal, result_id))
 
@@ -47,7 +47,7 @@ class ScoreRoutes:
            summary="The organization's scores of one academic year as CSV, streamed.")
     def scores_csv(self, call, org_id):
         year, exam = call.query["academic_year"], call.query["exam"]
-        principal = self.access.authorize(call.token, org_id, "read", True, year)
+        principal = self.access.authorize(call.token, org_id, "scores", True, year)
         first = self.scores.begin_export(principal, year, exam, SCORES_CSV_PAGE)
         year, scores = first["academic_year"], self.scores
 

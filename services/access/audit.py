@@ -1,6 +1,6 @@
 """The audit of who got in: redemptions (and failed ones), codes issued, profile and
-organization changes, access-code requests. Kept in the access database, listed for
-operations."""
+organization changes, access-code requests, members removed, the scores rule changed.
+Kept in the access database, listed for operations."""
 import json
 
 from sqlalchemy import select
@@ -11,7 +11,7 @@ from services.common.clock import as_utc
 ACTIONS = ("access_code_issued", "access_code_redeemed", "access_code_rejected",
            "access_code_held_off", "profile_updated", "organization_updated",
            "access_code_requested", "access_code_request_approved",
-           "access_code_request_declined")
+           "access_code_request_declined", "member_removed", "score_visibility_changed")
 MAX_ENTRIES = 500
 
 

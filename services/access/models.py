@@ -64,6 +64,32 @@ class Membership(Base):
     academic_year = Column(String(7), primary_key=True)
     access = Column(String(10), nullable=False)  # manage (read_only is derived for schools)
     granted_at = Column(DateTime(timezone=True), nullable=False)
+    # how it was got, for "People with access": access_code (redeemed), or
+    # access_code_request (redeemed the code operations mailed on the account's approved
+    # request); rows from before the column were all redemptions
+    granted_via = Column(String(30), nullable=False, default="access_code",
+                         server_default="access_code")
+
+
+class MembershipRemoval(Base):
+    """A coordinator removed this account's access for the year: redeeming the year's code
+    again does not bring it back (docs/DECISIONS.md, "People with access")."""
+    __tablename__ = "membership_removals"
+    account_id = Column(Integer, ForeignKey("accounts.id"), primary_key=True)
+    organization_id = Column(Integer, ForeignKey("organizations.id"), primary_key=True)
+    academic_year = Column(String(7), primary_key=True)
+    removed_at = Column(DateTime(timezone=True), nullable=False)
+    removed_by = Column(Integer, ForeignKey("accounts.id"), nullable=False)
+
+
+class OrganizationSettings(Base):
+    """What a coordinator decides for the organization: `scores_contacts_only` lets only
+    the coordinator and second contact named in the profile see scores."""
+    __tablename__ = "organization_settings"
+    organization_id = Column(Integer, ForeignKey("organizations.id"), primary_key=True)
+    scores_contacts_only = Column(Boolean, nullable=False, default=False)
+    updated_at = Column(DateTime(timezone=True), nullable=False)
+    updated_by = Column(Integer, ForeignKey("accounts.id"))
 
 
 class TermsAcceptance(Base):

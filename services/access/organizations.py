@@ -4,7 +4,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from services.access import audit
+from services.access import audit, members
 from services.access.changes import account_changed, organization_changed
 from services.access.access_codes import (format_access_code, name_key, new_access_code,
                                           normalize_access_code)
@@ -197,12 +197,21 @@ def redeem_access_code(work, clock, account, zip_code, organization_name, typed_
         audit.record(session, clock, "access_code_rejected", account_id=account.id,
                      organization_id=org.id if org else None, **typed)
         return None, InvalidInput(*INVALID_CODE)
+    if members.was_removed(session, account.id, org.id, year):
+        # the right code, but the coordinator removed this account for the year
+        audit.record(session, clock, "access_code_rejected", account_id=account.id,
+                     organization_id=org.id, reason="access_removed", **typed)
+        return None, Forbidden("access_removed", "Your access to {} for {} was removed by "
+                               "its coordinator; ask them if you need it.".format(org.name,
+                                                                                   year))
     audit.record(session, clock, "access_code_redeemed", account_id=account.id,
                  organization_id=org.id, academic_year=year,
                  access_code=format_access_code(stored))
     if session.get(Membership, (account.id, org.id, year)) is None:
         session.add(Membership(account_id=account.id, organization_id=org.id,
-                               academic_year=year, access="manage", granted_at=now))
+                               academic_year=year, access="manage", granted_at=now,
+                               granted_via=members.granted_via(session, account.id, org.id,
+                                                               year)))
         account_changed(work, account.id, "access_granted")
     return {"organization": {"id": org.id, "name": org.name, "kind": org.kind},
             "access": "manage", "academic_year": year}, None
@@ -232,7 +241,8 @@ def authorize(session, clock, account, organization_id, need="read", require_pro
     404 for an organization the caller never had access to (no hint that it exists), 403
     when read-only access meets a change, 409 `profile_incomplete` until the profile is
     done: that of the organization the access came through (a district's for its schools),
-    named in the answer's `profile`.
+    named in the answer's `profile`. `need="scores"` reads, and is refused (403
+    `scores_restricted`) where scores are for the profile's contacts only.
     """
     current = str(clock.academic_year())
     year = str(academic_year_from_input(academic_year)) if academic_year else current
@@ -250,6 +260,8 @@ def authorize(session, clock, account, organization_id, need="read", require_pro
                         "for {} reads that year's data only.".format(access_year))
     if require_profile and not is_complete(session.get(Profile, via)):
         raise _profile_incomplete(session.get(Organization, via), org)
+    if need == "scores":
+        members.check_scores_visible(session, account, org, via)
     return {"account": {"id": account.id, "email": account.email, "name": account.name},
             "organization": {"id": org.id, "name": org.name, "kind": org.kind,
                              "state": org.state, "state_funded": org.state_funded},

@@ -186,3 +186,10 @@ class AccessCodeRequestIn(Schema):
 
 class DeclineIn(Schema):
     reason = Trimmed(required=True, validate=[validate.Length(min=1, max=2000), letter])
+
+
+class ScoreVisibilityIn(Schema):
+    """The organization's rule on who sees its scores (People with access)."""
+    scores_contacts_only = StrictBoolean(required=True, metadata={
+        "description": "true: only the CLEP coordinator and the second contact named in "
+                       "the profile see scores; false: everyone with access"})

@@ -2,7 +2,8 @@
 
 RPC for the gateway and the CLI (`python -m services.access.cli`); emits
 `organization_registered`, `organization_updated`, `profile_updated`, the gateways' notice
-`access_changed` and its own work item `access_code_run_requested`; consumes `order_placed` (orders) to know who ordered.
+`access_changed` and its own work item `access_code_run_requested`; consumes `order_placed`
+(orders) to know who ordered.
 Every method that acts for a person takes their session token. Rules live in the domain
 modules; these methods only open the unit of work and send the mail after it commits.
 """
@@ -11,13 +12,15 @@ import traceback
 
 from nameko.dependency_providers import Config
 
-from services.access import (accounts, audit, changes, code_requests, notifications, org_import,
-                             organizations, sign_in_limits, yearly_run)
+from services.access import (accounts, audit, changes, code_requests, members, notifications,
+                             org_import, organizations, sign_in_limits, yearly_run)
 from services.access import event_schemas as events_in
 from services.access.accounts import current_account
 from services.access.models import Profile
 from services.access.passwords import PasswordsProvider
 from services.access.profiles import profile_view, update_profile
+from services.access.schemas import ScoreVisibilityIn
+from services.access.years import organization_years
 from services.access.terms import PORTAL_TERMS
 from services.common import failed_events  # not the class: nameko would run it too
 from services.common.academic_year import AcademicYear
@@ -32,6 +35,7 @@ from services.common.events import consumes
 from services.common.gc_tuning import RareFullCollections
 from services.common.mailer import MailerProvider
 from services.common.rpc import rpc
+from services.common.validation import load
 from services.common.service_health import check_database
 from services.common.scheduled import ConfiguredTimer
 
@@ -326,6 +330,54 @@ class AccessService(failed_events.FailedEventsRpc):
                                               organization_id, need="manage",
                                               require_profile=False)
             return update_profile(work, self.clock, account.id, allowed["organization"], data)
+
+    # people with access
+
+    @rpc
+    def organization_members(self, token, organization_id):
+        """Who holds access to the organization this academic year (manage access): name,
+        email, since when, manage or read-only, how they got it, whether the profile
+        names them; and whether scores are for the profile's contacts only."""
+        with self.db.reader() as session:
+            account, org = self._managed(session, token, organization_id)
+            return members.list_members(session, org, str(self.clock.academic_year()),
+                                        account.id)
+
+    def _managed(self, session, token, organization_id):
+        """The caller and the organization, when the caller manages it this year."""
+        account = current_account(session, self.clock, token)
+        organizations.authorize(session, self.clock, account, organization_id,
+                                need="manage", require_profile=False)
+        return account, organizations.get_organization(session, organization_id)
+
+    @rpc
+    def remove_member(self, token, organization_id, account_id):
+        """End an account's access to the organization for this academic year (manage
+        access); 404 `member_not_found`, 409 `last_manager` (removing yourself as the only
+        one who manages it), 409 `access_through_district`. Audited; gateways forget at
+        once (`access_changed`)."""
+        with self.db.transaction() as work:
+            account, org = self._managed(work.session, token, organization_id)
+            return members.remove_member(work, self.clock, account, org,
+                                         str(self.clock.academic_year()), account_id)
+
+    @rpc
+    def set_score_visibility(self, token, organization_id, data):
+        """{"scores_contacts_only": bool} (manage access): when true, scores answer 403
+        `scores_restricted` to anyone the profile does not name as coordinator or second
+        contact. Audited; gateways forget at once."""
+        data = load(ScoreVisibilityIn, data)
+        with self.db.transaction() as work:
+            account, org = self._managed(work.session, token, organization_id)
+            return members.set_scores_contacts_only(work, self.clock, account, org,
+                                                    data["scores_contacts_only"])
+
+    @rpc
+    def academic_years(self, organization_id):
+        """The academic years access has data of for the organization (memberships, access
+        codes, orders it heard of), newest first; the gateway authorizes the caller."""
+        with self.db.reader() as session:
+            return organization_years(session, organization_id)
 
     # audit
 

@@ -2,9 +2,10 @@
 a period, and the invoice email (sent once per invoice, whoever else tries)."""
 from datetime import timezone
 
-from sqlalchemy import select, update
+from sqlalchemy import select, union, update
 
-from services.billing.models import BillingOrganization, BillingRun, Invoice, InvoiceLine
+from services.billing.models import (BillableExam, BillingOrder, BillingOrganization,
+                                     BillingRegistration, BillingRun, Invoice, InvoiceLine)
 from services.common.clock import as_utc
 from services.common.errors import NotFound
 
@@ -176,3 +177,12 @@ def invoice_email(invoice, portal_url):
             portal_url, invoice["organization_id"], invoice["academic_year"]),
     ])
     return subject, body
+
+
+def academic_years(session, organization_id):
+    """The academic years billing has the organization's orders, tickets (legacy codes'
+    too), billable exams or invoices in, newest first."""
+    years = session.scalars(union(*(
+        select(table.academic_year).where(table.organization_id == organization_id)
+        for table in (BillingOrder, BillingRegistration, BillableExam, Invoice)))).all()
+    return sorted({year for year in years if year}, reverse=True)

@@ -120,6 +120,13 @@ class BillingService(failed_events.FailedEventsRpc):
         with self.db.reader() as session:
             return invoices.invoices_for_period(session, _period(period))
 
+    @rpc
+    def academic_years(self, organization_id):
+        """The academic years billing has data of for the organization, newest first
+        (the gateway authorizes the caller)."""
+        with self.db.reader() as session:
+            return invoices.academic_years(session, organization_id)
+
     # billing's copies of other services' facts
 
     @consumes("access", "organization_registered",

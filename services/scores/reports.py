@@ -149,3 +149,10 @@ def export_page(session, organization_id, academic_year, exam=None, after=None,
     last = rows[-1] if len(rows) == limit else None
     return {"academic_year": academic_year, "columns": EXPORT_COLUMNS, "rows": rows,
             "next_after": [last[6], last[0]] if last else None}
+
+
+def academic_years(session, organization_id):
+    """The academic years the organization has results it may see in, newest first."""
+    return list(session.scalars(select(ScoreViewer.academic_year).distinct().where(
+        ScoreViewer.organization_id == organization_id)
+        .order_by(ScoreViewer.academic_year.desc())))

@@ -162,6 +162,13 @@ class ScoresService(failed_events.FailedEventsRpc):
         (gateway/score_views.py): written to the access record like any other."""
         access_log.record_views(work.session, looks)
 
+    @rpc
+    def academic_years(self, organization_id):
+        """The academic years of the results the organization may see, newest first (the
+        gateway authorizes the caller)."""
+        with self.db.reader() as session:
+            return reports.academic_years(session, organization_id)
+
     # results waiting for their redemption
 
     @rpc

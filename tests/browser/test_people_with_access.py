@@ -1,0 +1,105 @@
+"""People with access in the browser (issue 13): the coordinator sees who holds access,
+flagged when the profile does not name them, keeps scores to the profile's contacts, and
+removes someone; the other person, in a browser of their own, is refused the scores and
+then locked out at once."""
+import re
+import uuid
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.conftest import checked
+from tests.browser.steps import signed_in_as
+from tests.browser.tab_steps import report_attending, student, tab
+from tests.e2e.portal import Account
+
+MEMBER_NAME = "Robin Volunteer"
+
+
+@pytest.fixture
+def second_page(browser, system):
+    """Another person's browser: a context of its own (its own cookies)."""
+    made = browser.new_context(base_url=system.base_url,
+                               viewport={"width": 1280, "height": 900})
+    made.set_default_timeout(15_000)
+    yield made.new_page()
+    made.close()
+
+
+def member_of(portal, organization, code):
+    """Someone who got the organization's code too, and whom its profile does not name."""
+    email = f"volunteer-{uuid.uuid4().hex[:10]}@example.org"
+    password = f"a long password {uuid.uuid4().hex[:6]}"
+    made = portal.post("/api/accounts", json={"email": email, "name": MEMBER_NAME,
+                                              "password": password})
+    assert made.status_code == 201, made.text
+    token = portal.sign_in(email, password).json()["token"]
+    account = Account(email, password, token)
+    portal.accept_terms(account)
+    assert portal.redeem(account, organization, code).status_code == 201
+    return account
+
+
+def test_the_coordinator_restricts_scores_and_removes_someone(portal, page, second_page):
+    college = portal.register_organization(kind="college")
+    code = portal.issue_access_code(college["id"])
+    coordinator = portal.new_account()
+    assert portal.redeem(coordinator, college, code).status_code == 201
+    portal.complete_profile(coordinator, college["id"])
+    member = member_of(portal, college, code)
+    report_attending(portal, college["id"], student("Ada", "Lovelace"))
+    scores_url = "/organizations/{}/scores".format(college["id"])
+
+    signed_in_as(second_page, member, MEMBER_NAME)
+    second_page.goto(scores_url)
+    expect(second_page.get_by_role("heading", level=1)).to_have_text("Scores")
+    expect(second_page.get_by_role("button", name="Ada Lovelace")).to_be_visible()
+
+    signed_in_as(page, coordinator)
+    page.goto("/organizations/{}".format(college["id"]))
+    tab(page, "People with access").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("People with access")
+    rows = page.get_by_role("row")
+    expect(rows.filter(has_text=coordinator.email)).not_to_contain_text("Not in the profile")
+    member_row = rows.filter(has_text=member.email)
+    expect(member_row).to_contain_text("Not in the profile")
+    expect(member_row).to_contain_text("Manage")
+    expect(member_row).to_contain_text("Access code")
+    checked(page)
+
+    page.get_by_label("Only the CLEP coordinator and the alternate named in the profile "
+                      "see scores").check()
+    page.get_by_role("button", name="Save", exact=True).click()
+    expect(page.get_by_role("status")).to_have_text("Score visibility saved.")
+    expect(page.get_by_label(re.compile("^Only the CLEP coordinator"))).to_be_checked()
+
+    refused = second_page.goto(scores_url)
+    assert refused.status == 403
+    expect(second_page.get_by_text(re.compile(
+        "scores visible only to the CLEP coordinator and the alternate"))).to_be_visible()
+    checked(second_page)
+    page.goto(scores_url)  # the coordinator still reads them
+    expect(page.get_by_role("button", name="Ada Lovelace")).to_be_visible()
+
+    page.goto("/organizations/{}/people".format(college["id"]))
+    page.get_by_role("button", name="Remove " + MEMBER_NAME).click()
+    expect(page.get_by_role("status")).to_have_text("Their access was removed.")
+    expect(page.get_by_role("row").filter(has_text=member.email)).to_have_count(0)
+    checked(page)
+
+    gone = second_page.goto("/organizations/{}".format(college["id"]))
+    assert gone.status == 404
+    expect(second_page.get_by_role("heading", level=1)).to_have_text("Page not found")
+
+
+def test_the_last_coordinator_is_told_why_they_cannot_remove_themselves(portal, page):
+    coordinator, college = portal.coordinator_of(kind="college")
+    signed_in_as(page, coordinator)
+    page.goto("/organizations/{}/people".format(college["id"]))
+
+    page.get_by_role("button", name="Remove Pat Coordinator").click()
+
+    expect(page.get_by_role("alert")).to_contain_text(
+        "removing yourself would leave nobody to manage it")
+    expect(page.get_by_role("row").filter(has_text=coordinator.email)).to_have_count(1)
+    checked(page)
