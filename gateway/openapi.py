@@ -51,6 +51,9 @@ def openapi_document():
         if route.body is not None:
             operation["requestBody"] = {"required": not route.body_optional, "content": {
                 "application/json": {"schema": route.body}}}
+        elif route.upload is not None:
+            operation["requestBody"] = {"required": True, "content": {
+                route.upload: {"schema": {"type": "string"}}}}
         success = {"description": "OK"}
         if route.response is not None:
             success["content"] = {route.content_type: {"schema": route.response}}
@@ -91,7 +94,7 @@ def _answered_by_every(route):
         statuses.add(404)
     if route.auth != "none":
         statuses |= {401, 403, 503}
-    if route.body is not None:
+    if route.body is not None or route.upload is not None:
         statuses |= {400, 413}
     if route.query is not None or route.path_params is not None or route.headers is not None:
         statuses.add(400)

@@ -69,6 +69,9 @@ CHANGES = {
     ("orders", "set_fees"): ("quote", None),
     ("vouchers", "import_legacy_vouchers"): ("vouchers", lambda organization_id, *rest:
                                              organization_id),
+    **{("vouchers", method): ("vouchers", lambda organization_id, *rest: organization_id)
+       for method in ("assign_voucher", "unassign_voucher", "assign_next_vouchers",
+                      "upload_assignments")},
     ("vouchers", "close_academic_year"): ("vouchers", None),
 }
 

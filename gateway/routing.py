@@ -37,6 +37,7 @@ class RouteSpec:
     headers: type = None
     replayed: bool = False  # the same Idempotency-Key again answers 200 with what it made
     body_optional: bool = False  # an empty body is read as {}
+    upload: str = None  # a raw body of this media type (a CSV file), read by the handler
 
     @property
     def openapi_path(self):
@@ -57,14 +58,15 @@ class Call:
 
 def route(method, path, *, auth, summary, tag, body=None, query=None, response=None,
           status=200, errors=(), content_type="application/json", path_params=None,
-          headers=None, replayed=False, body_optional=False):
+          headers=None, replayed=False, body_optional=False, upload=None):
     """An API route. `body`, `query`, `path_params` and `headers` are the marshmallow
     schemas its input is loaded with before the handler runs, and the OpenAPI document
     states; a headers schema names its fields by `data_key` (the header's name) and may
     give the `error_code` its refusal has."""
     assert auth in AUTH_KINDS
     spec = RouteSpec(method, path, auth, summary, tag, body, query, response, status,
-                     errors, content_type, path_params, headers, replayed, body_optional)
+                     errors, content_type, path_params, headers, replayed, body_optional,
+                     upload)
     ROUTES.append(spec)
 
     def decorate(handler):

@@ -6,6 +6,7 @@ from gateway.csv_stream import csv_response, prefetched_pages
 from gateway.errors import error_response
 from gateway.http import json_response
 from gateway.past_years import authorize_item
+from gateway.routes.assignments import AssignmentRoutes
 from gateway.routing import route
 from gateway.schemas import orders as s
 from gateway.schemas.accounts import TermsOut
@@ -14,17 +15,22 @@ from services.common.errors import Conflict, InvalidInput, NotFound
 
 CSV_PAGE = 5000
 GENERATING_RETRY_SECONDS = 2  # an order of 10,000 codes takes about a second to make
+# student_email came last, after the columns clients already read by position
 VOUCHER_CSV_HEADER = ["voucher_code", "order_id", "expiration_date",
-                      "remote_proctoring_covered", "status", "student_name", "date_given_out"]
+                      "remote_proctoring_covered", "status", "student_name", "date_given_out",
+                      "student_email"]
+NOBODY = (None, None, None)
 
 
 def csv_rows(page):
     """One page of the vouchers service's csv_page as CSV rows (the order's own columns
-    come once per page; the student's name and the date given out are left empty)."""
+    come once per page; the student's name, the date given out and the email are empty
+    for a code not given out)."""
     order_id, expiration = page["order_id"], page["expiration_date"]
     covered = page["covers_remote_proctoring"]
-    return [[code, order_id, expiration, covered, status, "", ""]
-            for code, status in zip(page["codes"], page["statuses"])]
+    students = page.get("students") or [None] * len(page["codes"])
+    return [[code, order_id, expiration, covered, status, *(student or NOBODY)]
+            for code, status, student in zip(page["codes"], page["statuses"], students)]
 
 
 def order_request(loaded):
@@ -41,7 +47,7 @@ def with_links(order):
     return order
 
 
-class OrderRoutes:
+class OrderRoutes(AssignmentRoutes):
     @route("GET", "/api/terms/bulk_purchase", auth="none", tag="orders", response=TermsOut,
            summary="The bulk-purchase terms accepted with each order.")
     def bulk_purchase_terms(self, call):
@@ -133,14 +139,17 @@ class OrderRoutes:
                             text_columns=("voucher_code",))
 
     @route("GET", "/api/organizations/<int:org_id>/orders/<int:order_id>/vouchers",
-           auth="session", tag="orders", query=s.VoucherUsageQuery, response=s.VoucherUsageOut,
+           auth="session", tag="orders", query=s.OrderVoucherUsageQuery,
+           response=s.VoucherUsageOut,
            errors=(400, 401, 403, 404, 409),
-           summary="Which of the order's codes are unused, redeemed, used, cancelled, expired.")
+           summary="Which of the order's codes are unused, assigned (given to a student), "
+                   "redeemed, used, cancelled, expired; by status, or by student.")
     def voucher_usage(self, call, org_id, order_id):
         self._authorize_order(call, org_id, order_id)
         query = call.query
         return json_response(self.vouchers.usage(org_id, order_id, query["status"],
-                                                 query["page"], query["per_page"]))
+                                                 query["page"], query["per_page"],
+                                                 query["student"]))
 
     @route("GET", "/api/organizations/<int:org_id>/legacy-vouchers", auth="session",
            tag="orders", query=s.LegacyVoucherUsageQuery, response=s.LegacyVoucherUsageOut,

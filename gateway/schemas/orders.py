@@ -2,7 +2,8 @@
 from marshmallow import Schema, fields, validate
 
 from gateway.schemas.common import academic_year_text
-from services.common.validation import ID, StrictBoolean, StrictInteger
+from services.common.validation import ID, StrictBoolean, StrictInteger, printable
+from services.vouchers.models import SHOWN_STATUSES
 from services.orders.schemas import (  # noqa: F401 (the routes' and the portal's inputs)
     FeesIn, OrderIn, PoNumberIn)
 
@@ -55,10 +56,17 @@ class IdempotencyKeyIn(Schema):
 
 
 class VoucherUsageQuery(Schema):
-    status = fields.String(load_default=None, validate=validate.OneOf(
-        ["unused", "redeemed", "used", "cancelled", "expired"]))
+    status = fields.String(load_default=None, validate=validate.OneOf(SHOWN_STATUSES),
+                           metadata={"description": "`assigned`: given to a student, not "
+                                                    "redeemed yet; `unused`: neither"})
     page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
     per_page = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
+
+
+class OrderVoucherUsageQuery(VoucherUsageQuery):
+    student = fields.String(load_default=None, validate=[validate.Length(max=200), printable],
+                            metadata={"description": "only codes given to a student whose "
+                                                     "name or email holds every word of it"})
 
 
 class VoucherUsageOut(Schema):
@@ -78,7 +86,10 @@ class LegacyVoucherUsageOut(VoucherUsageOut):
 
 
 class VoucherCountsOut(Schema):
-    unused = fields.Integer()
+    unused = fields.Integer(metadata={"description": "neither given to a student nor "
+                                                     "redeemed (unused + assigned: the codes "
+                                                     "not redeemed yet)"})
+    assigned = fields.Integer(metadata={"description": "given to a student, not redeemed yet"})
     redeemed = fields.Integer()
     used = fields.Integer()
     cancelled = fields.Integer()

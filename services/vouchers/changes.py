@@ -1,8 +1,8 @@
-"""`vouchers_changed`: the notice that an organization's codes changed (redeemed, used by
-an exam, imported, expired at the close), for the gateways' caches of the voucher counts
-(gateway/read_cache.py): one per unit of work and organization, where a burst of
-redemptions would make one `voucher_redeemed` per code. Cancellations and generation are
-heard through their own events."""
+"""`vouchers_changed`: the notice that an organization's codes changed (redeemed, used by an
+exam, given to students or taken back, imported, expired at the close), for the gateways'
+caches of the voucher counts (gateway/read_cache.py): one per unit of work and organization,
+where a burst of redemptions would make one `voucher_redeemed` per code. Cancellations and
+generation are heard through their own events."""
 VOUCHERS_CHANGED = "vouchers_changed"
 
 

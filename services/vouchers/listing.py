@@ -1,10 +1,10 @@
 """Reading codes: an order's pages for the CSV download, the usage view of an order's
 codes and of an organization's legacy codes, and an organization's summary of a year."""
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import and_, case, func, or_, select
 
 from services.common.errors import Conflict, InvalidInput, NotFound
 from services.vouchers.codes import display_code
-from services.vouchers.models import STATUSES, Voucher, VoucherBatch
+from services.vouchers.models import SHOWN_STATUSES, Voucher, VoucherAssignment, VoucherBatch
 
 MAX_PAGE = 5000
 
@@ -22,10 +22,19 @@ def past_expiration(batch, today):
     return today is not None and batch.expiration_date < today
 
 
-# One page of an order's codes in code order (keyset paging on the (batch_id, code) index):
-# one indexed range scan, fetched as the driver's plain tuples.
-_PAGE_SQL = ("SELECT code, status FROM vouchers "
-             "WHERE batch_id = {batch} AND code > {after} ORDER BY code LIMIT {limit}")
+def shown_status(status, assigned, expired):
+    """The status a buyer sees: an unused code past its expiration date is expired (before
+    the close writes it down), and an unused code given to a student is `assigned`."""
+    if status == "unused" and expired:
+        return "expired"
+    return "assigned" if status == "unused" and assigned else status
+
+
+# One page of an order's codes in code order (keyset paging on the (batch_id, code) index),
+# with the student each was given to: one indexed range scan, the driver's plain tuples.
+_PAGE_SQL = ("SELECT v.code, v.status, a.student_name, a.given_out_on, a.student_email "
+             "FROM vouchers v LEFT JOIN voucher_assignments a ON a.voucher_code = v.code "
+             "WHERE v.batch_id = {batch} AND v.code > {after} ORDER BY v.code LIMIT {limit}")
 _PAGE = {"postgresql": _PAGE_SQL.format(batch="%(batch)s", after="%(after)s",
                                         limit="%(limit)s"),
          "sqlite": _PAGE_SQL.format(batch=":batch", after=":after", limit=":limit")}
@@ -35,8 +44,9 @@ def csv_page(session, organization_id, order_id, after_code, limit, today=None):
     """The codes after the cursor `after_code` (canonical), for the CSV download.
 
     Returns {"order_id", "expiration_date", "covers_remote_proctoring", "codes" (display
-    form), "statuses", "next_after"}; next_after is None on the last page. The page is
-    compact (the order's own columns once, not per row): it crosses the broker as JSON.
+    form), "statuses", "students" ([name, day given out, email] or None per code),
+    "next_after"}; next_after is None on the last page. The page is compact (the order's
+    own columns once, not per row): it crosses the broker as JSON.
     """
     batch = batch_of_order(session, organization_id, order_id)
     if batch.completed_at is None:
@@ -53,42 +63,72 @@ def csv_page(session, organization_id, order_id, after_code, limit, today=None):
         cursor.close()
     more = len(found) > limit
     found = found[:limit]
-    statuses = [status for _, status in found]
-    if past_expiration(batch, today):
-        statuses = ["expired" if status == "unused" else status for status in statuses]
+    expired = past_expiration(batch, today)
     return {"order_id": order_id, "expiration_date": batch.expiration_date.isoformat(),
             "covers_remote_proctoring": batch.covers_remote_proctoring,
-            "codes": [display_code(code, batch.legacy) for code, _ in found],
-            "statuses": statuses, "next_after": found[-1][0] if more else None}
+            "codes": [display_code(row[0], batch.legacy) for row in found],
+            "statuses": [shown_status(row[1], row[2] is not None, expired) for row in found],
+            # the day as text on both drivers (SQLite gives text, psycopg a date)
+            "students": [None if row[2] is None else [row[2], str(row[3]), row[4]]
+                         for row in found],
+            "next_after": found[-1][0] if more else None}
 
 
 def _check_status(status):
-    if status is not None and status not in STATUSES:
-        raise InvalidInput(fields={"status": ["Must be one of {}.".format(", ".join(STATUSES))]})
+    if status is not None and status not in SHOWN_STATUSES:
+        raise InvalidInput(fields={"status": ["Must be one of {}.".format(
+            ", ".join(SHOWN_STATUSES))]})
 
 
 def _shown_status(today):
-    """The status a code shows: an unused code past its batch's expiration date is expired
-    before the June 30 close (or a sweep) writes it down."""
-    if today is None:
-        return Voucher.status
-    return case((and_(Voucher.status == "unused", VoucherBatch.expiration_date < today),
-                 "expired"), else_=Voucher.status)
+    """`shown_status` in SQL, over vouchers outer-joined to their assignments."""
+    unused = Voucher.status == "unused"
+    expired = (and_(unused, VoucherBatch.expiration_date < today),) if today else ()
+    return case(*((condition, "expired") for condition in expired),
+                (and_(unused, VoucherAssignment.voucher_code.is_not(None)), "assigned"),
+                else_=Voucher.status)
 
 
 def _counts_by_status(rows, today):
-    """{status: codes} from rows of (expiration_date, status, codes): unused codes past
-    their expiration date count as expired."""
-    counts = dict.fromkeys(STATUSES, 0)
+    """{status: codes} from rows of (expiration_date, status, assigned, codes): unused codes
+    past their expiration date count as expired, unused codes given out as assigned. The
+    counts split the codes: `unused` is neither given out nor redeemed."""
+    counts = dict.fromkeys(SHOWN_STATUSES, 0)
     for row in rows:
-        lapsed = row.status == "unused" and past_expiration(row, today)
-        counts["expired" if lapsed else row.status] += row.codes
+        counts[shown_status(row.status, row.assigned, past_expiration(row, today))] += \
+            row.codes
     return counts
 
 
-def codes_usage(session, batches, status=None, page=1, per_page=100, today=None):
+def _with_assignments(query):
+    return query.outerjoin(VoucherAssignment, VoucherAssignment.voucher_code == Voucher.code)
+
+
+def _grouped_counts(session, query, today):
+    assigned = VoucherAssignment.voucher_code.is_not(None)
+    return _counts_by_status(session.execute(
+        _with_assignments(query.add_columns(
+            VoucherBatch.expiration_date, Voucher.status, assigned.label("assigned"),
+            func.count().label("codes")))
+        .group_by(VoucherBatch.expiration_date, Voucher.status, assigned)), today)
+
+
+def _student_matches(student):
+    """A search by the student's name or email: every word typed, anywhere, any case."""
+    words = [word.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+             for word in student.split()]
+    return and_(*(or_(func.lower(VoucherAssignment.student_name).like(
+                          "%{}%".format(word), escape="\\"),
+                      func.lower(VoucherAssignment.student_email).like(
+                          "%{}%".format(word), escape="\\"))
+                  for word in words))
+
+
+def codes_usage(session, batches, status=None, page=1, per_page=100, today=None,
+                student=None):
     """Counts of the batches' codes by status, and one page of the codes (optionally of one
-    status) in code order, each with its status and expiration date."""
+    status, or given to a student matching `student`) in code order, each with its status,
+    expiration date and the student it was given to (`assignment`, or null)."""
     _check_status(status)
     ids = [batch.id for batch in batches]
 
@@ -97,29 +137,38 @@ def codes_usage(session, batches, status=None, page=1, per_page=100, today=None)
                 .join(VoucherBatch, VoucherBatch.id == Voucher.batch_id)
                 .where(Voucher.batch_id.in_(ids)))
 
-    counts = _counts_by_status(session.execute(
-        of_batches(VoucherBatch.expiration_date, Voucher.status, func.count().label("codes"))
-        .group_by(VoucherBatch.expiration_date, Voucher.status)), today)
+    counts = _grouped_counts(session, of_batches(), today)
     shown = _shown_status(today)
-    listed = of_batches(Voucher.code, shown.label("shown"), VoucherBatch.legacy,
-                        VoucherBatch.expiration_date)
+    listed = _with_assignments(of_batches(
+        Voucher.code, shown.label("shown"), VoucherBatch.legacy, VoucherBatch.expiration_date,
+        VoucherAssignment.student_name, VoucherAssignment.student_email,
+        VoucherAssignment.given_out_on))
     if status:
         listed = listed.where(shown == status)
+    if student and student.strip():
+        listed = listed.where(_student_matches(student))
+        total = session.scalar(select(func.count()).select_from(listed.subquery()))
+    else:
+        total = counts[status] if status else sum(counts.values())
     rows = session.execute(listed.order_by(Voucher.code)
                            .offset((page - 1) * per_page).limit(per_page)).all()
-    total = counts[status] if status else sum(counts.values())
     return {"counts": counts,
             "vouchers": [{"voucher_code": display_code(row.code, row.legacy),
                           "status": row.shown,
-                          "expiration_date": row.expiration_date.isoformat()}
+                          "expiration_date": row.expiration_date.isoformat(),
+                          "assignment": None if row.student_name is None else {
+                              "student_name": row.student_name,
+                              "student_email": row.student_email,
+                              "given_out_on": row.given_out_on.isoformat()}}
                          for row in rows],
             "page": page, "per_page": per_page, "total": total}
 
 
-def usage(session, organization_id, order_id, status=None, page=1, per_page=100, today=None):
+def usage(session, organization_id, order_id, status=None, page=1, per_page=100, today=None,
+          student=None):
     """The usage view of an order's codes (see `codes_usage`)."""
     batch = batch_of_order(session, organization_id, order_id)
-    return codes_usage(session, [batch], status, page, per_page, today)
+    return codes_usage(session, [batch], status, page, per_page, today, student)
 
 
 def legacy_usage(session, organization_id, academic_year, status=None, page=1, per_page=100,
@@ -147,8 +196,6 @@ def usage_summary(session, organization_id, academic_year, today=None):
     orders, ordered = session.execute(
         select(func.count(VoucherBatch.order_id),
                func.coalesce(func.sum(VoucherBatch.quantity), 0)).where(*of_year)).one()
-    counts = _counts_by_status(session.execute(
-        select(VoucherBatch.expiration_date, Voucher.status, func.count().label("codes"))
-        .join(VoucherBatch, VoucherBatch.id == Voucher.batch_id).where(*of_year)
-        .group_by(VoucherBatch.expiration_date, Voucher.status)), today)
+    counts = _grouped_counts(session, select().select_from(Voucher).join(
+        VoucherBatch, VoucherBatch.id == Voucher.batch_id).where(*of_year), today)
     return {"academic_year": year, "orders": orders, "ordered": ordered, "counts": counts}

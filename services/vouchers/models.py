@@ -9,6 +9,9 @@ messaging_tables.add_to(Base.metadata)
 scheduled.add_to(Base.metadata)
 
 STATUSES = ("unused", "redeemed", "used", "cancelled", "expired")
+# what the buyer sees: `assigned` is an unused code given out to a student (not a stored
+# status: an unused code with a voucher_assignments row); `unused` then means not given out
+SHOWN_STATUSES = ("unused", "assigned", "redeemed", "used", "cancelled", "expired")
 
 
 class VoucherBatch(Base):
@@ -48,6 +51,21 @@ class Voucher(Base):
     code = Column(String(40), primary_key=True)
     batch_id = Column(Integer, nullable=False)
     status = Column(String(10), nullable=False, default="unused")
+
+
+class VoucherAssignment(Base):
+    """Who a code was given to: the coordinator's record of a student, set while the code
+    is unused and kept once it is redeemed. A table of its own (a row only for the codes
+    given out), so that `vouchers` stays narrow for the CSV pages and redemptions."""
+    __tablename__ = "voucher_assignments"
+    __table_args__ = (Index("ix_assignments_batch_code", "batch_id", "voucher_code"),)
+    voucher_code = Column(String(40), primary_key=True)
+    batch_id = Column(Integer, nullable=False)
+    student_name = Column(String(200), nullable=False)
+    student_email = Column(String(254))
+    given_out_on = Column(Date, nullable=False)
+    assigned_at = Column(DateTime(timezone=True), nullable=False)
+    emailed_at = Column(DateTime(timezone=True))  # the code mailed to the student, on request
 
 
 TICKET_STATUSES = ("redeemed", "used", "cancelled")

@@ -1,7 +1,8 @@
 """The vouchers service: voucher codes, their generation, and their life.
 
 Scale it by running more processes: every process consumes the same chunk queue.
-RPC: `csv_page`, `usage`, `legacy_usage`, `usage_summary`, `redeem_vouchers`,
+RPC: `csv_page`, `usage`, `legacy_usage`, `usage_summary`, `assign_voucher`,
+`unassign_voucher`, `assign_next_vouchers`, `upload_assignments`, `redeem_vouchers`,
 `import_legacy_vouchers`, `close_academic_year`.
 Consumes `order_placed` (orders), `exam_recorded` (scores) and its own
 `generation_chunk_queued`; emits `generation_chunk_queued`, `voucher_chunk_generated`,
@@ -27,8 +28,8 @@ from services.common.rpc import rpc
 from services.common.scheduled import ConfiguredTimer
 from services.common.service_health import check_database
 from services.vouchers import event_schemas as events_in
-from services.vouchers import (closing, figures, generation, legacy, listing,
-                               overdue_tickets, redemption)
+from services.vouchers import (assignment_csv, assignments, closing, figures, generation,
+                               legacy, listing, overdue_tickets, redemption)
 from services.vouchers.changes import VOUCHERS_CHANGED, vouchers_changed
 from services.vouchers.work_queue import chunk_handler
 
@@ -81,11 +82,49 @@ class VouchersService(failed_events.FailedEventsRpc):
                                     self.clock.today())
 
     @rpc
-    def usage(self, organization_id, order_id, status=None, page=1, per_page=100):
-        """How many of the order's codes are unused, redeemed, used, cancelled, expired."""
+    def usage(self, organization_id, order_id, status=None, page=1, per_page=100,
+              student=None):
+        """How many of the order's codes are unused, assigned, redeemed, used, cancelled,
+        expired, and one page of them (of a status, or given to a student matching
+        `student`: words of the name or email)."""
         with self.db.reader() as session:
             return listing.usage(session, organization_id, order_id, status, page, per_page,
-                                 self.clock.today())
+                                 self.clock.today(), student)
+
+    # giving codes out to students
+
+    @rpc
+    def assign_voucher(self, organization_id, order_id, voucher_code, student):
+        """Give one unused code to a student ({student_name, student_email, given_out_on}),
+        or to another one; returns {voucher_code, status, assignment}."""
+        with self.db.transaction() as work:
+            return assignments.assign_one(work, self.clock, organization_id, order_id,
+                                          voucher_code, student)
+
+    @rpc
+    def unassign_voucher(self, organization_id, order_id, voucher_code):
+        """Take an unused code back from its student."""
+        with self.db.transaction() as work:
+            return assignments.unassign(work, self.clock, organization_id, order_id,
+                                        voucher_code)
+
+    @rpc
+    def assign_next_vouchers(self, organization_id, order_id, request):
+        """Give the next unused codes not given out yet to the students listed
+        ({students: [{student_name, student_email}], given_out_on}), one each."""
+        with self.db.transaction() as work:
+            return assignments.assign_next(work, self.clock, organization_id, order_id,
+                                           request)
+
+    @rpc
+    def upload_assignments(self, organization_id, order_id, csv_text):
+        """The order's vouchers CSV with its student columns filled: every row applied, or
+        none (InvalidInput `invalid_rows` lists each row's problem)."""
+        # parsed before the unit of work opens
+        rows, errors = assignment_csv.read_rows(csv_text)
+        with self.db.transaction() as work:
+            return assignments.apply(work, self.clock, organization_id, order_id, rows,
+                                     "file's rows", errors)
 
     @rpc
     def legacy_usage(self, organization_id, academic_year=None, status=None, page=1,

@@ -1,4 +1,6 @@
 """A small client of the HTTP API for end-to-end tests: the steps people take, by name."""
+import csv
+import io
 import time
 import uuid
 
@@ -270,6 +272,33 @@ class Portal:
                             account.headers, params=params)
         assert response.status_code == 200, response.text
         return response.json()
+
+    # giving codes to students
+
+    def assign_voucher(self, account, organization_id, order_id, code, **student):
+        return self.put(f"/api/organizations/{organization_id}/orders/{order_id}/vouchers/"
+                        f"{code}/assignment", account.headers, json=student)
+
+    def unassign_voucher(self, account, organization_id, order_id, code):
+        return self.request("DELETE", f"/api/organizations/{organization_id}/orders/"
+                            f"{order_id}/vouchers/{code}/assignment", account.headers)
+
+    def assign_next_vouchers(self, account, organization_id, order_id, students, **fields):
+        return self.post(f"/api/organizations/{organization_id}/orders/{order_id}/"
+                         "voucher-assignments", account.headers,
+                         json=dict(fields, students=students))
+
+    def vouchers_csv(self, account, organization_id, order_id):
+        """The order's CSV as rows of cells (the header first); asserts 200."""
+        response = self.get(f"/api/organizations/{organization_id}/orders/{order_id}/"
+                            "vouchers.csv", account.headers)
+        assert response.status_code == 200, response.text
+        return list(csv.reader(io.StringIO(response.text)))
+
+    def upload_vouchers_csv(self, account, organization_id, order_id, text):
+        return self.post(f"/api/organizations/{organization_id}/orders/{order_id}/"
+                         "vouchers.csv", dict(account.headers, **{"Content-Type": "text/csv"}),
+                         data=text.encode("utf-8"))
 
     def import_legacy_vouchers(self, organization_id, codes, year=None, **fields):
         body = {"organization_id": organization_id, "academic_year": year or self.academic_year,

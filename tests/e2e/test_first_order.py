@@ -7,7 +7,7 @@ from services.vouchers.codes import normalize
 from tests.mail import body_of, wait_for_mail_file
 
 CSV_HEADER = ["voucher_code", "order_id", "expiration_date", "remote_proctoring_covered",
-              "status", "student_name", "date_given_out"]
+              "status", "student_name", "date_given_out", "student_email"]
 
 
 def test_health_names_every_service(portal):

@@ -358,8 +358,10 @@ def test_csv_is_409_while_generating_then_every_code_once(portal, coordinator):
     portal.wait_until_fulfilled(account, school["id"], order["id"])
     rows = list(csv.reader(io.StringIO(portal.get(path, account.headers).text)))
     assert rows[0] == ["voucher_code", "order_id", "expiration_date",
-                       "remote_proctoring_covered", "status", "student_name", "date_given_out"]
+                       "remote_proctoring_covered", "status", "student_name", "date_given_out",
+                       "student_email"]
     assert len({row[0] for row in rows[1:]}) == len(rows) - 1 == 10_000
     usage = portal.voucher_usage(account, school["id"], order["id"])
-    assert usage["counts"] == {"unused": 10_000, "redeemed": 0, "used": 0, "cancelled": 0,
+    assert usage["counts"] == {"unused": 10_000, "assigned": 0,
+                               "redeemed": 0, "used": 0, "cancelled": 0,
                                "expired": 0}

@@ -156,7 +156,7 @@ def test_conflicts_do_not_count_toward_the_throttle(portal):
 def test_usage_follows_each_code_unused_redeemed_used(portal):
     account, school, order, codes = order_with_codes(portal, quantity=4)
     assert counts(portal, account, school, order) == {
-        "unused": 4, "redeemed": 0, "used": 0, "cancelled": 0, "expired": 0}
+        "unused": 4, "assigned": 0, "redeemed": 0, "used": 0, "cancelled": 0, "expired": 0}
     tickets = [portal.redeem_voucher(code).json() for code in codes[:2]]
     assert counts(portal, account, school, order)["redeemed"] == 2
 
@@ -170,7 +170,7 @@ def test_usage_follows_each_code_unused_redeemed_used(portal):
     assert answer["accepted"] == 1, answer
     wait_for(lambda: counts(portal, account, school, order)["used"] == 1)
     assert counts(portal, account, school, order) == {
-        "unused": 2, "redeemed": 1, "used": 1, "cancelled": 0, "expired": 0}
+        "unused": 2, "assigned": 0, "redeemed": 1, "used": 1, "cancelled": 0, "expired": 0}
     used = portal.voucher_usage(account, school["id"], order["id"], status="used")
     assert [v["voucher_code"] for v in used["vouchers"]] == [codes[0]]
     assert used["total"] == 1
@@ -199,14 +199,16 @@ def test_the_summary_counts_the_years_codes_of_every_order(portal):
 
     summary = portal.voucher_summary(account, school["id"])
     assert summary == {"academic_year": portal.academic_year, "orders": 1, "ordered": 7,
-                       "counts": {"unused": 6, "redeemed": 1, "used": 0, "cancelled": 0,
+                       "counts": {"unused": 6, "assigned": 0,
+                                  "redeemed": 1, "used": 0, "cancelled": 0,
                                   "expired": 0}}
     assert portal.voucher_summary(account, school["id"],
                                   academic_year=portal.academic_year) == summary
     last_year = str(AcademicYear.parse(portal.academic_year).previous())
     assert portal.voucher_summary(account, school["id"], academic_year=last_year) == {
         "academic_year": last_year, "orders": 0, "ordered": 0,
-        "counts": {"unused": 0, "redeemed": 0, "used": 0, "cancelled": 0, "expired": 0}}
+        "counts": {"unused": 0, "assigned": 0,
+                   "redeemed": 0, "used": 0, "cancelled": 0, "expired": 0}}
 
 
 def test_the_summary_is_the_organizations_own(portal):
@@ -312,7 +314,7 @@ def test_legacy_codes_have_a_usage_view(portal):
 
     usage = legacy_usage(portal, account, school["id"])
     assert usage["academic_year"] == portal.academic_year
-    assert usage["counts"] == {"unused": 2, "redeemed": 1, "used": 0, "cancelled": 0,
+    assert usage["counts"] == {"unused": 2, "assigned": 0, "redeemed": 1, "used": 0, "cancelled": 0,
                                "expired": 0}
     assert usage["total"] == 3
     assert [(v["voucher_code"], v["status"]) for v in usage["vouchers"]] == [

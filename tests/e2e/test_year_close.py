@@ -110,7 +110,8 @@ def test_the_year_cannot_close_before_june_30_is_over(portal_module, june_30):
                     403)
     counts = portal.voucher_usage(june_30["account"], june_30["school"]["id"],
                                   june_30["order"]["id"])["counts"]
-    assert counts == {"unused": 3, "redeemed": 2, "used": 1, "cancelled": 0, "expired": 0}
+    assert counts == {"unused": 3, "assigned": 0,
+                      "redeemed": 2, "used": 1, "cancelled": 0, "expired": 0}
 
 
 def test_operations_close_the_year_once_even_asked_three_times_at_once(
@@ -129,7 +130,7 @@ def test_operations_close_the_year_once_even_asked_three_times_at_once(
 
     account, school, order = june_30["account"], june_30["school"], june_30["order"]
     usage = portal.voucher_usage(account, school["id"], order["id"])
-    assert usage["counts"] == {"unused": 0, "redeemed": 0, "used": 1, "cancelled": 2,
+    assert usage["counts"] == {"unused": 0, "assigned": 0, "redeemed": 0, "used": 1, "cancelled": 2,
                                "expired": 3}
     codes = june_30["codes"]
     by_status = {status: [v["voucher_code"] for v in portal.voucher_usage(

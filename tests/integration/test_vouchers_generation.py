@@ -112,8 +112,8 @@ def test_csv_pages_walk_every_code_in_order_and_usage_counts_them_unused(
     assert {tuple(row[1:]) for row in rows} == {(503, "2027-06-30", True, "unused")}
 
     usage = rpc.vouchers.usage(ORGANIZATION_ID, 503)
-    assert usage["counts"] == {"unused": 2500, "redeemed": 0, "used": 0, "cancelled": 0,
-                               "expired": 0}
+    assert usage["counts"] == {"unused": 2500, "assigned": 0, "redeemed": 0, "used": 0,
+                               "cancelled": 0, "expired": 0}
     assert usage["total"] == 2500
 
 

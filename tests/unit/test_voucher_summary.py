@@ -14,7 +14,7 @@ from tests.conftest import migrated_store
 from tests.unit.test_redemption import make_batch
 
 Y2026 = AcademicYear(2026)
-ZEROS = dict.fromkeys(("unused", "redeemed", "used", "cancelled", "expired"), 0)
+ZEROS = dict.fromkeys(("unused", "assigned", "redeemed", "used", "cancelled", "expired"), 0)
 
 
 @pytest.fixture
@@ -58,14 +58,15 @@ def summary(store, organization_id=7, year=Y2026, today=date(2026, 10, 15)):
 def test_the_summary_counts_every_batch_of_the_year(year_of_batches):
     assert summary(year_of_batches) == {
         "academic_year": "2026-27", "orders": 2, "ordered": 10,
-        "counts": {"unused": 7, "redeemed": 1, "used": 1, "cancelled": 1, "expired": 0}}
+        "counts": {"unused": 7, "assigned": 0,
+                   "redeemed": 1, "used": 1, "cancelled": 1, "expired": 0}}
 
 
 def test_unused_codes_past_their_expiration_date_count_as_expired(year_of_batches):
     on_the_day = summary(year_of_batches, today=date(2026, 11, 30))
     after = summary(year_of_batches, today=date(2026, 12, 1))
     assert (on_the_day["counts"]["unused"], on_the_day["counts"]["expired"]) == (7, 0)
-    assert after["counts"] == {"unused": 5, "redeemed": 1, "used": 1, "cancelled": 1,
+    assert after["counts"] == {"unused": 5, "assigned": 0, "redeemed": 1, "used": 1, "cancelled": 1,
                                "expired": 2}
 
 

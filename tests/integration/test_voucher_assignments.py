@@ -1,0 +1,91 @@
+"""Giving codes to students through the vouchers service's RPCs, in a real container on
+SQLite and PostgreSQL: one code, the next codes to a list, an uploaded CSV (whole or not
+at all, the same file twice changing nothing), the usage view's `assigned`, and the
+gateways' notice `vouchers_changed` for each change and none for a change of nothing."""
+import csv
+import io
+
+import pytest
+from services.common.errors import Conflict, InvalidInput
+from services.vouchers.service import VouchersService
+from tests.integration.test_vouchers_generation import ORGANIZATION_ID, order_placed
+
+ORDER = 611
+
+
+@pytest.fixture
+def service(start_service, listen, dispatch):
+    """A vouchers process with order 611's 5 codes made; returns the notices heard."""
+    generated = listen("vouchers", "vouchers_generated", name="generated")
+    start_service(VouchersService)
+    dispatch("orders", "order_placed", order_placed(ORDER, 5))
+    generated.wait("vouchers_generated", 1, timeout=20)
+    return listen("vouchers", "vouchers_changed", name="notices")
+
+
+def download(rpc):
+    return rpc.vouchers.csv_page(ORGANIZATION_ID, ORDER)
+
+
+def test_codes_given_one_by_one_and_to_a_list(service, rpc, stays):
+    codes = download(rpc)["codes"]
+    one = rpc.vouchers.assign_voucher(ORGANIZATION_ID, ORDER, codes[4].lower(), {
+        "student_name": "Ada Lovelace", "student_email": "ada@example.org"})
+    assert (one["voucher_code"], one["status"]) == (codes[4], "assigned")
+    listed = rpc.vouchers.assign_next_vouchers(ORGANIZATION_ID, ORDER, {"students": [
+        {"student_name": "Grace Hopper"}, {"student_name": "Alan Turing"}],
+        "given_out_on": "2026-10-01"})
+    assert [row["voucher_code"] for row in listed["assignments"]] == codes[:2]
+
+    usage = rpc.vouchers.usage(ORGANIZATION_ID, ORDER, "assigned")
+    assert usage["counts"]["assigned"] == 3 and usage["counts"]["unused"] == 2
+    assert [row["assignment"]["student_name"] for row in usage["vouchers"]] == [
+        "Grace Hopper", "Alan Turing", "Ada Lovelace"]
+    assert rpc.vouchers.usage(ORGANIZATION_ID, ORDER, None, 1, 100, "grace")["total"] == 1
+
+    with pytest.raises(Conflict) as refused:  # 3 more students, 2 codes left: none given
+        rpc.vouchers.assign_next_vouchers(ORGANIZATION_ID, ORDER, {"students": [
+            {"student_name": "S{}".format(n)} for n in range(3)]})
+    assert refused.value.code == "not_enough_vouchers"
+    assert rpc.vouchers.usage(ORGANIZATION_ID, ORDER)["counts"]["assigned"] == 3
+
+    taken = rpc.vouchers.unassign_voucher(ORGANIZATION_ID, ORDER, codes[0])
+    assert (taken["status"], taken["assignment"]) == ("unused", None)
+    service.wait("vouchers_changed", 3)
+    assert {event["organization_id"] for event in service["vouchers_changed"]} == {
+        ORGANIZATION_ID}
+
+
+def filled_file(rpc, students):
+    """The order's CSV as the gateway writes it, with these (name, day, email) filled."""
+    page = download(rpc)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["voucher_code", "order_id", "expiration_date",
+                     "remote_proctoring_covered", "status", "student_name", "date_given_out",
+                     "student_email"])
+    for code, status, student in zip(page["codes"], page["statuses"], students):
+        writer.writerow([code, ORDER, page["expiration_date"], "yes", status, *student])
+    return out.getvalue()
+
+
+def test_an_uploaded_file_is_applied_whole_once(service, rpc, stays):
+    good = filled_file(rpc, [("Ada Lovelace", "10/14/2026", "ada@example.org"),
+                             ("", "", ""), ("Grace Hopper", "", "")])
+    bad = filled_file(rpc, [("Alan Turing", "", ""), ("Bob", "", "bob@localhost")])
+    with pytest.raises(InvalidInput) as refused:
+        rpc.vouchers.upload_assignments(ORGANIZATION_ID, ORDER, bad)
+    assert refused.value.details["rows"] == [
+        {"row": 3, "column": "student_email", "message": "Not a valid email address."}]
+    assert rpc.vouchers.usage(ORGANIZATION_ID, ORDER)["counts"]["assigned"] == 0
+
+    assert rpc.vouchers.upload_assignments(ORGANIZATION_ID, ORDER, good) == {
+        "assigned": 2, "unchanged": 1, "rows": 3}
+    service.wait("vouchers_changed", 1)
+    assert rpc.vouchers.upload_assignments(ORGANIZATION_ID, ORDER, good) == {
+        "assigned": 0, "unchanged": 3, "rows": 3}
+    assert stays(lambda: service.count("vouchers_changed") == 1, duration=1.0)
+
+    page = download(rpc)
+    assert page["statuses"][:3] == ["assigned", "unused", "assigned"]
+    assert page["students"][0] == ["Ada Lovelace", "2026-10-14", "ada@example.org"]
