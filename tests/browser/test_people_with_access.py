@@ -9,11 +9,12 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import checked
-from tests.browser.steps import signed_in_as
+from tests.browser.steps import csrf_of, raw, same_origin, session_token, signed_in_as
 from tests.browser.tab_steps import report_attending, student, tab
 from tests.e2e.portal import Account
 
 MEMBER_NAME = "Robin Volunteer"
+MARKUP = "<script>alert(1)</script><img src=x onerror=alert(2)>"
 
 
 @pytest.fixture
@@ -26,11 +27,11 @@ def second_page(browser, system):
     made.close()
 
 
-def member_of(portal, organization, code):
+def member_of(portal, organization, code, name=MEMBER_NAME):
     """Someone who got the organization's code too, and whom its profile does not name."""
     email = f"volunteer-{uuid.uuid4().hex[:10]}@example.org"
     password = f"a long password {uuid.uuid4().hex[:6]}"
-    made = portal.post("/api/accounts", json={"email": email, "name": MEMBER_NAME,
+    made = portal.post("/api/accounts", json={"email": email, "name": name,
                                               "password": password})
     assert made.status_code == 201, made.text
     token = portal.sign_in(email, password).json()["token"]
@@ -103,3 +104,31 @@ def test_the_last_coordinator_is_told_why_they_cannot_remove_themselves(portal, 
         "removing yourself would leave nobody to manage it")
     expect(page.get_by_role("row").filter(has_text=coordinator.email)).to_have_count(1)
     checked(page)
+
+
+def test_a_name_is_shown_as_text_and_removing_needs_the_forms_csrf_token(
+        portal, page, context, system):
+    coordinator, college = portal.coordinator_of(kind="college")
+    code = portal.issue_access_code(college["id"])
+    member = member_of(portal, college, code, name=MARKUP)
+    dialogs = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    signed_in_as(page, coordinator)
+    people = "/organizations/{}/people".format(college["id"])
+    page.goto(people)
+
+    expect(page.get_by_role("row").filter(has_text=member.email)).to_contain_text(MARKUP)
+    member_id = next(person["account_id"] for person in portal.get(
+        "/api/organizations/{}/members".format(college["id"]),
+        coordinator.headers).json()["members"] if person["email"] == member.email)
+    remove = "{}/{}/remove".format(people, member_id)
+    token = session_token(context)
+    refused = raw("POST", system.base_url, remove, token, same_origin(system.base_url),
+                  data={"csrf_token": "0" * 64})
+    assert refused.status_code == 403, refused.text
+    refused = raw("POST", system.base_url, remove, token, "https://evil.example",
+                  data={"csrf_token": csrf_of(page)})
+    assert refused.status_code == 403, refused.text
+    page.reload()
+    expect(page.get_by_role("row").filter(has_text=member.email)).to_have_count(1)
+    assert dialogs == []
