@@ -54,7 +54,15 @@ class DrainingWebServer(WebServer):
     def __init__(self):
         super().__init__()
         self.draining = False
+        self.drain_seconds = DEFAULT_DRAIN_SECONDS
         self._connections = []  # eventlet's [address, socket, state] of each open one
+
+    def setup(self):
+        super().setup()
+        # read at start, so that a bad value stops the start, not the stop
+        configured = self.container.config.get("DRAIN_SECONDS")
+        self.drain_seconds = DEFAULT_DRAIN_SECONDS if configured in (None, "") \
+            else float(configured)
 
     def start(self):
         if not self._starting:
@@ -81,7 +89,7 @@ class DrainingWebServer(WebServer):
     def drain(self):
         if self._serv is None:  # never started
             return
-        seconds = float(self.container.config.get("DRAIN_SECONDS", DEFAULT_DRAIN_SECONDS))
+        seconds = self.drain_seconds
         log.info("draining: not ready, closing keep-alive connections, %.1fs until the "
                  "listening socket closes", seconds)
         self.draining = True

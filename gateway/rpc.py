@@ -14,7 +14,7 @@ from nameko.rpc import RpcProxy, ServiceProxy
 from gateway.request_metrics import RPC_SECONDS
 from services.common.broker import BROKER_UNREACHABLE  # the only I/O of an RPC call
 from services.common.errors import ServiceUnavailable
-from services.common.queues import TransientReplyListener
+from services.common.queues import ExclusiveReplyListener
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +59,7 @@ class TimedRpc(RpcProxy):
     """Like nameko's RpcProxy, with RPC_TIMEOUT_SECONDS from the config on every call,
     and a reply queue that can move to another node of a cluster."""
 
-    rpc_reply_listener = TransientReplyListener()
+    rpc_reply_listener = ExclusiveReplyListener()
 
     def get_dependency(self, worker_ctx):
         timeout = float(self.container.config.get("RPC_TIMEOUT_SECONDS") or 5)

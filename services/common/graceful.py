@@ -70,14 +70,16 @@ class GracefulContainer(ServiceContainer):
             return
         self._stop_begun = True
         overdue = eventlet.spawn_after(self.stop_seconds, self._stop_overdue)
-        try:
-            for extension in list(self.extensions):
-                drain = getattr(extension, "drain", None)
-                if drain is not None:
+        for extension in list(self.extensions):
+            drain = getattr(extension, "drain", None)
+            if drain is not None:
+                try:
                     drain()
-            super().stop()
-        finally:
-            overdue.cancel()
+                except Exception:  # a drain that broke must not keep the stop from going on
+                    log.exception("%s: draining %s failed; stopping", self.service_name,
+                                  extension)
+        super().stop()
+        overdue.cancel()  # only a stop that ended: one that raised is still killed in time
 
     def _stop_overdue(self):
         log.warning("%s: still stopping %.0fs after SIGTERM (%d workers running); killing "

@@ -8,7 +8,7 @@ replicated by Raft on every node of the cluster, so that losing a node loses nei
 queue nor a message in it; their leader moves to a surviving node by itself. Reply queues
 and the gateways' notice queues stay classic: they serve one process while it runs, and a
 process that reconnects declares them again on the node it reached (reply queues are
-transient for that: TransientReplyListener).
+exclusive to their connection for that: ExclusiveReplyListener).
 
 A queue's type is fixed when it is first declared: moving a running system from one type
 to the other means new queues (deploy/README.md, "A RabbitMQ cluster").
@@ -35,11 +35,20 @@ def can_be_quorum(queue):
     return queue.durable and not queue.exclusive and not queue.auto_delete
 
 
+# A quorum queue drops (or dead-letters) a message requeued this many times; RabbitMQ 4
+# defaults to 20. The consumers here requeue on purpose (a database away: once a second
+# until it is back) and keep what can never be applied in failed_events themselves, so the
+# broker must never give up on a message: a limit no outage reaches. (RabbitMQ 3.x takes
+# no -1 for "none".)
+DELIVERY_LIMIT = 1_000_000
+
+
 def apply_queue_type(queue, config):
     """Mark `queue` (a kombu Queue, not declared yet) as a quorum queue when the config
     asks for them and the queue can be one."""
     if queue_type(config) == "quorum" and can_be_quorum(queue):
-        queue.queue_arguments = dict(queue.queue_arguments or {}, **{"x-queue-type": "quorum"})
+        queue.queue_arguments = dict(queue.queue_arguments or {}, **{
+            "x-queue-type": "quorum", "x-delivery-limit": DELIVERY_LIMIT})
     return queue
 
 
@@ -63,13 +72,16 @@ class TypedEventHandler(TypedQueue, EventHandler):
 event_handler = TypedEventHandler.decorator
 
 
-class TransientReplyListener(ReplyListener):
+class ExclusiveReplyListener(ReplyListener):
     """nameko declares a caller's reply queue durable. On a cluster, a durable classic
     queue whose node is down cannot be declared on any other node: a caller that had been
-    connected to that node could not hear a reply again until the node came back. A
-    transient queue goes with its node, and the caller declares it anew where it
-    reconnects (replies in flight at that moment are lost: those calls time out)."""
+    connected to that node could not hear a reply again until the node came back. An
+    exclusive one belongs to the caller's connection and goes with it, and the caller
+    declares it anew where it reconnects (replies in flight at that moment are lost: those
+    calls time out). Exclusive, not merely transient: RabbitMQ deprecates transient queues
+    that are not exclusive."""
 
     def setup(self):
         super().setup()
         self.queue.durable = False
+        self.queue.exclusive = True

@@ -3,6 +3,7 @@ declared by the services themselves; replies stay classic; one broker keeps clas
 The work goes through either kind the same way."""
 import pytest
 
+from services.common.queues import DELIVERY_LIMIT
 from services.scores.service import ScoresService
 from services.vouchers.service import VouchersService
 from tests.integration.test_vouchers_generation import order_placed
@@ -15,6 +16,10 @@ ORDERS = "evt-orders-order_placed--vouchers.plan_generation"
 def queue_types(rabbit_manager, rabbit_config):
     return {queue["name"]: queue.get("type", "classic")
             for queue in rabbit_manager.get_queues(rabbit_config["vhost"])}
+
+
+def queue_info(rabbit_manager, rabbit_config, name):
+    return rabbit_manager.get_queue(rabbit_config["vhost"], name)
 
 
 @pytest.mark.parametrize("databases", ["sqlite"], indirect=True)
@@ -32,6 +37,8 @@ def test_a_cluster_gets_quorum_queues_for_requests_events_and_chunks_and_classic
     assert types[REQUESTS] == types[CHUNKS] == types[ORDERS] == "quorum"
     redeemed = [name for name in types if name.startswith("evt-vouchers-voucher_redeemed--scores")]
     assert redeemed and types[redeemed[0]] == "quorum"
+    chunks = queue_info(rabbit_manager, rabbit_config, CHUNKS)
+    assert chunks["arguments"]["x-delivery-limit"] == DELIVERY_LIMIT  # never given up on
     replies = [name for name in types if name.startswith("rpc.reply-")]
     assert replies and {types[name] for name in replies} == {"classic"}
 

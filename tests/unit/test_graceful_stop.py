@@ -110,3 +110,15 @@ def test_a_second_sigterm_waits_for_the_first_stop():
         first.wait()
         second.wait()
     assert gate.events == ["drained", "entrypoint stopped"]
+
+
+def test_a_drain_that_breaks_does_not_keep_the_process_from_stopping(monkeypatch):
+    container, _entrypoint, gate = start(GracefulContainer, STOP_SECONDS=5)
+
+    def broken_drain():
+        raise ValueError("a bad drain setting")
+    monkeypatch.setattr(gate, "drain", broken_drain)
+    with eventlet.Timeout(3):
+        container.stop()
+        container.wait()
+    assert gate.events == ["entrypoint stopped"]

@@ -2,7 +2,8 @@
 import pytest
 from kombu import Exchange, Queue
 
-from services.common.queues import UnknownQueueType, apply_queue_type, queue_type
+from services.common.queues import (DELIVERY_LIMIT, UnknownQueueType, apply_queue_type,
+                                    queue_type)
 
 EXCHANGE = Exchange("orders.events", type="topic")
 
@@ -13,10 +14,11 @@ def work_queue():
 
 def test_quorum_applies_to_durable_shared_queues_only():
     quorum = {"QUEUE_TYPE": "quorum"}
-    assert apply_queue_type(work_queue(), quorum).queue_arguments == {"x-queue-type": "quorum"}
+    never_given_up = {"x-queue-type": "quorum", "x-delivery-limit": DELIVERY_LIMIT}
+    assert apply_queue_type(work_queue(), quorum).queue_arguments == never_given_up
     with_expiry = Queue("q", exchange=EXCHANGE, queue_arguments={"x-expires": 1000})
-    assert apply_queue_type(with_expiry, quorum).queue_arguments == {
-        "x-expires": 1000, "x-queue-type": "quorum"}
+    assert apply_queue_type(with_expiry, quorum).queue_arguments == dict(
+        never_given_up, **{"x-expires": 1000})
     for one_process_only in (Queue("notices", exchange=EXCHANGE, exclusive=True),
                              Queue("broadcast", exchange=EXCHANGE, auto_delete=True),
                              Queue("reply", exchange=EXCHANGE, durable=False)):
