@@ -1,5 +1,4 @@
-"""What every log line goes through: refusals on one line, not a traceback; broker
-passwords masked.
+"""Logging of refusals: one line, not a traceback.
 
 nameko logs every exception a worker raises with its traceback, the deliberate refusals
 (a wrong password, a taken email, a 404) as loudly as real failures; a client could fill
@@ -8,7 +7,6 @@ carries this filter writes it as one INFO line. Anything else keeps its tracebac
 """
 import logging
 
-from services.common.broker import without_passwords
 from services.common.errors import ClepError, ServiceUnavailable
 
 
@@ -22,18 +20,3 @@ class RefusalsOnOneLine(logging.Filter):
             record.exc_info, record.exc_text, record.stack_info = None, None, None
         return True
 
-
-class BrokerPasswordsMasked(logging.Filter):
-    """A message that shows an AMQP URI shows it without passwords (nameko's "Error
-    connecting to broker at ..." masks only the first node of a failover list)."""
-
-    def filter(self, record):
-        # cheap for every other line: only text that names amqp is formatted and searched
-        args = record.args if isinstance(record.args, tuple) else ()
-        if (isinstance(record.msg, str) and "amqp" in record.msg) or \
-                any(isinstance(arg, str) and "amqp" in arg for arg in args):
-            message = record.getMessage()
-            masked = without_passwords(message)
-            if masked != message:
-                record.msg, record.args = masked, ()
-        return True

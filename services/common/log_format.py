@@ -8,12 +8,17 @@ event's id), else the current worker's. A JSON line has `time` (UTC, ISO 8601),
 (`EXTRA_FIELDS`, e.g. a worker's `entrypoint` and `duration_ms`) and `exception` (the
 traceback's text) when there is one. json.dumps escapes whatever a message holds (a
 newline, a quote), so a line is always one line, one object.
+
+Either way no broker password is written: AMQP_URI may list a cluster's nodes, and nameko
+masks only the first one's when it says it cannot connect; the finished line (message,
+arguments, traceback) is masked, for the cost of one substring test per line.
 """
 import json
 import logging
 from datetime import datetime, timezone
 
 from services.common import correlation
+from services.common.broker import without_passwords
 
 FORMATS = ("plain", "json")
 # fields some lines add with `extra=`: written when present
@@ -37,6 +42,10 @@ def formatter(kind="plain"):
         ", ".join(FORMATS), kind))
 
 
+def masked(line):
+    return without_passwords(line) if "amqp" in line else line
+
+
 def correlation_of(record):
     """(service, correlation id) of a record: its own if it was given them, else the
     current worker's."""
@@ -46,6 +55,9 @@ def correlation_of(record):
 
 
 class PlainFormatter(logging.Formatter):
+    def format(self, record):
+        return masked(super().format(record))
+
     def formatMessage(self, record):  # the record itself is left as it was
         return self._fmt % dict(record.__dict__,
                                 correlation_id=correlation_of(record)[1] or "-")
@@ -75,4 +87,4 @@ class JsonFormatter(logging.Formatter):
         if record.stack_info:
             line["stack"] = self.formatStack(record.stack_info)
         # ASCII: a lone surrogate from a client's input is escaped, not a failed write
-        return json.dumps(line, default=str)
+        return masked(json.dumps(line, default=str))

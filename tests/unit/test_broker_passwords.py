@@ -4,6 +4,7 @@ import io
 import logging
 import pydoc
 
+import pytest
 from nameko.utils import sanitize_url
 
 from services.common.broker import without_passwords
@@ -20,21 +21,28 @@ def test_every_node_of_a_failover_list_is_masked():
     assert without_passwords("amqp://guest@localhost:5672/") == "amqp://guest@localhost:5672/"
 
 
-def test_the_log_handler_of_config_yaml_masks_what_nameko_logs_when_it_cannot_connect():
-    config = load_config()["LOGGING"]
+@pytest.mark.parametrize("kind", ["plain", "json"])
+def test_the_log_lines_of_config_yaml_show_no_broker_password(kind):
+    """nameko's own words when it cannot connect (it masks the first node only), a message
+    with the URI as an argument, and a traceback that holds it."""
+    config = load_config()["LOGGING"]["formatters"]["lines"]
     stream = io.StringIO()
     handler = logging.StreamHandler(stream)
-    for name in config["handlers"]["console"]["filters"]:  # the filters, as configured
-        handler.addFilter(pydoc.locate(config["filters"][name]["()"])())
-    logger = logging.getLogger("clep.test.broker_passwords")
+    handler.setFormatter(pydoc.locate(config["()"])(kind=kind))  # the configured formatter
+    logger = logging.getLogger("clep.test.broker_passwords." + kind)
     logger.addHandler(handler)
+    logger.propagate = False
     try:
-        # nameko.messaging's own words, with its own (first-node-only) masking
         logger.warning("Error connecting to broker at {} ({}).\nRetrying in {} seconds.".format(
             sanitize_url(CLUSTER), "[Errno 111] ECONNREFUSED", 1))
         logger.warning("reconnecting to %s", CLUSTER)
+        try:
+            raise ConnectionRefusedError("cannot reach " + CLUSTER)
+        except ConnectionRefusedError:
+            logger.exception("relay failed")
     finally:
         logger.removeHandler(handler)
     written = stream.getvalue()
     assert "Error connecting to broker" in written and "reconnecting to" in written
+    assert "ConnectionRefusedError" in written
     assert "s3cret" not in written
