@@ -94,16 +94,23 @@ class OutboxRelay(Extension):
 
     def _run(self):
         next_purge = 0.0
+        broker_away = False  # said once when it goes, once when it is back
         while self._running:
             try:
-                while self._running and self.relay_batch() == BATCH_SIZE:
-                    pass
+                published = BATCH_SIZE
+                while self._running and published == BATCH_SIZE:
+                    published = self.relay_batch()
+                    if published and broker_away:
+                        log.info("outbox relay of %s: broker reached again", self.service_name)
+                        broker_away = False
                 if time.monotonic() >= next_purge:
                     self.purge_sent()
                     next_purge = time.monotonic() + PURGE_EVERY_SECONDS
             except BROKER_UNREACHABLE as away:  # e.g. its node stopped: reconnect next pass
-                log.warning("outbox relay of %s: broker out of reach (%s: %s); retrying",
-                            self.service_name, type(away).__name__, away)
+                if not broker_away:
+                    log.warning("outbox relay of %s: broker out of reach (%s: %s); retrying",
+                                self.service_name, type(away).__name__, away)
+                broker_away = True
                 eventlet.sleep(POLL_SECONDS)
             except Exception:  # e.g. the database away: keep the loop alive, retry later
                 log.exception("outbox relay of %s failed; retrying", self.service_name)

@@ -122,7 +122,11 @@ class PrivateRabbitMQ(_PrivateServer):
             pass
         pid_file = Path(self.env["RABBITMQ_PID_FILE"])
         try:
-            os.kill(int(pid_file.read_text().strip()), signal.SIGKILL)
+            pid = int(pid_file.read_text().strip())
+            # only this node's process (its environment names this node's directory):
+            # after a stop its pid may be anyone's
+            if str(self.dir).encode() in Path(f"/proc/{pid}/environ").read_bytes():
+                os.kill(pid, signal.SIGKILL)
         except (OSError, ValueError):  # gone already, as it should be
             pass
 

@@ -18,7 +18,9 @@ def log_lines(system, name):
     """The JSON lines of a process's log (its file also holds what is not a log record:
     the start-up banner of scripts/system.py)."""
     lines = []
-    for text in system.log_path(name).read_text().splitlines():
+    written = system.log_path(name).read_text()
+    complete = written[:written.rfind("\n") + 1]  # not a last line still being written
+    for text in complete.splitlines():
         if text.startswith("{"):
             lines.append(json.loads(text))  # a line that starts as JSON must be JSON
     return lines
