@@ -3,6 +3,7 @@ Order History with each order's summary, its codes' usage, and the PO number."""
 import re
 import secrets
 
+from gateway.portal.assignment_pages import AssignmentPages
 from gateway.portal.forms import checked, errors_of, typed
 from gateway.portal.pages import local_path, page, redirect, with_flag
 from gateway.portal.render import render
@@ -14,7 +15,7 @@ ORDER_FIELDS = ("quantity", "expiration_date", "po_number")
 ORDER_LABELS = {"quantity": "the number of vouchers, from 1 to 10,000",
                 "expiration_date": "an expiration date",
                 "po_number": "a purchase order number"}
-USAGE_STATUSES = ("unused", "redeemed", "used", "cancelled", "expired")
+USAGE_STATUSES = ("unused", "assigned", "redeemed", "used", "cancelled", "expired")
 CODES_PER_PAGE = 100
 
 
@@ -47,7 +48,7 @@ def order_key(visit):
     return key if ORDER_KEY.fullmatch(key) else None
 
 
-class OrderPages:
+class OrderPages(AssignmentPages):
 
     # Start an Order
 
@@ -167,12 +168,12 @@ class OrderPages:
         order = next((order for order in orders if str(order["id"]) == wanted), None)
         return self._order_summary(org_id, order) if order else None
 
-    def _order_summary(self, org_id, order, status=None, page_number=1):
+    def _order_summary(self, org_id, order, status=None, page_number=1, student=None):
         usage = None
         if order["status"] == "fulfilled":
             usage = self.vouchers.usage(org_id, order["id"], status, page_number,
-                                        CODES_PER_PAGE)
-        return {"order": order, "usage": usage, "status": status}
+                                        CODES_PER_PAGE, student)
+        return {"order": order, "usage": usage, "status": status, "student": student}
 
     @page("GET", "/organizations/<int:org_id>/orders/<int:order_id>")
     def order_page(self, visit, org_id, order_id):
@@ -180,7 +181,7 @@ class OrderPages:
         the confirmation email's link leads."""
         return self._order_page(visit, org_id, order_id)
 
-    def _order_page(self, visit, org_id, order_id, errors=None, values=None):
+    def _order_page(self, visit, org_id, order_id, errors=None, values=None, **extra):
         context = self._organization(visit, org_id, year_of=self._year_of_order(org_id,
                                                                                 order_id))
         status = visit.query.get("status")
@@ -189,13 +190,19 @@ class OrderPages:
             page_number = max(1, min(int(visit.query.get("page", "1")), 100_000))
         except ValueError:
             page_number = 1
+        # a search by student: printable text of a name or an email (the API's rule)
+        student = " ".join(visit.query.get("student", "").split())[:200]
+        student = student if student.isprintable() and student else None
         order = self.orders.get_order(org_id, order_id)
-        summary = self._order_summary(org_id, order, status, page_number)
+        summary = self._order_summary(org_id, order, status, page_number, student)
+        flags = {flag: visit.query.get(flag) == "1"
+                 for flag in ("saved", "given", "taken_back", "uploaded", "mailed")}
         return render("order.html", status=400 if errors else 200, tab="orders",
                       title="Order {}".format(order_id), summary=summary,
                       errors=errors or {}, values=values or {},
-                      saved=visit.query.get("saved") == "1",
-                      **dict(context, year=order["academic_year"]))
+                      uploaded_codes=int(visit.query.get("uploaded_codes", "0"))
+                      if visit.query.get("uploaded_codes", "").isdecimal() else 0,
+                      **dict(context, year=order["academic_year"], **flags, **extra))
 
     @page("POST", "/organizations/<int:org_id>/orders/<int:order_id>/po-number")
     def submit_po_number(self, visit, org_id, order_id):

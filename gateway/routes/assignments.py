@@ -2,11 +2,12 @@
 vouchers CSV uploaded with its student columns filled. Every route needs manage access to
 the organization this year; the vouchers service checks the rest (services/vouchers/
 assignments.py) and applies a list or a file whole or not at all."""
-from marshmallow import Schema, fields
+from marshmallow import Schema, fields, validate
 
 from gateway.http import json_response
 from gateway.routing import route
 from services.common.errors import InvalidInput
+from services.vouchers.code_mail import MAX_CODES as MAX_MAILS
 from services.vouchers.schemas import AssignmentIn, AssignNextIn
 
 CODE = "/api/organizations/<int:org_id>/orders/<int:order_id>/vouchers/<voucher_code>/assignment"
@@ -16,6 +17,8 @@ class AssignmentOut(Schema):
     student_name = fields.String()
     student_email = fields.String(allow_none=True)
     given_out_on = fields.Date()
+    emailed_at = fields.String(allow_none=True, metadata={
+        "description": "when the code was last mailed to the student; null: never"})
 
 
 class VoucherCodeOut(Schema):
@@ -28,6 +31,15 @@ class VoucherCodeOut(Schema):
 
 class AssignmentsOut(Schema):
     assignments = fields.List(fields.Nested(VoucherCodeOut))
+
+
+class VoucherEmailsIn(Schema):
+    voucher_codes = fields.List(fields.String(), required=True,
+                                validate=validate.Length(min=1, max=MAX_MAILS))
+
+
+class MailRequestedOut(Schema):
+    requested = fields.Integer(metadata={"description": "mails to send, one per code"})
 
 
 class UploadOut(Schema):
@@ -79,6 +91,25 @@ class AssignmentRoutes:
         self._authorize(call, org_id, need="manage")
         return json_response(self.vouchers.assign_next_vouchers(org_id, order_id,
                                                                 as_sent(call.body)), 201)
+
+    @route("POST", CODE.replace("/assignment", "/email"), auth="session", tag="orders",
+           response=MailRequestedOut, status=202, errors=(401, 403, 404, 409),
+           summary="Mail the code to the student it is given to (409 voucher_not_mailable "
+                   "without an email, or once redeemed); sent once per request, never "
+                   "otherwise, and recorded as the assignment's emailed_at.")
+    def email_voucher(self, call, org_id, order_id, voucher_code):
+        self._authorize(call, org_id, need="manage")
+        return json_response(self.vouchers.email_voucher(org_id, order_id, voucher_code), 202)
+
+    @route("POST", "/api/organizations/<int:org_id>/orders/<int:order_id>/voucher-emails",
+           auth="session", tag="orders", body=VoucherEmailsIn, response=MailRequestedOut,
+           status=202, errors=(400, 401, 403, 404, 409),
+           summary="Mail each code listed to its student: all of them, or none (400 "
+                   "invalid_rows names each code that cannot be mailed).")
+    def email_vouchers(self, call, org_id, order_id):
+        self._authorize(call, org_id, need="manage")
+        return json_response(self.vouchers.email_vouchers(org_id, order_id,
+                                                          call.body["voucher_codes"]), 202)
 
     @route("POST", "/api/organizations/<int:org_id>/orders/<int:order_id>/vouchers.csv",
            auth="session", tag="orders", upload="text/csv", response=UploadOut,

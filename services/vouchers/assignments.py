@@ -79,7 +79,13 @@ def shown(assignment):
         return None
     return {"student_name": assignment.student_name,
             "student_email": assignment.student_email,
-            "given_out_on": assignment.given_out_on.isoformat()}
+            "given_out_on": assignment.given_out_on.isoformat(),
+            "emailed_at": emailed(assignment.emailed_at)}
+
+
+def emailed(moment):
+    """When the code was last mailed to its student, as ISO text (None: never)."""
+    return moment.isoformat() if moment is not None else None
 
 
 def _same(existing, wanted):
@@ -250,6 +256,7 @@ def assign_next(work, clock, organization_id, order_id, request):
         given.append({"voucher_code": display_code(code, batch.legacy), "status": "assigned",
                       "assignment": {"student_name": student["student_name"],
                                      "student_email": student["student_email"],
-                                     "given_out_on": day.isoformat()}})
+                                     "given_out_on": day.isoformat(),
+                                     "emailed_at": None}})
     vouchers_changed(work, organization_id)
     return {"assignments": given}

@@ -3,6 +3,7 @@ codes and of an organization's legacy codes, and an organization's summary of a 
 from sqlalchemy import and_, case, func, or_, select
 
 from services.common.errors import Conflict, InvalidInput, NotFound
+from services.common.validation import PRINTABLE
 from services.vouchers.codes import display_code
 from services.vouchers.models import SHOWN_STATUSES, Voucher, VoucherAssignment, VoucherBatch
 
@@ -142,10 +143,12 @@ def codes_usage(session, batches, status=None, page=1, per_page=100, today=None,
     listed = _with_assignments(of_batches(
         Voucher.code, shown.label("shown"), VoucherBatch.legacy, VoucherBatch.expiration_date,
         VoucherAssignment.student_name, VoucherAssignment.student_email,
-        VoucherAssignment.given_out_on))
+        VoucherAssignment.given_out_on, VoucherAssignment.emailed_at))
     if status:
         listed = listed.where(shown == status)
     if student and student.strip():
+        if not PRINTABLE.fullmatch(student) or len(student) > 200:
+            raise InvalidInput(fields={"student": ["Up to 200 printable characters."]})
         listed = listed.where(_student_matches(student))
         total = session.scalar(select(func.count()).select_from(listed.subquery()))
     else:
@@ -159,7 +162,9 @@ def codes_usage(session, batches, status=None, page=1, per_page=100, today=None,
                           "assignment": None if row.student_name is None else {
                               "student_name": row.student_name,
                               "student_email": row.student_email,
-                              "given_out_on": row.given_out_on.isoformat()}}
+                              "given_out_on": row.given_out_on.isoformat(),
+                              "emailed_at": (row.emailed_at.isoformat() if row.emailed_at
+                                             else None)}}
                          for row in rows],
             "page": page, "per_page": per_page, "total": total}
 

@@ -1,22 +1,25 @@
 """The vouchers service: voucher codes, their generation, and their life.
 
 Scale it by running more processes: every process consumes the same chunk queue.
-RPC: `csv_page`, `usage`, `legacy_usage`, `usage_summary`, `assign_voucher`,
-`unassign_voucher`, `assign_next_vouchers`, `upload_assignments`, `redeem_vouchers`,
-`import_legacy_vouchers`, `close_academic_year`.
+RPC: `csv_page`, `usage`, `legacy_usage`, `usage_summary`, `voucher`, `assign_voucher`,
+`unassign_voucher`, `assign_next_vouchers`, `upload_assignments`, `email_voucher`,
+`email_vouchers`, `redeem_vouchers`, `import_legacy_vouchers`, `close_academic_year`.
 Consumes `order_placed` (orders), `exam_recorded` (scores) and its own
-`generation_chunk_queued`; emits `generation_chunk_queued`, `voucher_chunk_generated`,
-`vouchers_generated`, `voucher_redeemed`, `registration_cancelled` and the gateways'
-notice `vouchers_changed`.
-Timers close each academic year once its June 30 is over, and cancel each day the tickets
-whose complete_by has passed.
+`generation_chunk_queued` and `voucher_email_requested`; emits `generation_chunk_queued`,
+`voucher_email_requested`, `voucher_chunk_generated`, `vouchers_generated`,
+`voucher_redeemed`, `registration_cancelled` and the gateways' notice `vouchers_changed`.
+Timers close each academic year once its June 30 is over, cancel each day the tickets
+whose complete_by has passed, and remind coordinators of codes left before they expire
+(consuming access's `profile_updated` for the coordinator on file).
 """
 import logging
 
+from nameko.dependency_providers import Config
 
 from services.common import failed_events  # not the class: nameko would run it too
 from services.common.academic_year import academic_year_from_input
 from services.common.clock import ClockProvider
+from services.common.config import public_url
 from services.common.database import Database
 from services.common.metrics import WorkerMetrics
 from services.common.worker_log import WorkerLog
@@ -24,19 +27,22 @@ from services.common.probes import Probes
 from services.common.event_batches import consumes_in_batches
 from services.common.events import consumes
 from services.common.gc_tuning import RareFullCollections
+from services.common.mailer import MailerProvider
 from services.common.rpc import rpc
 from services.common.scheduled import ConfiguredTimer
 from services.common.service_health import check_database
 from services.vouchers import event_schemas as events_in
-from services.vouchers import (assignment_csv, assignments, closing, figures, generation,
-                               legacy, listing, overdue_tickets, redemption)
+from services.vouchers import (assignment_csv, assignments, closing, code_mail, figures,
+                               generation, legacy, listing, overdue_tickets, redemption)
 from services.vouchers.changes import VOUCHERS_CHANGED, vouchers_changed
 from services.vouchers.work_queue import chunk_handler
+from services.vouchers import expiry_reminders
 
 log = logging.getLogger(__name__)
 
 YEAR_CLOSE_CHECK_SECONDS = 300
 OVERDUE_TICKETS_CHECK_SECONDS = 300
+EXPIRY_REMINDER_CHECK_SECONDS = 300
 
 
 class VouchersService(failed_events.FailedEventsRpc):
@@ -49,6 +55,8 @@ class VouchersService(failed_events.FailedEventsRpc):
     worker_log = WorkerLog(quiet=("health",))  # correlation ids, a line per worker
     chunk_queue = figures.ChunkQueueFigures()  # the chunk queue's depth, read when scraped
     clock = ClockProvider()
+    config = Config()
+    mailer = MailerProvider()  # a code mailed to its student, when the coordinator asks
 
     @rpc
     def health(self):
@@ -94,6 +102,13 @@ class VouchersService(failed_events.FailedEventsRpc):
     # giving codes out to students
 
     @rpc
+    def voucher(self, organization_id, order_id, voucher_code):
+        """One code of the order: {voucher_code, status, assignment}."""
+        with self.db.reader() as session:
+            return assignments.code_assignment(session, self.clock, organization_id,
+                                               order_id, voucher_code)
+
+    @rpc
     def assign_voucher(self, organization_id, order_id, voucher_code, student):
         """Give one unused code to a student ({student_name, student_email, given_out_on}),
         or to another one; returns {voucher_code, status, assignment}."""
@@ -115,6 +130,43 @@ class VouchersService(failed_events.FailedEventsRpc):
         with self.db.transaction() as work:
             return assignments.assign_next(work, self.clock, organization_id, order_id,
                                            request)
+
+    @rpc
+    def email_vouchers(self, organization_id, order_id, voucher_codes):
+        """Mail each code (given out, with an email, unused) to its student, on the
+        coordinator's request: all of them, or none (400 `invalid_rows`)."""
+        with self.db.transaction() as work:
+            return code_mail.request_mail(work, self.clock, organization_id, order_id,
+                                          voucher_codes)
+
+    @rpc
+    def email_voucher(self, organization_id, order_id, voucher_code):
+        """Mail one code to its student (404 voucher_not_found, 409 voucher_not_mailable)."""
+        with self.db.transaction() as work:
+            return code_mail.request_one(work, self.clock, organization_id, order_id,
+                                         voucher_code)
+
+    @consumes("vouchers", code_mail.VOUCHER_EMAIL_REQUESTED,
+              schema=events_in.VoucherEmailRequested)
+    def mail_voucher_code(self, event):
+        """A requested mail of a code to its student: handled once (recorded before it is
+        sent: a mail lost to a crash is logged, never sent twice), after the commit."""
+        with self.db.transaction() as work:
+            if not work.first_delivery(event["event_id"], "mail_voucher_code"):
+                return
+            mail = code_mail.mail_of(work.session, self.clock, event)
+        if mail is None:
+            log.info("voucher code mail not sent: the code was taken back, given to another "
+                     "address or redeemed since it was asked for")
+            return
+        try:  # after the commit: SMTP may yield, never inside a unit of work
+            self.mailer.send(*mail)
+        except Exception:
+            log.exception("voucher code mail for order %s not sent", event["order_id"])
+            return
+        with self.db.transaction() as work:
+            code_mail.record_mailed(work, self.clock, event)
+            vouchers_changed(work, event["organization_id"])
 
     @rpc
     def upload_assignments(self, organization_id, order_id, csv_text):
@@ -214,3 +266,37 @@ class VouchersService(failed_events.FailedEventsRpc):
             cancelled = overdue_tickets.cancel_overdue_tickets(work, self.clock)
         if cancelled:
             log.info("cancelled %s tickets not used by their complete_by day", cancelled)
+
+    # reminders before an order's codes expire
+
+    @consumes("access", "profile_updated", schema=events_in.ProfileUpdated)
+    def keep_coordinator(self, event):
+        """Keep the coordinator on file, who gets the reminders, and whether they want them."""
+        with self.db.transaction() as work:
+            if work.first_delivery(event["event_id"], "keep_coordinator"):
+                expiry_reminders.keep_coordinator(work.session, self.clock.now(), event)
+
+    @ConfiguredTimer.decorator("EXPIRY_REMINDER_CHECK_SECONDS", EXPIRY_REMINDER_CHECK_SECONDS)
+    def send_expiry_reminders(self):
+        """Every few minutes on every replica: mail the coordinators the reminders due today
+        (EXPIRY_REMINDER_DAYS before an order's codes expire). Each reminder's row, inserted
+        by the one transaction that decides it, makes it go out once."""
+        thresholds = expiry_reminders.thresholds_from(self.config.get("EXPIRY_REMINDER_DAYS"))
+        with self.db.reader() as session:  # most checks find nothing: no write transaction
+            if not expiry_reminders.due_reminders(session, self.clock.today(), thresholds):
+                return
+        with self.db.transaction() as work:
+            due = expiry_reminders.claim_due(work, self.clock, thresholds)
+        portal = public_url(self.config)
+        for reminder in due:  # after the commit: SMTP may yield, never inside a unit of work
+            try:
+                self.mailer.send(*expiry_reminders.mail(reminder, portal))
+            except Exception:
+                log.exception("reminder of order %s's codes (%s days before they expire) "
+                              "not sent", reminder.order_id, reminder.threshold)
+                continue
+            with self.db.transaction() as work:
+                expiry_reminders.record_sent(work, self.clock, reminder)
+            log.info("reminded the coordinator of organization %s: %s codes of order %s "
+                     "unused, %s days before they expire", reminder.organization_id,
+                     reminder.unused, reminder.order_id, reminder.threshold)

@@ -47,8 +47,8 @@ def test_codes_given_by_list_one_by_one_reassigned_and_taken_back(portal):
     again = portal.assign_voucher(account, org, order_id, codes[1], student_name="Alan Turing",
                                   given_out_on="2026-07-01")
     assert again.status_code == 200, again.text
-    assert again.json()["assignment"] == {"student_name": "Alan Turing",
-                                          "student_email": None, "given_out_on": "2026-07-01"}
+    assert again.json()["assignment"] == {"student_name": "Alan Turing", "student_email": None,
+                                          "given_out_on": "2026-07-01", "emailed_at": None}
     taken = portal.unassign_voucher(account, org, order_id, codes[1])
     assert (taken.status_code, taken.json()["status"]) == (200, "unused"), taken.text
     assert portal.voucher_usage(account, org, order_id)["counts"]["assigned"] == 1

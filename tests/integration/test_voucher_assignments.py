@@ -1,7 +1,8 @@
 """Giving codes to students through the vouchers service's RPCs, in a real container on
 SQLite and PostgreSQL: one code, the next codes to a list, an uploaded CSV (whole or not
-at all, the same file twice changing nothing), the usage view's `assigned`, and the
-gateways' notice `vouchers_changed` for each change and none for a change of nothing."""
+at all, the same file twice changing nothing), the usage view's `assigned`, the
+gateways' notice `vouchers_changed` for each change and none for a change of nothing, and
+a code mailed to its student on request (a real SMTP server), once per request."""
 import csv
 import io
 
@@ -9,6 +10,7 @@ import pytest
 from services.common.errors import Conflict, InvalidInput
 from services.vouchers.service import VouchersService
 from tests.integration.test_vouchers_generation import ORGANIZATION_ID, order_placed
+from tests.mail import SmtpServer
 
 ORDER = 611
 
@@ -89,3 +91,27 @@ def test_an_uploaded_file_is_applied_whole_once(service, rpc, stays):
     page = download(rpc)
     assert page["statuses"][:3] == ["assigned", "unused", "assigned"]
     assert page["students"][0] == ["Ada Lovelace", "2026-10-14", "ada@example.org"]
+
+
+def test_a_code_is_mailed_once_per_request_even_when_its_event_comes_again(
+        start_service, listen, dispatch, rpc, stays, wait_for, stores):
+    with SmtpServer() as smtp:
+        generated = listen("vouchers", "vouchers_generated", name="generated")
+        requested = listen("vouchers", "voucher_email_requested", name="mail_requests")
+        start_service(VouchersService, SMTP_HOST=smtp.host, SMTP_PORT=smtp.port)
+        dispatch("orders", "order_placed", order_placed(ORDER, 2))
+        generated.wait("vouchers_generated", 1, timeout=20)
+        code = download(rpc)["codes"][0]
+        rpc.vouchers.assign_voucher(ORGANIZATION_ID, ORDER, code, {
+            "student_name": "Ada", "student_email": "ada@example.org"})
+        assert rpc.vouchers.email_vouchers(ORGANIZATION_ID, ORDER, [code]) == {"requested": 1}
+        [mail] = smtp.wait_for(lambda message: message["To"] == "ada@example.org")
+        assert code in mail.get_content()
+        wait_for(lambda: rpc.vouchers.voucher(ORGANIZATION_ID, ORDER, code)
+                 ["assignment"]["emailed_at"] is not None)
+
+        dispatch("vouchers", "voucher_email_requested", requested.wait(
+            "voucher_email_requested")[0])  # the same request delivered again
+        assert stays(lambda: len(smtp.messages()) == 1, duration=1.5)
+        assert rpc.vouchers.email_voucher(ORGANIZATION_ID, ORDER, code) == {"requested": 1}
+        smtp.wait_for(lambda message: message["To"] == "ada@example.org", count=2)

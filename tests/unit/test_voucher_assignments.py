@@ -62,7 +62,7 @@ def test_a_code_given_out_is_assigned_in_the_counts_and_the_list(store, clock, c
     assert answer == {"voucher_code": format_code(codes[0]), "status": "assigned",
                       "assignment": {"student_name": "Ada Lovelace",
                                      "student_email": "ada@example.org",
-                                     "given_out_on": "2026-10-15"}}
+                                     "given_out_on": "2026-10-15", "emailed_at": None}}
     seen = usage(store)
     assert seen["counts"] == {"unused": 5, "assigned": 1, "redeemed": 0, "used": 0,
                               "cancelled": 0, "expired": 0}
