@@ -10,6 +10,7 @@ from nameko.dependency_providers import Config
 from gateway.access_cache import CachedAccessRpc
 from gateway.client_address import ClientAddress
 from gateway.gathered_calls import Redemptions
+from gateway.organization_years import OrganizationYears
 from gateway.portal.account_pages import AccountPages
 from gateway.portal.member_pages import MemberPages
 from gateway.portal.order_pages import OrderPages
@@ -48,4 +49,5 @@ class GatewayService(SystemRoutes, AccountRoutes, AccessRoutes, OrderRoutes, Sco
     scores = TimedRpc("scores")
     billing = CachedRpc("billing")
     redemptions = Redemptions()  # those arriving together share one call to vouchers
+    organization_years = OrganizationYears()  # kept per organization for the year selector
     score_views = ScoreViews()  # the scores list kept; each look recorded all the same

@@ -102,6 +102,8 @@ class OrganizationPages:
                 "org": org, "access": principal["access"],
                 "principal": principal, "current_year": str(current), "year": year,
                 "years": academic_years(current), "is_current_year": year == str(current),
+                # the selector marks the years the organization has no data in
+                "data_years": self.organization_years(self, org["id"]),
                 "tab_url": tab_url, "here": visit.here}
 
     @page("GET", "/switch-organization")

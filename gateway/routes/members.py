@@ -1,23 +1,8 @@
 """People with access to an organization (its coordinator's view: list, remove, who sees
 scores), and the academic years the organization has data in."""
-import eventlet
-
 from gateway.http import json_response
 from gateway.routing import route
 from gateway.schemas import members as s
-
-# the services that hold an organization's data by academic year; orders' years reach
-# access (order_placed) and billing, vouchers' legacy codes billing once redeemed
-# (docs/DECISIONS.md, "An organization's academic years")
-YEAR_SOURCES = ("access", "scores", "billing")
-
-
-def academic_years_of(service, org_id):
-    """Every source asked at once; the years of all of them, newest first."""
-    pool = eventlet.GreenPool(len(YEAR_SOURCES))
-    calls = [pool.spawn(getattr(service, name).academic_years, org_id)
-             for name in YEAR_SOURCES]
-    return sorted({year for call in calls for year in call.wait()}, reverse=True)
 
 
 class MemberRoutes:
@@ -52,5 +37,5 @@ class MemberRoutes:
                    "vouchers, scores, invoices), newest first, and the current one.")
     def academic_years(self, call, org_id):
         principal = self.access.authorize(call.token, org_id)
-        years = academic_years_of(self, org_id)
-        return json_response({"academic_years": years, "current": principal["academic_year"]})
+        return json_response({"academic_years": self.organization_years(self, org_id),
+                              "current": principal["academic_year"]})

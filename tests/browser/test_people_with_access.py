@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 
 from tests.browser.conftest import checked
 from tests.browser.steps import csrf_of, raw, same_origin, session_token, signed_in_as
-from tests.browser.tab_steps import report_attending, student, tab
+from tests.browser.tab_steps import report_attending, student, tab, this_year
 from tests.e2e.portal import Account
 
 MEMBER_NAME = "Robin Volunteer"
@@ -132,3 +132,27 @@ def test_a_name_is_shown_as_text_and_removing_needs_the_forms_csrf_token(
     page.reload()
     expect(page.get_by_role("row").filter(has_text=member.email)).to_have_count(1)
     assert dialogs == []
+
+
+def test_the_year_selector_marks_the_years_without_data(portal, page):
+    coordinator, college = portal.coordinator_of(kind="college")
+    current = this_year()
+    last, before = str(current.previous(1)), str(current.previous(2))
+    signed_in_as(page, coordinator)
+    page.goto("/organizations/{}".format(college["id"]))
+    options = page.get_by_label("Academic year").locator("option")
+    expect(options).to_have_text(["{} (current)".format(current)] + [
+        "{} (no data)".format(current.previous(back)) for back in range(1, 5)])
+
+    # a score of last year: the scores service's notice ends what the gateway kept
+    report_attending(portal, college["id"], student("Ada", "Lovelace"),
+                     test_date="{}-10-15".format(last[:4]))
+    page.reload()
+
+    expect(options.nth(1)).to_have_text(last)
+    expect(options.nth(2)).to_have_text(before + " (no data)")
+    page.get_by_label("Academic year").select_option(last)
+    page.get_by_role("button", name="Show").click()
+    tab(page, "Scores").click()
+    expect(page.get_by_role("button", name="Ada Lovelace")).to_be_visible()
+    checked(page)
