@@ -127,3 +127,25 @@ def test_only_a_coordinator_with_manage_access_gives_codes_out(portal):
                           "/assignment", json={"student_name": "Ada"})
     assert error_of(unsigned, 401)["code"] == "not_authenticated"
     assert portal.voucher_usage(account, org, order_id)["counts"]["assigned"] == 0
+
+
+def test_a_district_reads_its_schools_codes_and_gives_none_out(portal):
+    portal.set_fees()
+    district = portal.register_organization(kind="district")
+    school = portal.register_organization(district_id=district["id"])
+    school_coordinator, _ = portal.coordinator_of(school)
+    order = portal.place_order(school_coordinator, school["id"], quantity=2).json()
+    portal.wait_until_fulfilled(school_coordinator, school["id"], order["id"])
+    code = portal.voucher_codes(school_coordinator, school["id"], order["id"])[0]
+    reader, _ = portal.coordinator_of(district)
+    org, order_id = school["id"], order["id"]
+    answers = [
+        portal.assign_voucher(reader, org, order_id, code, student_name="Ada"),
+        portal.unassign_voucher(reader, org, order_id, code),
+        portal.assign_next_vouchers(reader, org, order_id, [{"student_name": "Ada"}]),
+        portal.upload_vouchers_csv(reader, org, order_id, "voucher_code\r\n"),
+        portal.post(f"/api/organizations/{org}/orders/{order_id}/voucher-emails",
+                    reader.headers, json={"voucher_codes": [code]}),
+    ]
+    assert [error_of(answer, 403)["code"] for answer in answers] == ["read_only_access"] * 5
+    assert portal.voucher_usage(reader, org, order_id)["counts"]["unused"] == 2
