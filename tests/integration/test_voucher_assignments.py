@@ -115,3 +115,16 @@ def test_a_code_is_mailed_once_per_request_even_when_its_event_comes_again(
         assert stays(lambda: len(smtp.messages()) == 1, duration=1.5)
         assert rpc.vouchers.email_voucher(ORGANIZATION_ID, ORDER, code) == {"requested": 1}
         smtp.wait_for(lambda message: message["To"] == "ada@example.org", count=2)
+
+
+def test_lists_given_at_once_never_share_a_code(start_service, listen, dispatch, rpc):
+    generated = listen("vouchers", "vouchers_generated", name="generated")
+    start_service(VouchersService)
+    dispatch("orders", "order_placed", order_placed(ORDER, 12))
+    generated.wait("vouchers_generated", 1, timeout=20)
+    calls = [rpc.vouchers.assign_next_vouchers.call_async(ORGANIZATION_ID, ORDER, {
+        "students": [{"student_name": "S{}-{}".format(call, n)} for n in range(2)]})
+        for call in range(6)]  # at once, on as many workers
+    given = [row["voucher_code"] for call in calls for row in call.result()["assignments"]]
+    assert len(given) == len(set(given)) == 12
+    assert rpc.vouchers.usage(ORGANIZATION_ID, ORDER)["counts"]["assigned"] == 12
