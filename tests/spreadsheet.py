@@ -37,6 +37,23 @@ def open_in_calc(csv_bytes, workdir):
     return _rows(ElementTree.parse(workdir / "download.fods").getroot())
 
 
+def saved_again_by_calc(csv_bytes, workdir):
+    """The CSV as a coordinator sends it back: opened in Calc (the same guessing import)
+    and saved as CSV again (comma, double quote, UTF-8), dates as Calc shows them."""
+    if not (os.access(LIBREOFFICE, os.X_OK) or shutil.which(LIBREOFFICE)):
+        pytest.skip(f"{LIBREOFFICE} is missing: `make test` installs libreoffice-calc")
+    workdir = Path(workdir)
+    (workdir / "out").mkdir(exist_ok=True)
+    source = workdir / "filled.csv"
+    source.write_bytes(csv_bytes)
+    subprocess.run([LIBREOFFICE, f"-env:UserInstallation={(workdir / 'profile').as_uri()}",
+                    "--headless", f"--infilter={CSV_IMPORT}", "--convert-to",
+                    "csv:Text - txt - csv (StarCalc):44,34,76,1", "--outdir",
+                    str(workdir / "out"), str(source)],
+                   check=True, capture_output=True, timeout=180)
+    return (workdir / "out" / "filled.csv").read_bytes()
+
+
 def _rows(root):
     rows = []
     for row in root.iter(_TABLE + "table-row"):

@@ -8,6 +8,7 @@ import io
 
 from tests.e2e.checks import error_of
 from tests.e2e.test_redemption import order_with_codes
+from tests.spreadsheet import saved_again_by_calc
 
 
 def as_file(rows):
@@ -149,3 +150,22 @@ def test_a_district_reads_its_schools_codes_and_gives_none_out(portal):
     ]
     assert [error_of(answer, 403)["code"] for answer in answers] == ["read_only_access"] * 5
     assert portal.voucher_usage(reader, org, order_id)["counts"]["unused"] == 2
+
+
+def test_a_file_saved_again_by_a_spreadsheet_uploads(portal, tmp_path):
+    """The coordinator's way: the download filled in, opened in LibreOffice Calc and saved
+    as CSV again (its dates and the download's text markers as Calc writes them)."""
+    account, school, order, codes = order_with_codes(portal, quantity=2)
+    org, order_id = school["id"], order["id"]
+    formula_like = portal.assign_voucher(account, org, order_id, codes[1],
+                                         student_name="=Grace", given_out_on="2026-10-01")
+    assert formula_like.status_code == 200, formula_like.text
+    rows = portal.vouchers_csv(account, org, order_id)
+    assert rows[2][5] == "'=Grace"
+    filled_in = filled(rows, [("Ada Lovelace", "10/14/2026", "ada@example.org")])
+    resaved = saved_again_by_calc(filled_in.encode("utf-8"), tmp_path).decode("utf-8")
+    applied = portal.upload_vouchers_csv(account, org, order_id, resaved)
+    assert applied.json() == {"rows": 2, "assigned": 1, "unchanged": 1}, applied.text
+    again = portal.vouchers_csv(account, org, order_id)
+    assert again[1][4:] == ["assigned", "Ada Lovelace", "2026-10-14", "ada@example.org"]
+    assert again[2][4:] == ["assigned", "'=Grace", "2026-10-01", ""]
