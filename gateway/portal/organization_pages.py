@@ -63,6 +63,7 @@ def profile_from_form(form):
     same = form.get("billing_contact.same_as_coordinator") == "yes"
     billing = data.get("billing_contact", {}) if not same else {}
     data["billing_contact"] = dict(billing, same_as_coordinator=same)
+    data["expiry_reminders"] = form.get("expiry_reminders") == "yes"
     data.setdefault("coordinator", {})
     data.setdefault("second_contact", {})
     return data
@@ -126,6 +127,7 @@ class OrganizationPages:
         if values is None:
             values = profile_values(profile)
             same = profile["billing_contact"].get("same_as_coordinator")
+            values["expiry_reminders"] = profile.get("expiry_reminders", True)
         needed_for = next((other for other in context["organizations"]
                            if str(other["id"]) == visit.query.get("needed_for")), None)
         return render("profile.html", status=400 if errors else 200, tab="profile",
@@ -147,7 +149,8 @@ class OrganizationPages:
             self.access.update_profile(visit.token, org_id, profile)
         except InvalidInput as refusal:
             return self._profile_page(
-                visit, org_id, values=typed(visit.form, PROFILE_FIELDS),
+                visit, org_id, values=dict(typed(visit.form, PROFILE_FIELDS),
+                                           expiry_reminders=data["expiry_reminders"]),
                 errors=errors_of(refusal, "coordinator.name", PROFILE_LABELS),
                 same=data["billing_contact"]["same_as_coordinator"])
         return redirect("/organizations/{}/profile?saved=1".format(org_id))

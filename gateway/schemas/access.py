@@ -36,6 +36,9 @@ class ProfileOut(Schema):
     coordinator = fields.Dict()
     second_contact = fields.Dict()
     billing_contact = fields.Dict()
+    expiry_reminders = fields.Boolean(metadata={
+        "description": "the coordinator is mailed a month and a week before an order's codes "
+                       "expire"})
     complete = fields.Boolean()
 
 

@@ -1,6 +1,6 @@
 """Tables the access service owns."""
 from sqlalchemy import (Boolean, Column, DateTime, ForeignKey, Integer, String, Text,
-                        UniqueConstraint, Index)
+                        UniqueConstraint, Index, true)
 from sqlalchemy.orm import declarative_base
 
 from services.common import messaging_tables, scheduled
@@ -115,6 +115,8 @@ class Profile(Base):
     billing_name = Column(String(200))
     billing_email = Column(String(254))
     billing_phone = Column(String(40))
+    # the coordinator is mailed before an order's codes expire (vouchers, by profile_updated)
+    expiry_reminders = Column(Boolean, nullable=False, default=True, server_default=true())
     updated_at = Column(DateTime(timezone=True), nullable=False)
     updated_by = Column(Integer, ForeignKey("accounts.id"))
 

@@ -27,7 +27,8 @@ def profile_view(profile):
     if profile is None:
         empty = {"name": None, "email": None, "phone": None}
         return {"coordinator": dict(empty), "second_contact": dict(empty, role=None),
-                "billing_contact": dict(empty, same_as_coordinator=False), "complete": False}
+                "billing_contact": dict(empty, same_as_coordinator=False),
+                "expiry_reminders": True, "complete": False}
     return {
         "coordinator": {"name": profile.coordinator_name, "email": profile.coordinator_email,
                         "phone": profile.coordinator_phone},
@@ -35,6 +36,7 @@ def profile_view(profile):
                            "email": profile.second_email, "phone": profile.second_phone},
         "billing_contact": dict(billing_contact(profile),
                                 same_as_coordinator=profile.billing_same_as_coordinator),
+        "expiry_reminders": profile.expiry_reminders is not False,
         "complete": is_complete(profile),
     }
 
@@ -46,6 +48,8 @@ def changed_fields(before, after):
         for field in sorted(set(before[part]) | set(after[part])):
             if before[part].get(field) != after[part].get(field):
                 changed.append("{}.{}".format(part, field))
+    if before["expiry_reminders"] != after["expiry_reminders"]:
+        changed.append("expiry_reminders")
     return sorted(changed)
 
 
@@ -69,6 +73,10 @@ def save_profile(session, clock, organization_id, account_id, data):
         profile.billing_name = billing["name"]
         profile.billing_email = billing["email"]
         profile.billing_phone = billing["phone"]
+    if data.get("expiry_reminders") is not None:  # left out (an older client): unchanged
+        profile.expiry_reminders = data["expiry_reminders"]
+    elif profile.expiry_reminders is None:
+        profile.expiry_reminders = True
     profile.updated_at = clock.now()
     profile.updated_by = account_id
     session.add(profile)
@@ -87,7 +95,8 @@ def update_profile(work, clock, account_id, organization, data):
             "organization_id": organization["id"],
             "organization_name": organization["name"],
             "billing_contact": billing_contact(profile),
-            "coordinator": view["coordinator"]})
+            "coordinator": view["coordinator"],
+            "expiry_reminders": view["expiry_reminders"]})
     changes.organization_changed(work, organization["id"], "profile_updated")
     audit.record(work.session, clock, "profile_updated", account_id=account_id,
                  organization_id=organization["id"], changed=changed_fields(before, view),

@@ -124,6 +124,10 @@ class ProfileIn(Schema):
     coordinator = fields.Nested(Contact, required=True)
     second_contact = fields.Nested(SecondContact, required=True)
     billing_contact = fields.Nested(BillingContact, required=True)
+    expiry_reminders = StrictBoolean(load_default=None, metadata={
+        "description": "mail the coordinator a month and a week before an order's codes "
+                       "expire, with how many are unused and unassigned; left out: unchanged "
+                       "(on for a new profile)"})
     complete = fields.Boolean(load_only=True)  # echoed back from a GET: ignored
 
 

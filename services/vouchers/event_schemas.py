@@ -1,5 +1,8 @@
 """What the vouchers service reads of the events it consumes (docs/EVENTS.md)."""
-from services.common.event_schema import Bool, EventSchema, Int, IsoDate, Key, Text
+from marshmallow import fields
+
+from services.common.event_schema import (Bool, EventPart, EventSchema, Int, IsoDate, Key,
+                                          Text)
 
 
 class OrderPlaced(EventSchema):
@@ -9,6 +12,17 @@ class OrderPlaced(EventSchema):
     quantity = Int(required=True)
     expiration_date = IsoDate(required=True)
     covers_remote_proctoring = Bool(required=True)
+
+
+class Coordinator(EventPart):
+    name = Text(required=True)
+    email = Text(required=True)
+
+
+class ProfileUpdated(EventSchema):
+    organization_id = Int(required=True)
+    coordinator = fields.Nested(Coordinator, required=True)
+    expiry_reminders = Bool(load_default=True)  # absent from events before the setting
 
 
 class GenerationChunkQueued(EventSchema):

@@ -110,3 +110,28 @@ class RedemptionThrottle(Base):
     client = Column(String(64), primary_key=True)
     window_started_at = Column(DateTime(timezone=True), nullable=False)
     failures = Column(Integer, nullable=False)
+
+
+class OrganizationContact(Base):
+    """The coordinator on file of an organization, from access's `profile_updated`: who
+    gets the reminders before an order's codes expire, and whether they want them."""
+    __tablename__ = "organization_contacts"
+    organization_id = Column(Integer, primary_key=True)
+    coordinator_name = Column(String(200), nullable=False)
+    coordinator_email = Column(String(254), nullable=False)
+    expiry_reminders = Column(Boolean, nullable=False, default=True)
+    updated_at = Column(DateTime(timezone=True), nullable=False)
+
+
+class ExpiryReminder(Base):
+    """A reminder before an order's codes expire, decided for one threshold (days before
+    the expiration date). The primary key is the guard: whoever inserts the row (in the
+    transaction that decides it) mails it; nobody mails it again."""
+    __tablename__ = "expiry_reminders"
+    order_id = Column(Integer, primary_key=True)
+    threshold_days = Column(Integer, primary_key=True)
+    organization_id = Column(Integer, nullable=False)
+    unused = Column(Integer, nullable=False)  # unused and given to nobody, when decided
+    sent_to = Column(String(254), nullable=False)
+    decided_at = Column(DateTime(timezone=True), nullable=False)
+    sent_at = Column(DateTime(timezone=True))  # null: the mail failed (logged) or was lost

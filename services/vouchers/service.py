@@ -8,15 +8,18 @@ Consumes `order_placed` (orders), `exam_recorded` (scores) and its own
 `generation_chunk_queued` and `voucher_email_requested`; emits `generation_chunk_queued`,
 `voucher_email_requested`, `voucher_chunk_generated`, `vouchers_generated`,
 `voucher_redeemed`, `registration_cancelled` and the gateways' notice `vouchers_changed`.
-Timers close each academic year once its June 30 is over, and cancel each day the tickets
-whose complete_by has passed.
+Timers close each academic year once its June 30 is over, cancel each day the tickets
+whose complete_by has passed, and remind coordinators of codes left before they expire
+(consuming access's `profile_updated` for the coordinator on file).
 """
 import logging
 
+from nameko.dependency_providers import Config
 
 from services.common import failed_events  # not the class: nameko would run it too
 from services.common.academic_year import academic_year_from_input
 from services.common.clock import ClockProvider
+from services.common.config import public_url
 from services.common.database import Database
 from services.common.metrics import WorkerMetrics
 from services.common.worker_log import WorkerLog
@@ -33,11 +36,13 @@ from services.vouchers import (assignment_csv, assignments, closing, code_mail, 
                                generation, legacy, listing, overdue_tickets, redemption)
 from services.vouchers.changes import VOUCHERS_CHANGED, vouchers_changed
 from services.vouchers.work_queue import chunk_handler
+from services.vouchers import expiry_reminders
 
 log = logging.getLogger(__name__)
 
 YEAR_CLOSE_CHECK_SECONDS = 300
 OVERDUE_TICKETS_CHECK_SECONDS = 300
+EXPIRY_REMINDER_CHECK_SECONDS = 300
 
 
 class VouchersService(failed_events.FailedEventsRpc):
@@ -50,6 +55,7 @@ class VouchersService(failed_events.FailedEventsRpc):
     worker_log = WorkerLog(quiet=("health",))  # correlation ids, a line per worker
     chunk_queue = figures.ChunkQueueFigures()  # the chunk queue's depth, read when scraped
     clock = ClockProvider()
+    config = Config()
     mailer = MailerProvider()  # a code mailed to its student, when the coordinator asks
 
     @rpc
@@ -260,3 +266,37 @@ class VouchersService(failed_events.FailedEventsRpc):
             cancelled = overdue_tickets.cancel_overdue_tickets(work, self.clock)
         if cancelled:
             log.info("cancelled %s tickets not used by their complete_by day", cancelled)
+
+    # reminders before an order's codes expire
+
+    @consumes("access", "profile_updated", schema=events_in.ProfileUpdated)
+    def keep_coordinator(self, event):
+        """Keep the coordinator on file, who gets the reminders, and whether they want them."""
+        with self.db.transaction() as work:
+            if work.first_delivery(event["event_id"], "keep_coordinator"):
+                expiry_reminders.keep_coordinator(work.session, self.clock.now(), event)
+
+    @ConfiguredTimer.decorator("EXPIRY_REMINDER_CHECK_SECONDS", EXPIRY_REMINDER_CHECK_SECONDS)
+    def send_expiry_reminders(self):
+        """Every few minutes on every replica: mail the coordinators the reminders due today
+        (EXPIRY_REMINDER_DAYS before an order's codes expire). Each reminder's row, inserted
+        by the one transaction that decides it, makes it go out once."""
+        thresholds = expiry_reminders.thresholds_from(self.config.get("EXPIRY_REMINDER_DAYS"))
+        with self.db.reader() as session:  # most checks find nothing: no write transaction
+            if not expiry_reminders.due_reminders(session, self.clock.today(), thresholds):
+                return
+        with self.db.transaction() as work:
+            due = expiry_reminders.claim_due(work, self.clock, thresholds)
+        portal = public_url(self.config)
+        for reminder in due:  # after the commit: SMTP may yield, never inside a unit of work
+            try:
+                self.mailer.send(*expiry_reminders.mail(reminder, portal))
+            except Exception:
+                log.exception("reminder of order %s's codes (%s days before they expire) "
+                              "not sent", reminder.order_id, reminder.threshold)
+                continue
+            with self.db.transaction() as work:
+                expiry_reminders.record_sent(work, self.clock, reminder)
+            log.info("reminded the coordinator of organization %s: %s codes of order %s "
+                     "unused, %s days before they expire", reminder.organization_id,
+                     reminder.unused, reminder.order_id, reminder.threshold)
