@@ -115,8 +115,9 @@ class AssignmentRoutes:
            auth="session", tag="orders", upload="text/csv", response=UploadOut,
            errors=(400, 401, 403, 404, 409, 413),
            summary="Upload the order's vouchers CSV with student_name, date_given_out (and "
-                   "student_email) filled: every row applied or none (400 invalid_rows lists "
-                   "each row's problem); the same file again changes nothing.")
+                   "student_email) filled: every row applied or none (400 invalid_rows: its "
+                   "`rows` list each {row, column, message}, the header being row 1); the "
+                   "same file again changes nothing.")
     def upload_vouchers_csv(self, call, org_id, order_id):
         self._authorize(call, org_id, need="manage")
         return json_response(self.vouchers.upload_assignments(org_id, order_id,
