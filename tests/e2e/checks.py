@@ -21,12 +21,15 @@ def wait_for_status(get, status, timeout=60):
 
 
 def wait_for(predicate, timeout=60, interval=0.05, message=None):
-    """Poll `predicate` until it returns something truthy, and return that."""
+    """Poll `predicate` until it returns something truthy, and return that. `message` (a
+    string, or a function called on failure) says what was not met."""
     deadline = time.monotonic() + timeout
     while True:
         found = predicate()
         if found:
             return found
         if time.monotonic() > deadline:
+            if callable(message):
+                message = message()
             raise AssertionError(message or "condition not met within {}s".format(timeout))
         time.sleep(interval)

@@ -41,7 +41,8 @@ def test_sigterm_with_the_pool_full(tmp_path, container):
         env=dict(os.environ, WEB_SERVER_ADDRESS=f"127.0.0.1:{port}", CLEP_MAX_WORKERS=str(POOL),
                  CLEP_DRAIN_SECONDS="0", PYTHONWARNINGS="ignore", CLEP_LISTEN_FD=""))
     try:
-        wait_for(lambda: answer(port, time.time()) == 200, timeout=30)
+        wait_for(lambda: answer(port, time.time()) == 200, timeout=90,
+                 message=lambda: "it never answered: " + (tmp_path / "slow.log").read_text())
         moment = time.time() + 3
         answers = []
         threads = [threading.Thread(target=lambda: answers.append(answer(port, moment)))
