@@ -4,6 +4,7 @@ environment as the services: AMQP_URI, ...).
     .venv/bin/python -m services.access.cli import-organizations organizations.csv
     .venv/bin/python -m services.access.cli access-code-run 2027-28 [--no-wait]
     .venv/bin/python -m services.access.cli prune-sign-in-attempts
+    .venv/bin/python -m services.access.cli announce-profiles
     .venv/bin/python -m services.access.cli failed | replay-failed [id ...]
 
 `import-organizations` imports a CSV file of organizations (columns in
@@ -18,6 +19,11 @@ Running it again for the same year mails only those not reached yet.
 
 `prune-sign-in-attempts` deletes the sign-in attempts no limit reads any more, as the
 access service's timer does once a day; a second run the same day does nothing.
+
+`announce-profiles` announces every complete profile again (`profile_updated`): run it
+once after deploying a service that keeps what profiles say, so that it learns the
+profiles saved before it was there (vouchers' expiry reminders need the coordinators).
+The services that already knew them apply it as the same profile saved again.
 """
 import services.common.cli_start  # noqa: F401 - first: eventlet patched, quietly
 
@@ -92,6 +98,12 @@ def prune_sign_in_attempts(access, out):
     return 0
 
 
+def announce_profiles(access, out):
+    print("announced {announced} complete profiles".format(**access.announce_profiles()),
+          file=out)
+    return 0
+
+
 def parser():
     commands = argparse.ArgumentParser(prog="python -m services.access.cli",
                                        description="Operations' access-service commands.")
@@ -103,6 +115,8 @@ def parser():
     run.add_argument("--no-wait", action="store_true", help="start it and return")
     sub.add_parser("prune-sign-in-attempts",
                    help="delete sign-in attempts older than the limits read (once a day)")
+    sub.add_parser("announce-profiles",
+                   help="announce every complete profile again (profile_updated)")
     add_failed_event_commands(sub)
     return commands
 
@@ -115,6 +129,9 @@ def main(argv, out=sys.stdout):
     if args.command == "import-organizations":
         return call_service("access", lambda access: import_organizations(
             access, args.file, out), timeout=RPC_TIMEOUT)
+    if args.command == "announce-profiles":
+        return call_service("access", lambda access: announce_profiles(access, out),
+                            timeout=RPC_TIMEOUT)
     if args.command == "prune-sign-in-attempts":
         return call_service("access", lambda access: prune_sign_in_attempts(access, out),
                             timeout=RPC_TIMEOUT)

@@ -1,6 +1,8 @@
 """Organization profiles: who coordinates, who is the second contact, who gets invoices."""
+from sqlalchemy import select
+
 from services.access import audit, changes
-from services.access.models import Profile
+from services.access.models import Organization, Profile
 from services.access.schemas import ProfileIn
 from services.common.validation import load
 
@@ -84,6 +86,32 @@ def save_profile(session, clock, organization_id, account_id, data):
     return profile
 
 
+def profile_updated(organization, profile, view):
+    """The `profile_updated` event of a complete profile."""
+    return {"organization_id": organization["id"],
+            "organization_name": organization["name"],
+            "billing_contact": billing_contact(profile),
+            "coordinator": view["coordinator"],
+            "expiry_reminders": view["expiry_reminders"]}
+
+
+def announce_complete_profiles(work):
+    """`profile_updated` again for every complete profile, so that a consumer that came
+    after them (vouchers' expiry reminders keep the coordinator) learns them; the others
+    apply it as the same profile saved once more. Returns how many were announced."""
+    events = []
+    for profile, organization in work.session.execute(
+            select(Profile, Organization).join(
+                Organization, Organization.id == Profile.organization_id)
+            .order_by(Profile.organization_id)):
+        view = profile_view(profile)
+        if view["complete"]:
+            events.append(profile_updated(
+                {"id": organization.id, "name": organization.name}, profile, view))
+    work.emit_many("profile_updated", events)
+    return len(events)
+
+
 def update_profile(work, clock, account_id, organization, data):
     """Save the profile of `organization` (an authorized {"id", "name"}); audit who changed
     what; emit `profile_updated` once it is complete (billing keeps the billing contact)."""
@@ -91,12 +119,7 @@ def update_profile(work, clock, account_id, organization, data):
     profile = save_profile(work.session, clock, organization["id"], account_id, data)
     view = profile_view(profile)
     if view["complete"]:
-        work.emit("profile_updated", {
-            "organization_id": organization["id"],
-            "organization_name": organization["name"],
-            "billing_contact": billing_contact(profile),
-            "coordinator": view["coordinator"],
-            "expiry_reminders": view["expiry_reminders"]})
+        work.emit("profile_updated", profile_updated(organization, profile, view))
     changes.organization_changed(work, organization["id"], "profile_updated")
     audit.record(work.session, clock, "profile_updated", account_id=account_id,
                  organization_id=organization["id"], changed=changed_fields(before, view),

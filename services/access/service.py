@@ -18,7 +18,7 @@ from services.access import event_schemas as events_in
 from services.access.accounts import current_account
 from services.access.models import Profile
 from services.access.passwords import PasswordsProvider
-from services.access.profiles import profile_view, update_profile
+from services.access.profiles import announce_complete_profiles, profile_view, update_profile
 from services.access.schemas import ScoreVisibilityIn
 from services.access.years import organization_years
 from services.access.terms import PORTAL_TERMS
@@ -320,6 +320,13 @@ class AccessService(failed_events.FailedEventsRpc):
             organizations.authorize(session, self.clock, account, organization_id,
                                     require_profile=False)
             return profile_view(session.get(Profile, organization_id))
+
+    @rpc
+    def announce_profiles(self):
+        """Operations (the CLI's `announce-profiles`): `profile_updated` again for every
+        complete profile, e.g. once after a new consumer of it is deployed."""
+        with self.db.transaction() as work:
+            return {"announced": announce_complete_profiles(work)}
 
     @rpc
     def update_profile(self, token, organization_id, data):

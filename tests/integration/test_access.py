@@ -179,3 +179,21 @@ def test_a_portal_page_gets_authorize_and_me_in_one_call(access):
         access.authorize_page(token, org["id"] + 1)
     with pytest.raises(NotAuthenticated):
         access.authorize_page("no-such-token", org["id"])
+
+
+def test_announce_profiles_tells_every_complete_profile_again(access, listen, stays):
+    """For a consumer deployed after the profiles were saved (vouchers' reminders)."""
+    updated = listen("access", "profile_updated")
+    token, org = with_access(access)
+    access.update_profile(token, org["id"], PROFILE)
+    incomplete = access.register_organization(dict(ORGANIZATION, name="Cass Tech",
+                                                   zip="48202"))
+    saved = updated.wait("profile_updated", 1)[0]
+
+    assert access.announce_profiles() == {"announced": 1}  # not the one without a profile
+    again = updated.wait("profile_updated", 2)[1]
+    assert again["event_id"] != saved["event_id"]
+    assert {key: value for key, value in again.items() if key != "event_id"} == \
+        {key: value for key, value in saved.items() if key != "event_id"}
+    assert again["organization_id"] == org["id"] != incomplete["id"]
+    assert stays(lambda: updated.count("profile_updated") == 2)
