@@ -57,6 +57,8 @@ class BillingOrder(Base):
     po_number = Column(String(50))
     updated_at = Column(DateTime(timezone=True), nullable=False)
     version = Column(Integer, nullable=False, default=1, server_default="1")  # orders' version
+    # an organization's years (GET .../academic-years) read by organization
+    __table_args__ = (Index("ix_billing_orders_org_year", "organization_id", "academic_year"),)
 
 
 class BillingRegistration(Base):
@@ -76,6 +78,8 @@ class BillingRegistration(Base):
     covers_remote_proctoring = Column(Boolean)
     status = Column(String(10), nullable=False)  # redeemed | cancelled
     updated_at = Column(DateTime(timezone=True), nullable=False)
+    __table_args__ = (Index("ix_billing_registrations_org_year", "organization_id",
+                            "academic_year"),)
 
 
 class BillableExam(Base):
