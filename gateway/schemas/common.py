@@ -48,6 +48,9 @@ class ErrorBody(Schema):
         "description": "with profile_incomplete: the organization whose profile to complete "
                        "(a district's, for its schools): organization_id, "
                        "organization_name, url"})
+    rows = fields.List(fields.Dict(), metadata={
+        "description": "with invalid_rows: each row that cannot be applied, as {row, column, "
+                       "message} (row 1 is a file's header)"})
 
 
 class ErrorOut(Schema):
