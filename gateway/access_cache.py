@@ -147,10 +147,16 @@ class CachedAccessProxy:
         return self._changing("remove_member", lambda token, organization_id, account_id: {
             "account_id": account_id, "organization_ids": (organization_id,)})
 
-    @property
-    def set_score_visibility(self):
-        return self._changing("set_score_visibility", lambda token, organization_id, *rest: {
-            "organization_ids": (organization_id,)})
+    def set_score_visibility(self, token, organization_id, *args, **kwargs):
+        """Forgets here, before answering, the organization and (the answer names them) a
+        district's schools, whose people through the district the rule also concerns."""
+        forgotten = (organization_id,)
+        try:
+            answer = self._proxy.set_score_visibility(token, organization_id, *args, **kwargs)
+            forgotten = tuple(answer.pop("organization_ids", None) or forgotten)
+            return answer
+        finally:
+            self._cache.forget_about(organization_ids=forgotten)
 
     @property
     def update_profile(self):

@@ -6,6 +6,11 @@ Orders and vouchers are not asked: every order's year reaches access and billing
 `order_placed`, and a legacy code's billing once redeemed. A kept answer is forgotten on
 the events that can add a year (an order placed, new scores, an invoice, a change of
 access to the organization), and never outlives CACHE_SECONDS or its academic year.
+
+A page only marks years with the answer: when a source does not answer (503
+ServiceUnavailable: not running, or no answer within RPC_TIMEOUT_SECONDS) the page gets
+None, shows the selector without "(no data)" marks, and nothing is kept; the API's
+GET /api/organizations/{id}/academic-years asks with `strict=True` and answers 503.
 """
 import eventlet
 from nameko.extensions import DependencyProvider
@@ -13,6 +18,7 @@ from nameko.extensions import DependencyProvider
 from gateway.kept_answers import KeptAnswers, configured_max_age
 from gateway.notices import NoticeListener
 from services.common.clock import Clock
+from services.common.errors import ServiceUnavailable
 
 YEAR_SOURCES = ("access", "scores", "billing")
 DEFAULT_SECONDS = 30
@@ -53,6 +59,8 @@ class KeptYears(KeptAnswers):
             return answer
         asked_at, year = self.generation, str(self.clock.academic_year())
         answer = ask()
+        if answer is None:  # a source did not answer: ask again next time
+            return None
         self.keep(org_id, answer, asked_at, {org_id},
                   lambda: str(self.clock.academic_year()) == year)
         return answer
@@ -60,7 +68,8 @@ class KeptYears(KeptAnswers):
 
 class OrganizationYears(DependencyProvider):
     """`organization_years = OrganizationYears()` in the gateway:
-    `self.organization_years(self, org_id)` (after authorizing the caller)."""
+    `self.organization_years(self, org_id)` (after authorizing the caller) for a page,
+    None when a source does not answer; `strict=True` for the API: its 503 instead."""
 
     notices = NoticeListener()
 
@@ -74,8 +83,15 @@ class OrganizationYears(DependencyProvider):
     def get_dependency(self, worker_ctx):
         kept = self.kept
 
-        def years(service, org_id):
+        def years(service, org_id, strict=False):
+            def ask():
+                try:
+                    return academic_years_of(service, org_id)
+                except ServiceUnavailable:
+                    if strict:
+                        raise
+                    return None
             if not kept.enabled:
-                return academic_years_of(service, org_id)
-            return kept.years(org_id, lambda: academic_years_of(service, org_id))
+                return ask()
+            return kept.years(org_id, ask)
         return years

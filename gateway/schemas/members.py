@@ -38,6 +38,13 @@ class MemberRemovedOut(Schema):
     removed = fields.Boolean()
 
 
+class MemberRestoredOut(Schema):
+    account_id = fields.Integer()
+    organization_id = fields.Integer()
+    academic_year = fields.String()
+    restored = fields.Boolean()
+
+
 class ScoreVisibilityOut(Schema):
     scores_contacts_only = fields.Boolean()
 

@@ -11,7 +11,8 @@ from services.common.clock import as_utc
 ACTIONS = ("access_code_issued", "access_code_redeemed", "access_code_rejected",
            "access_code_held_off", "profile_updated", "organization_updated",
            "access_code_requested", "access_code_request_approved",
-           "access_code_request_declined", "member_removed", "score_visibility_changed")
+           "access_code_request_declined", "member_removed", "member_restored",
+           "score_visibility_changed")
 MAX_ENTRIES = 500
 
 

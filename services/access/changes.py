@@ -18,9 +18,10 @@ def account_changed(work, account_id, reason):
 
 def organization_changed(work, organization_id, reason):
     """A profile or an organization changed: the organization's and, for a district, its
-    schools' (seen through it, and completed by its profile)."""
+    schools' (seen through it, and completed by its profile). Returns their ids."""
     schools = work.session.scalars(select(Organization.id).where(
         Organization.district_id == organization_id))
-    work.emit(ACCESS_CHANGED, {"account_id": None,
-                               "organization_ids": [organization_id, *schools],
+    organization_ids = [organization_id, *schools]
+    work.emit(ACCESS_CHANGED, {"account_id": None, "organization_ids": organization_ids,
                                "reason": reason})
+    return organization_ids

@@ -5,6 +5,7 @@ environment as the services: AMQP_URI, ...).
     .venv/bin/python -m services.access.cli access-code-run 2027-28 [--no-wait]
     .venv/bin/python -m services.access.cli prune-sign-in-attempts
     .venv/bin/python -m services.access.cli announce-profiles
+    .venv/bin/python -m services.access.cli restore-member ORG_ID ACCOUNT_ID [--year 2026-27]
     .venv/bin/python -m services.access.cli failed | replay-failed [id ...]
 
 `import-organizations` imports a CSV file of organizations (columns in
@@ -24,6 +25,11 @@ access service's timer does once a day; a second run the same day does nothing.
 once after deploying a service that keeps what profiles say, so that it learns the
 profiles saved before it was there (vouchers' expiry reminders need the coordinators).
 The services that already knew them apply it as the same profile saved again.
+
+`restore-member` undoes a coordinator's removal of someone from an organization for an
+academic year (default: the current one): that account's next redemption of the year's
+code gives access again. Audited (`member_restored`); it fails (saying so) when there
+was no such removal.
 """
 import services.common.cli_start  # noqa: F401 - first: eventlet patched, quietly
 
@@ -104,6 +110,13 @@ def announce_profiles(access, out):
     return 0
 
 
+def restore_member(access, organization_id, account_id, academic_year, out):
+    restored = access.restore_member(organization_id, account_id, academic_year)
+    print("account {account_id} may redeem the access code of organization "
+          "{organization_id} for {academic_year} again".format(**restored), file=out)
+    return 0
+
+
 def parser():
     commands = argparse.ArgumentParser(prog="python -m services.access.cli",
                                        description="Operations' access-service commands.")
@@ -117,6 +130,12 @@ def parser():
                    help="delete sign-in attempts older than the limits read (once a day)")
     sub.add_parser("announce-profiles",
                    help="announce every complete profile again (profile_updated)")
+    restore = sub.add_parser("restore-member",
+                             help="undo a removal from an organization for a year")
+    restore.add_argument("organization_id", type=int)
+    restore.add_argument("account_id", type=int)
+    restore.add_argument("--year", dest="academic_year", default=None,
+                         help="e.g. 2026-27 (default: the current one)")
     add_failed_event_commands(sub)
     return commands
 
@@ -132,6 +151,10 @@ def main(argv, out=sys.stdout):
     if args.command == "announce-profiles":
         return call_service("access", lambda access: announce_profiles(access, out),
                             timeout=RPC_TIMEOUT)
+    if args.command == "restore-member":
+        return call_service("access", lambda access: restore_member(
+            access, args.organization_id, args.account_id, args.academic_year, out),
+            timeout=RPC_TIMEOUT)
     if args.command == "prune-sign-in-attempts":
         return call_service("access", lambda access: prune_sign_in_attempts(access, out),
                             timeout=RPC_TIMEOUT)

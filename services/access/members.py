@@ -6,7 +6,8 @@ from sqlalchemy import select
 from services.access import audit
 from services.access.changes import account_changed, organization_changed
 from services.access.models import (AccessCodeRequest, Account, Membership,
-                                    MembershipRemoval, OrganizationSettings, Profile)
+                                    MembershipRemoval, Organization, OrganizationSettings,
+                                    Profile)
 from services.common.clock import as_utc
 from services.common.errors import Conflict, Forbidden, NotFound
 
@@ -85,9 +86,17 @@ def _members_of(session, organization_id, year):
 
 def remove_member(work, clock, caller, org, year, account_id):
     """End `account_id`'s access to `org` for `year`, at once (the gateways forget what
-    they kept of it on the notice) and for the year (the code cannot bring it back).
-    A coordinator may leave, but not as the last one: nobody could manage it then."""
+    they kept of it on the notice) and for the year (the code cannot bring it back; only
+    operations' `restore_member` can). Only a profile contact may remove a profile
+    contact. A coordinator may leave, but not as the last one: nobody could manage it
+    then; the organization's row is locked first, so two removals at once cannot both
+    pass that check (SQLite's BEGIN IMMEDIATE already serializes them)."""
     session = work.session
+    session.execute(select(Organization.id).where(Organization.id == org.id)
+                    .with_for_update())
+    if not _manages(session, caller.id, org.id, year):  # removed while waiting for the lock
+        raise NotFound("member_not_found", "You no longer have access to {} in {}."
+                       .format(org.name, year))
     membership = session.get(Membership, (account_id, org.id, year)) \
         if isinstance(account_id, int) else None
     if membership is None:
@@ -96,14 +105,18 @@ def remove_member(work, clock, caller, org, year, account_id):
                            "the district; the district's coordinator can remove it there.")
         raise NotFound("member_not_found", "Nobody with that id has access to {} in {}."
                        .format(org.name, year))
-    if account_id == caller.id:
-        others = session.scalar(select(Membership.account_id).where(
-            Membership.organization_id == org.id, Membership.academic_year == year,
-            Membership.access == "manage", Membership.account_id != caller.id).limit(1))
-        if others is None:
-            raise Conflict("last_manager", "You are the only person who manages {}: "
-                           "removing yourself would leave nobody to manage it.".format(org.name))
     removed = session.get(Account, account_id)
+    contacts = profile_contacts(session, org.id)
+    if removed.email in contacts and caller.email not in contacts:
+        raise Forbidden("profile_contact_protected", "{} is named in the profile of {} as "
+                        "its CLEP coordinator or second contact: only one of those two can "
+                        "remove them.".format(removed.name, org.name))
+    others = session.scalar(select(Membership.account_id).where(
+        Membership.organization_id == org.id, Membership.academic_year == year,
+        Membership.access == "manage", Membership.account_id != account_id).limit(1))
+    if others is None and membership.access == "manage":
+        raise Conflict("last_manager", "You are the only person who manages {}: "
+                       "removing yourself would leave nobody to manage it.".format(org.name))
     session.delete(membership)
     session.merge(MembershipRemoval(account_id=account_id, organization_id=org.id,
                                     academic_year=year, removed_at=clock.now(),
@@ -117,13 +130,41 @@ def remove_member(work, clock, caller, org, year, account_id):
             "removed": True}
 
 
+def _manages(session, account_id, organization_id, year):
+    """Read now, not from the session's identity map: another removal may have committed
+    while this one waited for the lock."""
+    return session.scalar(select(Membership.account_id).where(
+        Membership.account_id == account_id, Membership.organization_id == organization_id,
+        Membership.academic_year == year, Membership.access == "manage")) is not None
+
+
+def restore_member(work, clock, organization_id, account_id, year):
+    """Operations' undo of a removal: the year's code lets the account in again (it
+    redeems it as before; nothing is granted here). 404 `removal_not_found`."""
+    session = work.session
+    removal = session.get(MembershipRemoval, (account_id, organization_id, year))
+    if removal is None:
+        raise NotFound("removal_not_found", "Account {} was not removed from organization {} "
+                       "in {}.".format(account_id, organization_id, year))
+    account = session.get(Account, account_id)
+    session.delete(removal)  # no notice: refusals are never kept, the next code is asked
+    audit.record(session, clock, "member_restored", organization_id=organization_id,
+                 academic_year=year, restored_account_id=account_id,
+                 restored_email=account.email if account else None,
+                 removed_at=as_utc(removal.removed_at).isoformat(),
+                 removed_by=removal.removed_by)
+    return {"account_id": account_id, "organization_id": organization_id,
+            "academic_year": year, "restored": True}
+
+
 def _through_district(session, org, year, account_id):
     return org.district_id is not None and isinstance(account_id, int) and \
         session.get(Membership, (account_id, org.district_id, year)) is not None
 
 
 def set_scores_contacts_only(work, clock, caller, org, contacts_only):
-    """The organization's rule; the gateways forget what they kept of it at once."""
+    """The organization's rule; the gateways forget what they kept of it at once, the
+    calling process before it answers (for a district, of its schools too)."""
     session = work.session
     settings = session.get(OrganizationSettings, org.id) or \
         OrganizationSettings(organization_id=org.id, scores_contacts_only=False)
@@ -132,8 +173,12 @@ def set_scores_contacts_only(work, clock, caller, org, contacts_only):
     settings.updated_at = clock.now()
     settings.updated_by = caller.id
     session.add(settings)
+    changed = [org.id]
     if before != settings.scores_contacts_only:
-        organization_changed(work, org.id, "score_visibility_changed")
+        changed = organization_changed(work, org.id, "score_visibility_changed")
         audit.record(session, clock, "score_visibility_changed", account_id=caller.id,
                      organization_id=org.id, contacts_only=settings.scores_contacts_only)
-    return {"scores_contacts_only": settings.scores_contacts_only}
+    # organization_ids: whose kept answers the calling gateway process forgets at once
+    # (the organization and a district's schools); the gateway does not pass it on
+    return {"scores_contacts_only": settings.scores_contacts_only,
+            "organization_ids": changed}

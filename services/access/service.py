@@ -360,13 +360,24 @@ class AccessService(failed_events.FailedEventsRpc):
     @rpc
     def remove_member(self, token, organization_id, account_id):
         """End an account's access to the organization for this academic year (manage
-        access); 404 `member_not_found`, 409 `last_manager` (removing yourself as the only
-        one who manages it), 409 `access_through_district`. Audited; gateways forget at
-        once (`access_changed`)."""
+        access); 404 `member_not_found`, 403 `profile_contact_protected` (the profile's
+        coordinator or second contact, removed by someone who is neither), 409
+        `last_manager` (removing the only one who manages it), 409
+        `access_through_district`. Audited; gateways forget at once (`access_changed`)."""
         with self.db.transaction() as work:
             account, org = self._managed(work.session, token, organization_id)
             return members.remove_member(work, self.clock, account, org,
                                          str(self.clock.academic_year()), account_id)
+
+    @rpc
+    def restore_member(self, organization_id, account_id, academic_year=None):
+        """Operations' undo of a removal from `academic_year` (default: the current one):
+        the account may redeem the year's code again (404 `removal_not_found`). Audited
+        (`member_restored`)."""
+        year = str(AcademicYear.parse(academic_year) if academic_year is not None
+                   else self.clock.academic_year())
+        with self.db.transaction() as work:
+            return members.restore_member(work, self.clock, organization_id, account_id, year)
 
     @rpc
     def set_score_visibility(self, token, organization_id, data):

@@ -97,6 +97,9 @@ def test_a_school_lists_its_districts_people_read_only_and_cannot_remove_them(ac
     with pytest.raises(Forbidden) as read_only:  # the district's people only read the school
         access.organization_members(dana, school["id"])
     assert read_only.value.code == "read_only_access"
+    # the district's rule concerns its schools: the answer names them, for the gateway
+    assert access.set_score_visibility(dana, district["id"], {"scores_contacts_only": True}) \
+        == {"scores_contacts_only": True, "organization_ids": [district["id"], school["id"]]}
 
 
 def test_removing_someone_ends_their_access_at_once_and_for_the_year(access, school,
@@ -157,7 +160,8 @@ def test_scores_can_be_kept_to_the_coordinator_and_alternate(access, school):
     assert access.authorize(robin, org["id"], "scores")["access"] == "manage"
 
     assert access.set_score_visibility(school["casey"], org["id"], {
-        "scores_contacts_only": True}) == {"scores_contacts_only": True}
+        "scores_contacts_only": True}) == {"scores_contacts_only": True,
+                                           "organization_ids": [org["id"]]}
 
     with pytest.raises(Forbidden) as restricted:
         access.authorize(robin, org["id"], "scores")
@@ -198,3 +202,83 @@ def test_academic_years_access_has_data_of(access, school, dispatch, wait_for):
     wait_for(lambda: "2024-25" in access.academic_years(org["id"]))
     assert access.academic_years(org["id"]) == ["2027-28", "2026-27", "2024-25"]
     assert access.academic_years(999999) == []
+
+
+def test_only_a_profile_contact_removes_a_profile_contact(access, school):
+    """Everyone who redeems the code manages; the profile's two contacts are kept from
+    being removed by anyone else (else any member could lock the coordinator out)."""
+    org = school["org"]
+    pat_id, pat = account(access, "pat@school.example", "Pat Principal")
+    robin_id, robin = account(access, "robin@school.example", "Robin Teacher")
+    for token in (pat, robin):
+        redeem(access, token, org, school["code"])
+
+    for contact_id in (school["casey_id"], pat_id):
+        with pytest.raises(Forbidden) as protected:
+            access.remove_member(robin, org["id"], contact_id)
+        assert protected.value.code == "profile_contact_protected"
+    assert access.authorize(school["casey"], org["id"], "manage")["access"] == "manage"
+    assert access.audit_entries(organization_id=org["id"], action="member_removed") == []
+
+    access.remove_member(pat, org["id"], robin_id)  # a contact removes anyone
+    access.remove_member(pat, org["id"], school["casey_id"])  # and the other contact
+    with pytest.raises(NotFound):
+        access.authorize(school["casey"], org["id"])
+
+
+def test_operations_undoes_a_removal_and_the_code_lets_them_in_again(access, school):
+    org = school["org"]
+    robin_id, robin = account(access, "robin@school.example", "Robin Teacher")
+    redeem(access, robin, org, school["code"])
+    access.remove_member(school["casey"], org["id"], robin_id)
+
+    restored = access.restore_member(org["id"], robin_id, "2026-27")
+
+    assert restored == {"account_id": robin_id, "organization_id": org["id"],
+                        "academic_year": "2026-27", "restored": True}
+    with pytest.raises(NotFound):  # nothing is granted: the code is redeemed again
+        access.authorize(robin, org["id"])
+    redeem(access, robin, org, school["code"])
+    assert access.authorize(robin, org["id"], "manage")["access"] == "manage"
+    entry = access.audit_entries(organization_id=org["id"], action="member_restored")[0]
+    assert entry["account"] is None
+    assert entry["detail"]["restored_account_id"] == robin_id
+    assert entry["detail"]["restored_email"] == "robin@school.example"
+    assert entry["detail"]["academic_year"] == "2026-27"
+    with pytest.raises(NotFound) as again:
+        access.restore_member(org["id"], robin_id)  # the current year by default
+    assert again.value.code == "removal_not_found"
+
+
+def test_two_managers_removing_each_other_at_once_leave_one(access, rpc):
+    """The last-manager check holds under concurrency: the organization's row is locked
+    first (on PostgreSQL; SQLite's writers are serialized), so the second removal sees the
+    first. Without the lock both commit and nobody manages the organization."""
+    ann_id, ann = account(access, "ann@school.example", "Ann")
+    bob_id, bob = account(access, "bob@school.example", "Bob")
+    for round_ in range(6):
+        org = access.register_organization(dict(SCHOOL, name="School {}".format(round_),
+                                                district_id=None))
+        code = access.issue_access_code(org["id"], "2026-27")["access_code"]
+        for token in (ann, bob):
+            redeem(access, token, org, code)
+        calls = [rpc.access.remove_member.call_async(ann, org["id"], bob_id),
+                 rpc.access.remove_member.call_async(bob, org["id"], ann_id)]
+        outcomes = []
+        for call in calls:
+            try:
+                outcomes.append(call.result()["removed"])
+            except (Conflict, NotFound) as refused:
+                outcomes.append(refused.code)
+        assert outcomes.count(True) == 1, outcomes
+        managers = [m for token in (ann, bob)
+                    for m in _managers_seen_by(access, token, org["id"])]
+        assert len(managers) == 1, managers
+
+
+def _managers_seen_by(access, token, org_id):
+    try:
+        return [m["account_id"] for m in access.organization_members(token, org_id)["members"]
+                if m["access"] == "manage"]
+    except NotFound:
+        return []

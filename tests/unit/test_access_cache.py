@@ -36,6 +36,10 @@ class FakeAccess:
     def update_profile(self, token, org_id, data):
         self.calls.append(("update_profile", token, org_id))
 
+    def set_score_visibility(self, token, org_id, data):
+        self.calls.append(("set_score_visibility", token, org_id))
+        return {"scores_contacts_only": True, "organization_ids": [org_id, 5]}
+
 
 class Ticking:
     def __init__(self):
@@ -164,6 +168,19 @@ def test_a_profile_saved_here_is_forgotten_here(setting):
     proxy.update_profile("t1", 5, {})
     proxy.authorize("t1", 5, require_profile=False)
     proxy.authorize("t2", 5)
+    assert asked(access) == 4
+
+
+def test_a_districts_score_rule_set_here_forgets_its_schools_here(setting):
+    access, proxy, _, _ = setting  # 6, a district; 5, its school
+    proxy.authorize("t2", 5, need="scores")  # a district person's answer on the school
+    proxy.authorize("t2", 6, need="scores")
+
+    answer = proxy.set_score_visibility("t1", 6, {"scores_contacts_only": True})
+
+    assert answer == {"scores_contacts_only": True}  # the ids are the gateway's only
+    proxy.authorize("t2", 5, need="scores")
+    proxy.authorize("t2", 6, need="scores")
     assert asked(access) == 4
 
 
