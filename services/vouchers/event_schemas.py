@@ -25,6 +25,12 @@ class ProfileUpdated(EventSchema):
     expiry_reminders = Bool(load_default=True)  # absent from events before the setting
 
 
+class ExpiryReminderDue(EventSchema):
+    order_id = Int(required=True)
+    organization_id = Int(required=True)
+    threshold_days = Int(required=True)
+
+
 class GenerationChunkQueued(EventSchema):
     batch_id = Int(required=True)
     chunk_no = Int(required=True)

@@ -12,23 +12,34 @@ still unused and given to nobody, with a link to the order's page in the portal.
   the expiration date, nothing.
 - **Once per order and threshold**, whatever the replicas: the `expiry_reminders` row of
   (order, threshold) is the guard, inserted by the one transaction that decides the mail
-  (as the June 30 close's `year_closures` row). The mail goes out after that commit; a mail
-  lost to a crash in between is logged, never sent twice.
+  (as the June 30 close's `year_closures` row). That transaction also writes one
+  `expiry_reminder_due` event per reminder to the outbox; this service's own handler of
+  it (`reminder_to_send`, then `record_sent`) mails it, one reminder per event, as
+  `voucher_email_requested` mails a code. The handler records the event as handled before
+  it sends: a crash, a stop or a redelivery loses at most the one mail in flight (logged,
+  `sent_at` stays empty), never sends it twice; the reminders decided with it are still
+  in the queue for the next process.
 - **Not sent, and not recorded** (so a later check may still send it) while nothing of
   the order is left unused and unassigned, while the organization has no coordinator on
-  file, or while its profile turns reminders off.
+  file, or while its profile turns reminders off: checked when the reminder is decided,
+  and again by the handler, which forgets the row (rather than sending) if that changed
+  in between.
 """
 import re
 from collections import namedtuple
 from datetime import timedelta
 
-from sqlalchemy import and_, func, select, update
+from nameko.extensions import DependencyProvider
+from nameko.messaging import QueueConsumer
+from sqlalchemy import and_, delete, func, select, update
 
 from services.common.database import insert_ignoring_duplicates
+from services.common.queues import TypedEventHandler
 from services.vouchers.models import (ExpiryReminder, OrganizationContact, Voucher,
                                       VoucherAssignment, VoucherBatch)
 
 DEFAULT_DAYS = (30, 7)
+EXPIRY_REMINDER_DUE = "expiry_reminder_due"
 
 Reminder = namedtuple("Reminder", "order_id organization_id threshold expiration_date "
                                   "days_left unused to name")
@@ -37,15 +48,46 @@ Reminder = namedtuple("Reminder", "order_id organization_id threshold expiration
 def thresholds_from(setting):
     """The thresholds (days before expiry) of the `EXPIRY_REMINDER_DAYS` setting ("30,7"),
     largest first; an empty setting is the default. Anything but positive whole days is
-    refused (the timer's error is logged at each check) rather than read as something
-    else."""
+    refused rather than read as something else (`Thresholds`: the process does not
+    start)."""
     if setting is None or str(setting).strip() == "":
         return DEFAULT_DAYS
     parts = [part.strip() for part in str(setting).split(",") if part.strip()]
     if not parts or not all(part.isdigit() and int(part) > 0 for part in parts):
-        raise ValueError("EXPIRY_REMINDER_DAYS: positive whole days, comma-separated "
-                         "(like 30,7), not {!r}".format(setting))
+        raise ValueError("EXPIRY_REMINDER_DAYS (CLEP_EXPIRY_REMINDER_DAYS): positive whole "
+                         "days, comma-separated (like 30,7), not {!r}".format(setting))
     return tuple(sorted({int(part) for part in parts}, reverse=True))
+
+
+class Thresholds(DependencyProvider):
+    """The reminders' thresholds, read from the config once, when the process starts: a
+    setting that is not whole days stops the start (ValueError) instead of failing every
+    check."""
+
+    def setup(self):
+        self.thresholds = thresholds_from(self.container.config.get("EXPIRY_REMINDER_DAYS"))
+
+    def get_dependency(self, worker_ctx):
+        return self.thresholds
+
+
+class OneReminderAtATime(QueueConsumer):
+    """The consumer of `expiry_reminder_due` (a connection of its own, as the chunk
+    queue's): a process holds one reminder at a time, not `max_workers` (10) of them. The
+    mails of a June 30 spread over every process, SMTP gets one connection per process, and
+    a process killed while mailing loses the one mail it was sending; the reminders it had
+    not started go back to the queue for the others."""
+
+    @property
+    def prefetch_count(self):
+        return 1
+
+
+class ReminderEventHandler(TypedEventHandler):
+    queue_consumer = OneReminderAtATime()
+
+
+reminder_handler = ReminderEventHandler.decorator
 
 
 def due_threshold(expiration_date, today, thresholds):
@@ -99,8 +141,9 @@ def due_reminders(session, today, thresholds):
 
 
 def claim_due(work, clock, thresholds):
-    """Decide the reminders due today and record each (the guard: its row); returns those
-    this transaction recorded, to be mailed once it commits."""
+    """Decide the reminders due today: record each (the guard: its row) and write its
+    `expiry_reminder_due` event, mailed by this service's handler once this commits.
+    Returns the reminders this transaction recorded."""
     session, today = work.session, clock.today()
     claimed = []
     for row, threshold, left in due_reminders(session, today, thresholds):
@@ -109,10 +152,40 @@ def claim_due(work, clock, thresholds):
                 "organization_id": row.organization_id, "unused": left,
                 "sent_to": row.coordinator_email, "decided_at": clock.now()}]) != 1:
             continue  # another replica's transaction recorded it first
+        work.emit(EXPIRY_REMINDER_DUE, {"order_id": row.order_id,
+                                        "organization_id": row.organization_id,
+                                        "threshold_days": threshold})
         claimed.append(Reminder(row.order_id, row.organization_id, threshold,
                                 row.expiration_date, (row.expiration_date - today).days,
                                 left, row.coordinator_email, row.coordinator_name))
     return claimed
+
+
+def reminder_to_send(work, clock, event):
+    """The Reminder an `expiry_reminder_due` event is to mail, now: to the coordinator on
+    file, with the codes left now. None when it is no longer to be sent: already sent
+    (`sent_at`), or the order is past its expiration date; and None, its row forgotten so
+    that a later check decides it again, when the coordinator turned reminders off or is
+    no longer on file, or nothing is left unused and unassigned."""
+    session, today = work.session, clock.today()
+    this = (ExpiryReminder.order_id == event["order_id"],
+            ExpiryReminder.threshold_days == event["threshold_days"])
+    recorded = session.execute(select(ExpiryReminder.sent_at).where(*this)).first()
+    if recorded is None or recorded.sent_at is not None:
+        return None
+    batch = session.execute(
+        select(VoucherBatch.id, VoucherBatch.organization_id, VoucherBatch.expiration_date)
+        .where(VoucherBatch.order_id == event["order_id"])).first()
+    if batch is None or batch.expiration_date < today:
+        return None
+    contact = session.get(OrganizationContact, batch.organization_id)
+    left = unused_unassigned(session, [batch.id]).get(batch.id)
+    if contact is None or not contact.expiry_reminders or not left:
+        session.execute(delete(ExpiryReminder).where(*this))
+        return None
+    return Reminder(event["order_id"], batch.organization_id, event["threshold_days"],
+                    batch.expiration_date, (batch.expiration_date - today).days, left,
+                    contact.coordinator_email, contact.coordinator_name)
 
 
 def unused_unassigned(session, batch_ids):
@@ -128,9 +201,11 @@ def unused_unassigned(session, batch_ids):
 
 
 def record_sent(work, clock, reminder):
+    """The reminder went out: when, to whom, with which count."""
     work.session.execute(update(ExpiryReminder).where(and_(
         ExpiryReminder.order_id == reminder.order_id,
-        ExpiryReminder.threshold_days == reminder.threshold)).values(sent_at=clock.now()))
+        ExpiryReminder.threshold_days == reminder.threshold)).values(
+            sent_at=clock.now(), sent_to=reminder.to, unused=reminder.unused))
 
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")

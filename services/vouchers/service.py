@@ -5,8 +5,9 @@ RPC: `csv_page`, `usage`, `legacy_usage`, `usage_summary`, `voucher`, `assign_vo
 `unassign_voucher`, `assign_next_vouchers`, `upload_assignments`, `email_voucher`,
 `email_vouchers`, `redeem_vouchers`, `import_legacy_vouchers`, `close_academic_year`.
 Consumes `order_placed` (orders), `exam_recorded` (scores) and its own
-`generation_chunk_queued` and `voucher_email_requested`; emits `generation_chunk_queued`,
-`voucher_email_requested`, `voucher_chunk_generated`, `vouchers_generated`,
+`generation_chunk_queued`, `voucher_email_requested` and `expiry_reminder_due`; emits
+`generation_chunk_queued`, `voucher_email_requested`, `expiry_reminder_due`,
+`voucher_chunk_generated`, `vouchers_generated`,
 `voucher_redeemed`, `registration_cancelled` and the gateways' notice `vouchers_changed`.
 Timers close each academic year once its June 30 is over, cancel each day the tickets
 whose complete_by has passed, and remind coordinators of codes left before they expire
@@ -57,6 +58,7 @@ class VouchersService(failed_events.FailedEventsRpc):
     clock = ClockProvider()
     config = Config()
     mailer = MailerProvider()  # a code mailed to its student, when the coordinator asks
+    reminder_days = expiry_reminders.Thresholds()  # EXPIRY_REMINDER_DAYS, read at start
 
     @rpc
     def health(self):
@@ -277,26 +279,44 @@ class VouchersService(failed_events.FailedEventsRpc):
                 expiry_reminders.keep_coordinator(work.session, self.clock.now(), event)
 
     @ConfiguredTimer.decorator("EXPIRY_REMINDER_CHECK_SECONDS", EXPIRY_REMINDER_CHECK_SECONDS)
-    def send_expiry_reminders(self):
-        """Every few minutes on every replica: mail the coordinators the reminders due today
+    def decide_expiry_reminders(self):
+        """Every few minutes on every replica: decide the reminders due today
         (EXPIRY_REMINDER_DAYS before an order's codes expire). Each reminder's row, inserted
-        by the one transaction that decides it, makes it go out once."""
-        thresholds = expiry_reminders.thresholds_from(self.config.get("EXPIRY_REMINDER_DAYS"))
+        by the one transaction that decides it, makes it go out once; that transaction
+        writes one `expiry_reminder_due` per reminder, each mailed by `send_expiry_reminder`
+        on whichever process takes it."""
         with self.db.reader() as session:  # most checks find nothing: no write transaction
-            if not expiry_reminders.due_reminders(session, self.clock.today(), thresholds):
-                return
+            due = expiry_reminders.due_reminders(session, self.clock.today(),
+                                                 self.reminder_days)
+        if not due:
+            return
         with self.db.transaction() as work:
-            due = expiry_reminders.claim_due(work, self.clock, thresholds)
-        portal = public_url(self.config)
-        for reminder in due:  # after the commit: SMTP may yield, never inside a unit of work
-            try:
-                self.mailer.send(*expiry_reminders.mail(reminder, portal))
-            except Exception:
-                log.exception("reminder of order %s's codes (%s days before they expire) "
-                              "not sent", reminder.order_id, reminder.threshold)
-                continue
-            with self.db.transaction() as work:
-                expiry_reminders.record_sent(work, self.clock, reminder)
-            log.info("reminded the coordinator of organization %s: %s codes of order %s "
-                     "unused, %s days before they expire", reminder.organization_id,
-                     reminder.unused, reminder.order_id, reminder.threshold)
+            expiry_reminders.claim_due(work, self.clock, self.reminder_days)
+
+    @consumes("vouchers", expiry_reminders.EXPIRY_REMINDER_DUE,
+              schema=events_in.ExpiryReminderDue, entrypoint=expiry_reminders.reminder_handler)
+    def send_expiry_reminder(self, event):
+        """A reminder decided by the timer, one at a time per process: handled once
+        (recorded before it is sent: a mail lost to a crash is logged, never sent twice),
+        after the commit, if it is still to be sent (not sent yet, the coordinator wants
+        it, codes are left unused and unassigned)."""
+        with self.db.transaction() as work:
+            if not work.first_delivery(event["event_id"], "send_expiry_reminder"):
+                return
+            reminder = expiry_reminders.reminder_to_send(work, self.clock, event)
+        if reminder is None:
+            log.info("reminder of order %s's codes (%s days before they expire) not sent: "
+                     "sent already, past expiry, turned off or nothing left to give out",
+                     event["order_id"], event["threshold_days"])
+            return
+        try:  # after the commit: SMTP may yield, never inside a unit of work
+            self.mailer.send(*expiry_reminders.mail(reminder, public_url(self.config)))
+        except Exception:
+            log.exception("reminder of order %s's codes (%s days before they expire) "
+                          "not sent", reminder.order_id, reminder.threshold)
+            return
+        with self.db.transaction() as work:
+            expiry_reminders.record_sent(work, self.clock, reminder)
+        log.info("reminded the coordinator of organization %s: %s codes of order %s "
+                 "unused, %s days before they expire", reminder.organization_id,
+                 reminder.unused, reminder.order_id, reminder.threshold)

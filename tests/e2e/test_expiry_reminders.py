@@ -5,8 +5,8 @@ are unused and given to nobody, with the order's link; a coordinator who turned 
 off in the profile (the portal's checkbox) gets none. The program clock starts on May 1,
 2027; the vouchers processes are then restarted with their clock moved on, as if the time
 had passed."""
+import os
 import re
-import time
 
 import pytest
 
@@ -22,6 +22,7 @@ MAY_1 = "2027-05-01T15:00:00+00:00"
 MAY_31 = "2027-05-31T16:00:00+00:00"    # noon in New York, 30 days before June 30
 JUNE_23 = "2027-06-23T16:00:00+00:00"   # 7 days before
 VOUCHERS = ["vouchers-1", "vouchers-2"]
+CHECKED = "timer decide_expiry_reminders: ok"  # the line each check of a process logs
 
 
 @pytest.fixture(scope="module")
@@ -36,6 +37,17 @@ def system_env(tmp_path_factory, smtp):
         env.update(CLEP_CLOCK_NOW=MAY_1, CLEP_EXPIRY_REMINDER_CHECK_SECONDS="1",
                    CLEP_SMTP_HOST=smtp.host, CLEP_SMTP_PORT=str(smtp.port))
         yield env
+
+
+def log_size(system, name):
+    return os.path.getsize(system.log_path(name))
+
+
+def checks_since(system, name, since):
+    """How many checks for reminders the process finished after byte `since` of its log."""
+    with open(system.log_path(name), "rb") as log:
+        log.seek(since)
+        return log.read().decode("utf-8", errors="replace").count(CHECKED)
 
 
 def reminders_to(smtp, address):
@@ -88,7 +100,11 @@ def test_a_reminder_a_month_and_a_week_before_once_each_on_two_replicas(
     portal.assign_voucher(account, school["id"], order["id"], codes[1], student_name="Alan")
     system.restart(VOUCHERS, {"CLEP_CLOCK_NOW": JUNE_23})
     wait_until(lambda: len(reminders_to(smtp, account.email)) == 2, "the week's reminder")
-    time.sleep(3)  # both replicas' timers tick a few more times
+    # both replicas check again, after the mail: a process's checks run one after another,
+    # so the second to finish after this point began after it, with the week's row there
+    marks = {name: log_size(system, name) for name in VOUCHERS}
+    wait_until(lambda: all(checks_since(system, name, marks[name]) >= 2 for name in VOUCHERS),
+               "both vouchers processes checking again")
     month_again, week = reminders_to(smtp, account.email)
     assert month_again["Message-ID"] == month["Message-ID"]
     assert week["Subject"].startswith("CLEP voucher order {}: 1 unused".format(order["id"]))

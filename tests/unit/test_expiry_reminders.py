@@ -3,9 +3,11 @@ which reminder is due on which day, once per order and threshold, only with code
 unused and unassigned, only to a coordinator who wants them; and the profile's setting in
 access that turns them off."""
 from datetime import date, datetime, timezone
+from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import select
+
 
 from services.access import audit
 from services.access.profiles import update_profile
@@ -14,6 +16,7 @@ from services.vouchers.codes import generate_codes
 from services.vouchers.models import ExpiryReminder, Voucher, VoucherAssignment
 from tests.unit import test_access_profiles
 from tests.unit.test_access_profiles import PROFILE, profile_events
+from tests.unit.test_generation import events
 from tests.unit.test_redemption import make_batch
 
 DAYS = (30, 7)
@@ -60,6 +63,29 @@ def test_a_threshold_that_is_not_whole_days_is_refused(setting):
         reminders.thresholds_from(setting)
 
 
+def thresholds_provider(setting):
+    provider = reminders.Thresholds()
+    provider.container = SimpleNamespace(config={"EXPIRY_REMINDER_DAYS": setting})
+    return provider
+
+
+def test_the_setting_is_read_once_when_the_process_starts():
+    provider = thresholds_provider("7, 30")
+    provider.setup()
+    provider.container.config["EXPIRY_REMINDER_DAYS"] = "a month"  # read no more
+    assert provider.get_dependency(None) == (30, 7)
+
+
+def test_a_bad_setting_stops_the_start():
+    with pytest.raises(ValueError, match=r"CLEP_EXPIRY_REMINDER_DAYS.*'a month'"):
+        thresholds_provider("a month").setup()
+
+
+def test_the_vouchers_service_reads_the_setting_at_start():
+    from services.vouchers.service import VouchersService
+    assert isinstance(VouchersService.reminder_days, reminders.Thresholds)
+
+
 # on a vouchers database
 
 ORG = 7
@@ -99,6 +125,28 @@ def recorded(store):
                                              ExpiryReminder.unused)).all())
 
 
+def due_events(store):
+    return events(store, "expiry_reminder_due")
+
+
+def to_send(store, clock, event):
+    """What the handler of `expiry_reminder_due` would mail now (its unit of work)."""
+    with store.transaction() as work:
+        return reminders.reminder_to_send(work, clock, event)
+
+
+def sent(store, clock, reminder):
+    with store.transaction() as work:
+        reminders.record_sent(work, clock, reminder)
+
+
+def sent_rows(store):
+    with store.reader() as session:
+        return sorted(session.execute(select(
+            ExpiryReminder.order_id, ExpiryReminder.threshold_days, ExpiryReminder.unused,
+            ExpiryReminder.sent_to, ExpiryReminder.sent_at.is_not(None))).all())
+
+
 @pytest.fixture
 def order_of_five(vouchers_store, clock):
     """Order 41 of organization 7: five codes expiring on March 2, 2027; one redeemed, one
@@ -129,6 +177,69 @@ def test_each_reminder_is_decided_once_with_the_codes_left(vouchers_store, clock
     clock.frozen_at = at_noon(date(2027, 3, 2))
     assert claim(vouchers_store, clock) == []
     assert recorded(vouchers_store) == [(41, 7, 2), (41, 30, 3)]
+
+
+def test_each_reminder_decided_is_one_event_to_mail_it(vouchers_store, clock):
+    """The transaction that decides the reminders writes one `expiry_reminder_due` each:
+    the mails go out one per event, each on its own, so a process stopped while mailing
+    June 30's hundreds leaves the rest to the others (they were all lost before)."""
+    keep(vouchers_store, clock)
+    for order_id in (41, 42, 43):
+        make_batch(vouchers_store, clock, generate_codes(2), expiration=date(2027, 6, 30),
+                   order_id=order_id)
+    clock.frozen_at = at_noon(date(2027, 5, 31))
+    assert len(claim(vouchers_store, clock)) == 3
+    assert claim(vouchers_store, clock) == []  # another replica: no second event either
+    events = due_events(vouchers_store)
+    assert [{key: event[key] for key in ("order_id", "organization_id", "threshold_days")}
+            for event in events] == [
+        {"order_id": order_id, "organization_id": ORG, "threshold_days": 30}
+        for order_id in (41, 42, 43)]
+    assert len({event["event_id"] for event in events}) == 3
+
+
+def test_the_event_mails_the_reminder_once_with_the_codes_left_then(vouchers_store, clock,
+                                                                    order_of_five):
+    clock.frozen_at = at_noon(date(2027, 1, 31))
+    claim(vouchers_store, clock)
+    [event] = due_events(vouchers_store)
+    give_out(vouchers_store, clock, order_of_five[2:3])  # between the decision and the mail
+    keep(vouchers_store, clock, name="Lee Jones", email="lee@cass.example.org")
+    clock.frozen_at = at_noon(date(2027, 2, 1))
+    reminder = to_send(vouchers_store, clock, event)
+    assert (reminder.order_id, reminder.organization_id, reminder.threshold,
+            reminder.unused, reminder.days_left, reminder.to, reminder.name) == (
+        41, ORG, 30, 2, 29, "lee@cass.example.org", "Lee Jones")
+    sent(vouchers_store, clock, reminder)
+    assert sent_rows(vouchers_store) == [(41, 30, 2, "lee@cass.example.org", True)]
+    assert to_send(vouchers_store, clock, event) is None  # sent: never again
+
+
+def test_a_reminder_no_longer_wanted_is_not_mailed_and_decided_again_later(
+        vouchers_store, clock, order_of_five):
+    clock.frozen_at = at_noon(date(2027, 1, 31))
+    claim(vouchers_store, clock)
+    [event] = due_events(vouchers_store)
+    keep(vouchers_store, clock, wants=False)  # before the handler took the event
+    assert to_send(vouchers_store, clock, event) is None
+    assert recorded(vouchers_store) == []  # forgotten, as if never decided
+    assert claim(vouchers_store, clock) == []
+    keep(vouchers_store, clock, wants=True)
+    [again] = claim(vouchers_store, clock)
+    assert again.threshold == 30
+    second = due_events(vouchers_store)[1]
+    give_out(vouchers_store, clock, order_of_five[2:])  # nothing left by the time it is sent
+    assert to_send(vouchers_store, clock, second) is None
+    assert recorded(vouchers_store) == []
+
+
+def test_a_reminder_is_not_mailed_past_the_expiration_date(vouchers_store, clock,
+                                                          order_of_five):
+    clock.frozen_at = at_noon(date(2027, 3, 2))
+    claim(vouchers_store, clock)
+    [event] = due_events(vouchers_store)
+    clock.frozen_at = at_noon(date(2027, 3, 3))  # the event waited a day in the queue
+    assert to_send(vouchers_store, clock, event) is None
 
 
 def test_an_order_placed_inside_the_week_gets_only_the_week_s_reminder(vouchers_store, clock,
