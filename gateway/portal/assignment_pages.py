@@ -43,6 +43,26 @@ def list_errors(refusal):
     return errors or {"students": refusal.message}
 
 
+def portal_counts(counts):
+    """The API's counts as the portal shows them: its `unused` (which holds `assigned`)
+    split into the codes not given out ("unused") and those given out ("assigned")."""
+    counts = dict(counts)
+    counts["unused"] -= counts.get("assigned", 0)
+    return counts
+
+
+def portal_status(voucher):
+    """A code as the portal shows it: an unused code given to a student is "assigned"."""
+    if voucher["status"] == "unused" and voucher.get("assignment"):
+        return dict(voucher, status="assigned")
+    return voucher
+
+
+def api_filter(status):
+    """The API's filter for the portal's: the portal's "unused" is not given out."""
+    return "unassigned" if status == "unused" else status
+
+
 class AssignmentPages:
 
     def _order_path(self, org_id, order_id):
@@ -51,7 +71,7 @@ class AssignmentPages:
     def _voucher_page(self, visit, org_id, order_id, voucher_code, errors=None, values=None):
         context = self._organization(visit, org_id, year_of=self._year_of_order(org_id,
                                                                                 order_id))
-        voucher = self.vouchers.voucher(org_id, order_id, voucher_code)
+        voucher = portal_status(self.vouchers.voucher(org_id, order_id, voucher_code))
         current = voucher["assignment"] or {}
         return render("voucher_code.html", status=400 if errors else 200, tab="orders",
                       title="Voucher code {}".format(voucher["voucher_code"]),

@@ -3,7 +3,8 @@ Order History with each order's summary, its codes' usage, and the PO number."""
 import re
 import secrets
 
-from gateway.portal.assignment_pages import AssignmentPages
+from gateway.portal.assignment_pages import (AssignmentPages, api_filter, portal_counts,
+                                             portal_status)
 from gateway.portal.forms import checked, errors_of, typed
 from gateway.portal.pages import local_path, page, redirect, with_flag
 from gateway.portal.render import render
@@ -15,6 +16,8 @@ ORDER_FIELDS = ("quantity", "expiration_date", "po_number")
 ORDER_LABELS = {"quantity": "the number of vouchers, from 1 to 10,000",
                 "expiration_date": "an expiration date",
                 "po_number": "a purchase order number"}
+# the portal's usage filters: "unused" is not given out, "assigned" given out (the API's
+# unused codes are both)
 USAGE_STATUSES = ("unused", "assigned", "redeemed", "used", "cancelled", "expired")
 CODES_PER_PAGE = 100
 
@@ -171,8 +174,10 @@ class OrderPages(AssignmentPages):
     def _order_summary(self, org_id, order, status=None, page_number=1, student=None):
         usage = None
         if order["status"] == "fulfilled":
-            usage = self.vouchers.usage(org_id, order["id"], status, page_number,
+            usage = self.vouchers.usage(org_id, order["id"], api_filter(status), page_number,
                                         CODES_PER_PAGE, student)
+            usage = dict(usage, counts=portal_counts(usage["counts"]),
+                         vouchers=[portal_status(voucher) for voucher in usage["vouchers"]])
         return {"order": order, "usage": usage, "status": status, "student": student}
 
     @page("GET", "/organizations/<int:org_id>/orders/<int:order_id>")

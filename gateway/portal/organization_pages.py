@@ -5,6 +5,7 @@ import re
 import eventlet
 
 from gateway.past_years import authorize_item
+from gateway.portal.assignment_pages import portal_counts
 from gateway.portal.forms import checked, errors_of, nested, typed
 from gateway.portal.pages import page, redirect
 from gateway.portal.render import render
@@ -67,6 +68,11 @@ def profile_from_form(form):
     data.setdefault("coordinator", {})
     data.setdefault("second_contact", {})
     return data
+
+
+def portal_summary(summary):
+    """The year's voucher summary with its counts as the portal shows them."""
+    return dict(summary, counts=portal_counts(summary["counts"]))
 
 
 class OrganizationPages:
@@ -170,6 +176,6 @@ class OrganizationPages:
             fees = {"unavailable": refusal.message}
         return render("summary.html", tab="summary", page_is_tab=True, title="Summary",
                       quote=fees,
-                      vouchers=vouchers.wait(),
+                      vouchers=portal_summary(vouchers.wait()),
                       can_order=context["access"] == "manage" and context["is_current_year"],
                       **context)

@@ -23,8 +23,9 @@ class AssignmentOut(Schema):
 
 class VoucherCodeOut(Schema):
     voucher_code = fields.String()
-    status = fields.String(metadata={"enum": ["unused", "assigned", "redeemed", "used",
-                                              "cancelled", "expired"]})
+    status = fields.String(metadata={
+        "enum": ["unused", "redeemed", "used", "cancelled", "expired"],
+        "description": "a code given to a student stays `unused` until redeemed"})
     assignment = fields.Nested(AssignmentOut, allow_none=True, metadata={
         "description": "the student the code was given to; null when not given out"})
 

@@ -29,8 +29,15 @@ def csv_rows(page):
     order_id, expiration = page["order_id"], page["expiration_date"]
     covered = page["covers_remote_proctoring"]
     students = page.get("students") or [None] * len(page["codes"])
-    return [[code, order_id, expiration, covered, status, *(student or NOBODY)]
+    return [[code, order_id, expiration, covered, status,
+             *(NOBODY if student is None else [kept_text(value) for value in student])]
             for code, status, student in zip(page["codes"], page["statuses"], students)]
+
+
+def kept_text(value):
+    """A student's cell: one that starts with the text marker `'` gets another, since an
+    upload drops one (a name `'Iolani` comes back as it went)."""
+    return "'" + value if isinstance(value, str) and value.startswith("'") else value
 
 
 def order_request(loaded):
@@ -140,10 +147,9 @@ class OrderRoutes(AssignmentRoutes):
 
     @route("GET", "/api/organizations/<int:org_id>/orders/<int:order_id>/vouchers",
            auth="session", tag="orders", query=s.OrderVoucherUsageQuery,
-           response=s.VoucherUsageOut,
+           response=s.OrderVoucherUsageOut,
            errors=(400, 401, 403, 404, 409),
-           summary="Which of the order's codes are unused, assigned (given to a student), "
-                   "redeemed, used, cancelled, expired; by status, or by student.")
+           summary="Which of the order's codes are unused, redeemed, used, cancelled, expired.")
     def voucher_usage(self, call, org_id, order_id):
         self._authorize_order(call, org_id, order_id)
         query = call.query

@@ -3,7 +3,7 @@ from marshmallow import Schema, fields, validate
 
 from gateway.schemas.common import academic_year_text
 from services.common.validation import ID, StrictBoolean, StrictInteger, printable
-from services.vouchers.models import SHOWN_STATUSES
+from services.vouchers.models import SHOWN_STATUSES, USAGE_FILTERS
 from services.orders.schemas import (  # noqa: F401 (the routes' and the portal's inputs)
     FeesIn, OrderIn, PoNumberIn)
 
@@ -56,14 +56,15 @@ class IdempotencyKeyIn(Schema):
 
 
 class VoucherUsageQuery(Schema):
-    status = fields.String(load_default=None, validate=validate.OneOf(SHOWN_STATUSES),
-                           metadata={"description": "`assigned`: given to a student, not "
-                                                    "redeemed yet; `unused`: neither"})
+    status = fields.String(load_default=None, validate=validate.OneOf(SHOWN_STATUSES))
     page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
     per_page = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
 
 
 class OrderVoucherUsageQuery(VoucherUsageQuery):
+    # `assigned` and `unassigned` come after the statuses: the unused codes given to a
+    # student, and those not given out (see VoucherCountsOut.assigned)
+    status = fields.String(load_default=None, validate=validate.OneOf(USAGE_FILTERS))
     student = fields.String(load_default=None, validate=[validate.Length(max=200), printable],
                             metadata={"description": "only codes given to a student whose "
                                                      "name or email holds every word of it"})
@@ -86,14 +87,20 @@ class LegacyVoucherUsageOut(VoucherUsageOut):
 
 
 class VoucherCountsOut(Schema):
-    unused = fields.Integer(metadata={"description": "neither given to a student nor "
-                                                     "redeemed (unused + assigned: the codes "
-                                                     "not redeemed yet)"})
-    assigned = fields.Integer(metadata={"description": "given to a student, not redeemed yet"})
+    unused = fields.Integer()
     redeemed = fields.Integer()
     used = fields.Integer()
     cancelled = fields.Integer()
     expired = fields.Integer()
+    assigned = fields.Integer(metadata={"description": (
+        "the unused codes given to a student: a part of `unused`, not added to it (the "
+        "statuses above add up to the codes; `unused` minus `assigned` are the unused codes "
+        "not given out). The usage view's `status=assigned` lists them, `status=unassigned` "
+        "the other unused codes; each such code stays `unused`, with its `assignment`")})
+
+
+class OrderVoucherUsageOut(VoucherUsageOut):
+    counts = fields.Nested(VoucherCountsOut)
 
 
 class VoucherSummaryOut(Schema):

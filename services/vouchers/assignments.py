@@ -168,6 +168,8 @@ def _record(session, clock, batch, code, existing, wanted):
     existing.given_out_on = wanted["given_out_on"] or (
         existing.given_out_on if existing.student_name == wanted["student_name"]
         else clock.today())
+    if (existing.student_name, existing.student_email) != (wanted["student_name"], email):
+        existing.emailed_at = None  # mailed to the student before, not to this one
     existing.student_name, existing.student_email = wanted["student_name"], email
     existing.assigned_at = clock.now()
 
@@ -193,7 +195,8 @@ def _single(problem):
 
 
 def code_assignment(session, clock, organization_id, order_id, voucher_code):
-    """One code of the order: {voucher_code, status as shown, assignment}."""
+    """One code of the order: {voucher_code, status as shown (`unused` while given out:
+    the assignment says to whom), assignment}."""
     batch = batch_of_order(session, organization_id, order_id)
     code = normalize(voucher_code)
     status = session.scalar(select(Voucher.status).where(
@@ -202,8 +205,7 @@ def code_assignment(session, clock, organization_id, order_id, voucher_code):
         raise NotFound("voucher_not_found", "No such code in this order.")
     assignment = session.get(VoucherAssignment, code)
     return {"voucher_code": display_code(code, batch.legacy),
-            "status": shown_status(status, assignment is not None,
-                                   past_expiration(batch, clock.today())),
+            "status": shown_status(status, past_expiration(batch, clock.today())),
             "assignment": shown(assignment)}
 
 
@@ -216,7 +218,7 @@ def unassign(work, clock, organization_id, order_id, voucher_code):
     status = _statuses(session, batch, [code]).get(code) if code else None
     if status is None:
         raise NotFound("voucher_not_found", "No such code in this order.")
-    status = shown_status(status, False, past_expiration(batch, clock.today()))
+    status = shown_status(status, past_expiration(batch, clock.today()))
     if status != "unused" and session.get(VoucherAssignment, code) is not None:
         raise Conflict("voucher_not_assignable", "This code is {}: who it was given to can "
                        "no longer change.".format(status))
@@ -253,7 +255,7 @@ def assign_next(work, clock, organization_id, order_id, request):
             voucher_code=code, batch_id=batch.id, student_name=student["student_name"],
             student_email=student["student_email"], given_out_on=day,
             assigned_at=clock.now()))
-        given.append({"voucher_code": display_code(code, batch.legacy), "status": "assigned",
+        given.append({"voucher_code": display_code(code, batch.legacy), "status": "unused",
                       "assignment": {"student_name": student["student_name"],
                                      "student_email": student["student_email"],
                                      "given_out_on": day.isoformat(),

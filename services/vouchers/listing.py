@@ -5,7 +5,8 @@ from sqlalchemy import and_, case, func, or_, select
 from services.common.errors import Conflict, InvalidInput, NotFound
 from services.common.validation import PRINTABLE
 from services.vouchers.codes import display_code
-from services.vouchers.models import SHOWN_STATUSES, Voucher, VoucherAssignment, VoucherBatch
+from services.vouchers.models import (SHOWN_STATUSES, USAGE_FILTERS, Voucher, VoucherAssignment,
+                                      VoucherBatch)
 
 MAX_PAGE = 5000
 
@@ -23,12 +24,11 @@ def past_expiration(batch, today):
     return today is not None and batch.expiration_date < today
 
 
-def shown_status(status, assigned, expired):
+def shown_status(status, expired):
     """The status a buyer sees: an unused code past its expiration date is expired (before
-    the close writes it down), and an unused code given to a student is `assigned`."""
-    if status == "unused" and expired:
-        return "expired"
-    return "assigned" if status == "unused" and assigned else status
+    the close writes it down). A code given to a student keeps its status (`unused` until
+    redeemed): its assignment says it is given out."""
+    return "expired" if status == "unused" and expired else status
 
 
 # One page of an order's codes in code order (keyset paging on the (batch_id, code) index),
@@ -68,36 +68,39 @@ def csv_page(session, organization_id, order_id, after_code, limit, today=None):
     return {"order_id": order_id, "expiration_date": batch.expiration_date.isoformat(),
             "covers_remote_proctoring": batch.covers_remote_proctoring,
             "codes": [display_code(row[0], batch.legacy) for row in found],
-            "statuses": [shown_status(row[1], row[2] is not None, expired) for row in found],
+            "statuses": [shown_status(row[1], expired) for row in found],
             # the day as text on both drivers (SQLite gives text, psycopg a date)
             "students": [None if row[2] is None else [row[2], str(row[3]), row[4]]
                          for row in found],
             "next_after": found[-1][0] if more else None}
 
 
-def _check_status(status):
-    if status is not None and status not in SHOWN_STATUSES:
+def _check_status(status, allowed):
+    if status is not None and status not in allowed:
         raise InvalidInput(fields={"status": ["Must be one of {}.".format(
-            ", ".join(SHOWN_STATUSES))]})
+            ", ".join(allowed))]})
 
 
 def _shown_status(today):
-    """`shown_status` in SQL, over vouchers outer-joined to their assignments."""
-    unused = Voucher.status == "unused"
-    expired = (and_(unused, VoucherBatch.expiration_date < today),) if today else ()
-    return case(*((condition, "expired") for condition in expired),
-                (and_(unused, VoucherAssignment.voucher_code.is_not(None)), "assigned"),
-                else_=Voucher.status)
+    """`shown_status` in SQL."""
+    if not today:
+        return Voucher.status
+    return case((and_(Voucher.status == "unused", VoucherBatch.expiration_date < today),
+                 "expired"), else_=Voucher.status)
 
 
-def _counts_by_status(rows, today):
+def _counts_by_status(rows, today, with_assigned=True):
     """{status: codes} from rows of (expiration_date, status, assigned, codes): unused codes
-    past their expiration date count as expired, unused codes given out as assigned. The
-    counts split the codes: `unused` is neither given out nor redeemed."""
+    past their expiration date count as expired. The statuses split the codes; `assigned`
+    (the unused codes given to a student) is a part of `unused`, not added to it."""
     counts = dict.fromkeys(SHOWN_STATUSES, 0)
+    if with_assigned:
+        counts["assigned"] = 0
     for row in rows:
-        counts[shown_status(row.status, row.assigned, past_expiration(row, today))] += \
-            row.codes
+        status = shown_status(row.status, past_expiration(row, today))
+        counts[status] += row.codes
+        if with_assigned and status == "unused" and row.assigned:
+            counts["assigned"] += row.codes
     return counts
 
 
@@ -105,13 +108,14 @@ def _with_assignments(query):
     return query.outerjoin(VoucherAssignment, VoucherAssignment.voucher_code == Voucher.code)
 
 
-def _grouped_counts(session, query, today):
+def _grouped_counts(session, query, today, with_assigned=True):
     assigned = VoucherAssignment.voucher_code.is_not(None)
     return _counts_by_status(session.execute(
         _with_assignments(query.add_columns(
             VoucherBatch.expiration_date, Voucher.status, assigned.label("assigned"),
             func.count().label("codes")))
-        .group_by(VoucherBatch.expiration_date, Voucher.status, assigned)), today)
+        .group_by(VoucherBatch.expiration_date, Voucher.status, assigned)), today,
+        with_assigned)
 
 
 def _student_matches(student):
@@ -126,11 +130,13 @@ def _student_matches(student):
 
 
 def codes_usage(session, batches, status=None, page=1, per_page=100, today=None,
-                student=None):
-    """Counts of the batches' codes by status, and one page of the codes (optionally of one
-    status, or given to a student matching `student`) in code order, each with its status,
-    expiration date and the student it was given to (`assignment`, or null)."""
-    _check_status(status)
+                student=None, filters=USAGE_FILTERS):
+    """Counts of the batches' codes by status (with `assigned`, a part of `unused`, when
+    `filters` has it), and one page of the codes (optionally of one status, or of the unused
+    codes `assigned` or `unassigned`, or given to a student matching `student`) in code
+    order, each with its status, expiration date and the student it was given to
+    (`assignment`, or null)."""
+    _check_status(status, filters)
     ids = [batch.id for batch in batches]
 
     def of_batches(*columns):
@@ -138,13 +144,18 @@ def codes_usage(session, batches, status=None, page=1, per_page=100, today=None,
                 .join(VoucherBatch, VoucherBatch.id == Voucher.batch_id)
                 .where(Voucher.batch_id.in_(ids)))
 
-    counts = _grouped_counts(session, of_batches(), today)
+    counts = _grouped_counts(session, of_batches(), today, "assigned" in filters)
     shown = _shown_status(today)
     listed = _with_assignments(of_batches(
         Voucher.code, shown.label("shown"), VoucherBatch.legacy, VoucherBatch.expiration_date,
         VoucherAssignment.student_name, VoucherAssignment.student_email,
         VoucherAssignment.given_out_on, VoucherAssignment.emailed_at))
-    if status:
+    given = VoucherAssignment.voucher_code.is_not(None)
+    if status == "assigned":
+        listed = listed.where(shown == "unused", given)
+    elif status == "unassigned":
+        listed = listed.where(shown == "unused", ~given)
+    elif status:
         listed = listed.where(shown == status)
     if student and student.strip():
         if not PRINTABLE.fullmatch(student) or len(student) > 200:
@@ -152,7 +163,7 @@ def codes_usage(session, batches, status=None, page=1, per_page=100, today=None,
         listed = listed.where(_student_matches(student))
         total = session.scalar(select(func.count()).select_from(listed.subquery()))
     else:
-        total = counts[status] if status else sum(counts.values())
+        total = _total(counts, status)
     rows = session.execute(listed.order_by(Voucher.code)
                            .offset((page - 1) * per_page).limit(per_page)).all()
     return {"counts": counts,
@@ -169,6 +180,14 @@ def codes_usage(session, batches, status=None, page=1, per_page=100, today=None,
             "page": page, "per_page": per_page, "total": total}
 
 
+def _total(counts, status):
+    if status == "unassigned":
+        return counts["unused"] - counts["assigned"]
+    if status:
+        return counts[status]
+    return sum(counts[shown] for shown in SHOWN_STATUSES)
+
+
 def usage(session, organization_id, order_id, status=None, page=1, per_page=100, today=None,
           student=None):
     """The usage view of an order's codes (see `codes_usage`)."""
@@ -183,13 +202,16 @@ def legacy_usage(session, organization_id, academic_year, status=None, page=1, p
     batches = session.scalars(select(VoucherBatch).where(
         VoucherBatch.organization_id == organization_id,
         VoucherBatch.academic_year == str(academic_year), VoucherBatch.legacy.is_(True))).all()
-    return dict(codes_usage(session, batches, status, page, per_page, today),
+    # legacy codes are never given out: no `assigned` count or filter
+    return dict(codes_usage(session, batches, status, page, per_page, today,
+                            filters=SHOWN_STATUSES),
                 academic_year=str(academic_year))
 
 
 def usage_summary(session, organization_id, academic_year, today=None):
     """The organization's codes of one academic year, across all its batches (orders and
-    legacy imports): how many orders, how many codes ordered, and counts by status.
+    legacy imports): how many orders, how many codes ordered, and counts by status (and
+    `assigned`, the unused codes given to a student: a part of `unused`).
 
     Two grouped queries on the (organization, year) index, whatever the number of codes;
     unused codes of a batch past its expiration date count as expired, as in `usage`.

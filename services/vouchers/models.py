@@ -9,9 +9,12 @@ messaging_tables.add_to(Base.metadata)
 scheduled.add_to(Base.metadata)
 
 STATUSES = ("unused", "redeemed", "used", "cancelled", "expired")
-# what the buyer sees: `assigned` is an unused code given out to a student (not a stored
-# status: an unused code with a voucher_assignments row); `unused` then means not given out
-SHOWN_STATUSES = ("unused", "assigned", "redeemed", "used", "cancelled", "expired")
+# what the buyer sees of a code: the stored statuses (an unused code past its expiration
+# date shows as expired); a code given out to a student is still `unused`
+SHOWN_STATUSES = STATUSES
+# the usage view's filters: a status, or a part of `unused`: `assigned` (given to a student,
+# a voucher_assignments row) or `unassigned` (not given out)
+USAGE_FILTERS = SHOWN_STATUSES + ("assigned", "unassigned")
 
 
 class VoucherBatch(Base):

@@ -1,8 +1,9 @@
 """Giving an order's codes to students through the HTTP API, with the real services
 running: by list, one by one (reassigned, taken back), by uploading the vouchers CSV
 (a bad row applies nothing, the same file twice changes nothing, another order's file is
-refused row by row), the usage view's `assigned` with its filter and search, the summary,
-the CSV round trip, and who may do it."""
+refused row by row), the usage view's `assigned` (a part of `unused`, which keeps its
+meaning) with its filters and search, the summary, the CSV round trip, and who may do
+it."""
 import csv
 import io
 
@@ -35,15 +36,21 @@ def test_codes_given_by_list_one_by_one_reassigned_and_taken_back(portal):
     assert listed.status_code == 201, listed.text
     assert [(row["voucher_code"], row["status"], row["assignment"]["student_email"])
             for row in listed.json()["assignments"]] == [
-        (codes[0], "assigned", "ada@example.org"), (codes[1], "assigned", None)]
+        (codes[0], "unused", "ada@example.org"), (codes[1], "unused", None)]
 
     usage = portal.voucher_usage(account, org, order_id)  # read-your-writes: not the kept one
-    assert usage["counts"] == {"unused": 2, "assigned": 2, "redeemed": 0, "used": 0,
-                               "cancelled": 0, "expired": 0}
-    assert portal.voucher_summary(account, org)["counts"]["assigned"] == 2
+    assert usage["counts"] == {"unused": 4, "redeemed": 0, "used": 0, "cancelled": 0,
+                               "expired": 0, "assigned": 2}
+    assert [row["status"] for row in usage["vouchers"]] == ["unused"] * 4
+    summary = portal.voucher_summary(account, org)["counts"]
+    assert (summary["unused"], summary["assigned"]) == (4, 2)
     found = portal.voucher_usage(account, org, order_id, student="hopper")
     assert [row["voucher_code"] for row in found["vouchers"]] == [codes[1]]
-    assert portal.voucher_usage(account, org, order_id, status="unused")["total"] == 2
+    assert portal.voucher_usage(account, org, order_id, status="unused")["total"] == 4
+    given = portal.voucher_usage(account, org, order_id, status="assigned")
+    assert [row["voucher_code"] for row in given["vouchers"]] == codes[:2]
+    left = portal.voucher_usage(account, org, order_id, status="unassigned")
+    assert [row["voucher_code"] for row in left["vouchers"]] == codes[2:]
 
     again = portal.assign_voucher(account, org, order_id, codes[1], student_name="Alan Turing",
                                   given_out_on="2026-07-01")
@@ -91,11 +98,21 @@ def test_an_upload_applies_every_row_or_none_and_round_trips(portal):
     assert twice.json() == {"rows": 3, "assigned": 0, "unchanged": 3}, twice.text
 
     again = portal.vouchers_csv(account, org, order_id)  # download, fill, upload, download
-    assert again[1][4:] == ["assigned", "Ada Lovelace", "2026-10-14", "ada@example.org"]
-    assert again[2][4:6] == ["assigned", "'=HYPERLINK(\"x\")"]  # never a formula
+    # the status column keeps its values: the student columns say who has the code
+    assert again[1][4:] == ["unused", "Ada Lovelace", "2026-10-14", "ada@example.org"]
+    assert again[2][4:6] == ["unused", "'=HYPERLINK(\"x\")"]  # never a formula
     assert again[3][4:] == ["unused", "", "", ""]
     assert portal.upload_vouchers_csv(account, org, order_id,
                                       as_file(again)).json()["assigned"] == 0
+
+    named = portal.assign_voucher(account, org, order_id, codes[2], student_name="'Iolani")
+    assert named.status_code == 200, named.text
+    third = portal.vouchers_csv(account, org, order_id)
+    assert third[3][5] == "''Iolani"  # one apostrophe is the marker the upload drops
+    assert portal.upload_vouchers_csv(account, org, order_id,
+                                      as_file(third)).json()["assigned"] == 0
+    kept = portal.voucher_usage(account, org, order_id, student="iolani")["vouchers"]
+    assert kept[0]["assignment"]["student_name"] == "'Iolani"
 
     _, _, _, others = order_with_codes(portal, quantity=2)
     foreign = as_file([rows[0]] + [[code, 1, "", "", "", "Bob", "", ""] for code in others])
@@ -167,5 +184,5 @@ def test_a_file_saved_again_by_a_spreadsheet_uploads(portal, tmp_path):
     applied = portal.upload_vouchers_csv(account, org, order_id, resaved)
     assert applied.json() == {"rows": 2, "assigned": 1, "unchanged": 1}, applied.text
     again = portal.vouchers_csv(account, org, order_id)
-    assert again[1][4:] == ["assigned", "Ada Lovelace", "2026-10-14", "ada@example.org"]
-    assert again[2][4:] == ["assigned", "'=Grace", "2026-10-01", ""]
+    assert again[1][4:] == ["unused", "Ada Lovelace", "2026-10-14", "ada@example.org"]
+    assert again[2][4:] == ["unused", "'=Grace", "2026-10-01", ""]

@@ -1,6 +1,7 @@
 """Giving codes to students through the vouchers service's RPCs, in a real container on
 SQLite and PostgreSQL: one code, the next codes to a list, an uploaded CSV (whole or not
-at all, the same file twice changing nothing), the usage view's `assigned`, the
+at all, the same file twice changing nothing), the usage view's `assigned` (a part of
+`unused`: a code given out stays unused), the
 gateways' notice `vouchers_changed` for each change and none for a change of nothing, and
 a code mailed to its student on request (a real SMTP server), once per request."""
 import csv
@@ -33,14 +34,18 @@ def test_codes_given_one_by_one_and_to_a_list(service, rpc, stays):
     codes = download(rpc)["codes"]
     one = rpc.vouchers.assign_voucher(ORGANIZATION_ID, ORDER, codes[4].lower(), {
         "student_name": "Ada Lovelace", "student_email": "ada@example.org"})
-    assert (one["voucher_code"], one["status"]) == (codes[4], "assigned")
+    assert (one["voucher_code"], one["status"]) == (codes[4], "unused")
+    assert one["assignment"]["student_name"] == "Ada Lovelace"
     listed = rpc.vouchers.assign_next_vouchers(ORGANIZATION_ID, ORDER, {"students": [
         {"student_name": "Grace Hopper"}, {"student_name": "Alan Turing"}],
         "given_out_on": "2026-10-01"})
     assert [row["voucher_code"] for row in listed["assignments"]] == codes[:2]
 
     usage = rpc.vouchers.usage(ORGANIZATION_ID, ORDER, "assigned")
-    assert usage["counts"]["assigned"] == 3 and usage["counts"]["unused"] == 2
+    assert usage["counts"]["assigned"] == 3 and usage["counts"]["unused"] == 5
+    assert usage["total"] == 3 and {row["status"] for row in usage["vouchers"]} == {"unused"}
+    rest = rpc.vouchers.usage(ORGANIZATION_ID, ORDER, "unassigned")
+    assert [row["voucher_code"] for row in rest["vouchers"]] == codes[2:4]
     assert [row["assignment"]["student_name"] for row in usage["vouchers"]] == [
         "Grace Hopper", "Alan Turing", "Ada Lovelace"]
     assert rpc.vouchers.usage(ORGANIZATION_ID, ORDER, None, 1, 100, "grace")["total"] == 1
@@ -89,7 +94,7 @@ def test_an_uploaded_file_is_applied_whole_once(service, rpc, stays):
     assert stays(lambda: service.count("vouchers_changed") == 1, duration=1.0)
 
     page = download(rpc)
-    assert page["statuses"][:3] == ["assigned", "unused", "assigned"]
+    assert page["statuses"][:3] == ["unused", "unused", "unused"]  # the column keeps its values
     assert page["students"][0] == ["Ada Lovelace", "2026-10-14", "ada@example.org"]
 
 

@@ -1,7 +1,7 @@
 """Giving an order's codes to students (services/vouchers/assignments.py and the upload's
-reading, assignment_csv.py), on SQLite and on PostgreSQL: the usage view's `assigned`, the
-search by student, everything-or-nothing lists and files, and codes whose student can no
-longer change."""
+reading, assignment_csv.py), on SQLite and on PostgreSQL: the usage view's `assigned` (a
+part of `unused`, which keeps its meaning), the search by student, everything-or-nothing
+lists and files, and codes whose student can no longer change."""
 from datetime import date
 
 import pytest
@@ -56,26 +56,81 @@ def stored(store):
                 for row in session.scalars(select(VoucherAssignment))}
 
 
-def test_a_code_given_out_is_assigned_in_the_counts_and_the_list(store, clock, codes):
+def test_a_code_given_out_stays_unused_and_is_counted_assigned(store, clock, codes):
     answer = assign(store, clock, codes[0], student_name="  Ada  Lovelace ",
                     student_email=" Ada@Example.ORG")
-    assert answer == {"voucher_code": format_code(codes[0]), "status": "assigned",
+    assert answer == {"voucher_code": format_code(codes[0]), "status": "unused",
                       "assignment": {"student_name": "Ada Lovelace",
                                      "student_email": "ada@example.org",
                                      "given_out_on": "2026-10-15", "emailed_at": None}}
     seen = usage(store)
-    assert seen["counts"] == {"unused": 5, "assigned": 1, "redeemed": 0, "used": 0,
-                              "cancelled": 0, "expired": 0}
+    # the statuses keep their meaning and add up to the codes; `assigned` is part of unused
+    assert seen["counts"] == {"unused": 6, "redeemed": 0, "used": 0, "cancelled": 0,
+                              "expired": 0, "assigned": 1}
+    assert list(seen["counts"])[:5] == ["unused", "redeemed", "used", "cancelled", "expired"]
     assert seen["total"] == 6
-    assert seen["vouchers"][0]["status"] == "assigned"
+    assert seen["vouchers"][0]["status"] == "unused"
+    assert seen["vouchers"][0]["assignment"]["student_name"] == "Ada Lovelace"
     assert seen["vouchers"][1]["assignment"] is None
     only = usage(store, status="assigned")
     assert [row["voucher_code"] for row in only["vouchers"]] == [format_code(codes[0])]
-    assert usage(store, status="unused")["total"] == 5
+    assert only["total"] == 1 and only["vouchers"][0]["status"] == "unused"
+    everyone = usage(store, status="unused")
+    assert everyone["total"] == 6 and len(everyone["vouchers"]) == 6
+    rest = usage(store, status="unassigned")
+    assert rest["total"] == 5
+    assert [row["voucher_code"] for row in rest["vouchers"]] == [
+        format_code(code) for code in codes[1:]]
     found = usage(store, student="lovelace ADA")
     assert (found["total"], len(found["vouchers"])) == (1, 1)
     assert usage(store, student="example.org")["total"] == 1
     assert usage(store, student="100%")["total"] == 0
+
+
+def test_a_code_given_out_past_its_expiration_is_expired_not_assigned(store, clock, codes):
+    assign(store, clock, codes[0], student_name="Ada Lovelace")
+    with store.reader() as session:
+        late = listing.usage(session, ORG, ORDER, today=date(2027, 7, 1))
+        assigned = listing.usage(session, ORG, ORDER, status="assigned",
+                                 today=date(2027, 7, 1))
+    assert late["counts"]["expired"] == 6
+    assert (late["counts"]["unused"], late["counts"]["assigned"]) == (0, 0)
+    assert assigned["total"] == 0 and assigned["vouchers"] == []
+
+
+def test_the_legacy_usage_has_no_assigned_count_nor_filter(store, clock, codes):
+    with store.reader() as session:
+        seen = listing.legacy_usage(session, ORG, "2026-27", today=date(2026, 10, 15))
+        assert list(seen["counts"]) == ["unused", "redeemed", "used", "cancelled", "expired"]
+        for status in ("assigned", "unassigned"):
+            with pytest.raises(InvalidInput):
+                listing.legacy_usage(session, ORG, "2026-27", status=status)
+
+
+def test_a_mail_recorded_for_one_student_is_not_shown_for_the_next(store, clock, codes):
+    assign(store, clock, codes[0], student_name="Ada Lovelace",
+           student_email="ada@example.org")
+
+    def mailed():
+        with store.transaction() as work:
+            work.session.execute(update(VoucherAssignment).values(emailed_at=clock.now()))
+
+    mailed()
+    again = assign(store, clock, codes[0], student_name="Ada Lovelace",
+                   student_email="ada@example.org", given_out_on="2026-10-14")
+    assert again["assignment"]["emailed_at"] is not None  # the same student: still mailed
+    other = assign(store, clock, codes[0], student_name="Grace Hopper",
+                   student_email="grace@example.org")
+    assert other["assignment"]["emailed_at"] is None
+    assert usage(store)["vouchers"][0]["assignment"]["emailed_at"] is None
+    mailed()
+    new_address = assign(store, clock, codes[0], student_name="Grace Hopper",
+                         student_email="grace@example.com")
+    assert new_address["assignment"]["emailed_at"] is None
+    mailed()
+    renamed = assign(store, clock, codes[0], student_name="Grace B. Hopper",
+                     student_email="grace@example.com")
+    assert renamed["assignment"]["emailed_at"] is None
 
 
 def test_reassigning_and_unassigning_while_unused(store, clock, codes):
@@ -204,8 +259,25 @@ def test_the_csv_page_and_the_summary_carry_the_assignments(store, clock, codes)
         page = listing.csv_page(session, ORG, ORDER, None, 10, date(2026, 10, 15))
         summary = listing.usage_summary(session, ORG, "2026-27", date(2026, 10, 15))
         count = session.scalar(select(func.count()).select_from(VoucherAssignment))
-    assert page["statuses"][2] == "assigned"
+    assert page["statuses"][2] == "unused"  # the CSV's status column keeps its values
     assert page["students"][2] == ["Ada", "2026-10-02", "ada@example.org"]
     assert page["students"][0] is None
-    assert summary["counts"]["assigned"] == 1 and summary["counts"]["unused"] == 7
+    assert summary["counts"]["assigned"] == 1 and summary["counts"]["unused"] == 8
     assert count == 1
+
+
+def test_a_name_that_starts_with_an_apostrophe_survives_the_csv_round_trip(store, clock,
+                                                                           codes):
+    from gateway.csv_stream import csv_lines
+    from gateway.routes.orders import VOUCHER_CSV_HEADER, csv_rows
+
+    assign(store, clock, codes[0], student_name="'Iolani", student_email="iolani@example.org")
+    assign(store, clock, codes[1], student_name="=Not A Formula")
+    with store.reader() as session:
+        page = listing.csv_page(session, ORG, ORDER, None, 10, date(2026, 10, 15))
+    text = b"".join(csv_lines(VOUCHER_CSV_HEADER, [csv_rows(page)],
+                              text_columns=("voucher_code",))).decode("utf-8")
+    assert ",''Iolani," in text and ",'=Not A Formula," in text
+    assert upload(store, clock, text) == {"assigned": 0, "unchanged": 6, "rows": 6}
+    assert stored(store)[codes[0]][0] == "'Iolani"
+    assert stored(store)[codes[1]][0] == "=Not A Formula"
