@@ -129,12 +129,13 @@ class OrganizationContact(Base):
 class ExpiryReminder(Base):
     """A reminder before an order's codes expire, decided for one threshold (days before
     the expiration date). The primary key is the guard: whoever inserts the row (in the
-    transaction that decides it) mails it; nobody mails it again."""
+    transaction that decides it, with its `expiry_reminder_due` event) has it mailed, by
+    that event's handler; nobody mails it again."""
     __tablename__ = "expiry_reminders"
     order_id = Column(Integer, primary_key=True)
     threshold_days = Column(Integer, primary_key=True)
     organization_id = Column(Integer, nullable=False)
-    unused = Column(Integer, nullable=False)  # unused and given to nobody, when decided
-    sent_to = Column(String(254), nullable=False)
+    unused = Column(Integer, nullable=False)  # unused and unassigned: decided, then mailed
+    sent_to = Column(String(254), nullable=False)  # the coordinator then, then the one mailed
     decided_at = Column(DateTime(timezone=True), nullable=False)
     sent_at = Column(DateTime(timezone=True))  # null: the mail failed (logged) or was lost
