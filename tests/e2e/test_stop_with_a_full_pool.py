@@ -1,8 +1,13 @@
 """SIGTERM to a `nameko run` process whose worker pool is full, with more requests waiting
 for a worker, and every running worker ending in the same turn of the event loop: the
-process answers every request and exits. With nameko's own container it never exits
-(eventlet's waitall() waits on an event the pool has replaced; services/common/graceful.py):
-the bug a prototype here had."""
+process answers every request and exits. With nameko's own container such a stop never
+ends (eventlet's waitall() waits on an event the pool has replaced;
+services/common/graceful.py): tests/unit/test_graceful_stop.py shows that on nameko's
+container itself, deterministically; this is the same stop in a real process.
+
+(A second case here once ran nameko's own container in a real process to show the hang;
+in the whole suite, after the other end-to-end modules, that process sometimes never
+answered at all, for reasons of its own: the in-process test shows the hang without it.)"""
 import http.client
 import os
 import signal
@@ -10,9 +15,6 @@ import subprocess
 import threading
 import time
 from pathlib import Path
-
-import pytest
-import yaml
 
 from scripts.sandbox import free_port
 from scripts.system import PROJECT_ROOT, default_python, nameko_command
@@ -22,20 +24,10 @@ POOL = 4
 REQUESTS = POOL + 2
 
 
-def without_graceful_container(tmp_path):
-    config = yaml.safe_load((PROJECT_ROOT / "config.yaml").read_text())
-    del config["SERVICE_CONTAINER_CLS"]
-    path = tmp_path / "config.yaml"
-    path.write_text(yaml.safe_dump(config))
-    return str(path)
-
-
-@pytest.mark.parametrize("container", ["graceful", "nameko"])
-def test_sigterm_with_the_pool_full(tmp_path, container):
+def test_sigterm_with_the_pool_full_answers_every_request_and_exits(tmp_path):
     port = free_port()
-    config = "config.yaml" if container == "graceful" else without_graceful_container(tmp_path)
     process = subprocess.Popen(
-        nameko_command(default_python()) + ["run", "--config", config,
+        nameko_command(default_python()) + ["run", "--config", "config.yaml",
                                             "tests.e2e.slow_http_service"],
         cwd=PROJECT_ROOT, stdout=(tmp_path / "slow.log").open("wb"), stderr=subprocess.STDOUT,
         env=dict(os.environ, WEB_SERVER_ADDRESS=f"127.0.0.1:{port}", CLEP_MAX_WORKERS=str(POOL),
@@ -60,12 +52,8 @@ def test_sigterm_with_the_pool_full(tmp_path, container):
         except subprocess.TimeoutExpired:
             returncode = None
         log = Path(tmp_path / "slow.log").read_text()
-        if container == "graceful":
-            assert answers == [200] * REQUESTS, log
-            assert returncode == 0, log
-        else:
-            assert "stopping services" in log and returncode is None, \
-                "nameko's container stopped after all: " + log
+        assert answers == [200] * REQUESTS, log
+        assert returncode == 0, log
     finally:
         process.kill()
         process.wait()
