@@ -5,7 +5,8 @@ A test module gets one running system (starting one takes seconds); tests in it 
 independent by registering their own organizations and accounts. A module sets
 `VOUCHER_WORKERS = n` for more vouchers processes, `GATEWAY_WORKERS = n` for more gateway
 processes (sharing the port), `SETTINGS = {...}` for environment variables of its own,
-and `DATABASE = "postgresql"` to put every service on PostgreSQL.
+and `DATABASE = "postgresql"` to put every service on PostgreSQL, and `MAIL = True` for the
+system to mail through the module's `smtp` server.
 """
 import os
 from unittest import mock
@@ -16,13 +17,25 @@ from scripts.sandbox import Sandbox
 from scripts.system import System
 from services.common.config import load_config, public_url as configured_public_url
 from tests.e2e.portal import Portal
+from tests.mail import SmtpServer
+
+
+@pytest.fixture(scope="module")
+def smtp(tmp_path_factory):
+    """A real SMTP server (aiosmtpd on loopback) for the module's system to mail through
+    (a module sets MAIL = True)."""
+    with SmtpServer(tmp_path_factory.mktemp("smtp")) as sink:
+        yield sink
 
 
 @pytest.fixture(scope="module")
 def system_env(request, tmp_path_factory):
+    mail = request.getfixturevalue("smtp") if getattr(request.module, "MAIL", False) else None
     with Sandbox(getattr(request.module, "DATABASE", "sqlite"),
                  data_dir=tmp_path_factory.mktemp("system")) as env:
         env.update(getattr(request.module, "SETTINGS", {}))
+        if mail is not None:
+            env.update(CLEP_SMTP_HOST=mail.host, CLEP_SMTP_PORT=str(mail.port))
         yield env
 
 

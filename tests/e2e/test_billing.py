@@ -12,8 +12,6 @@ import uuid
 
 import pytest
 
-from scripts.sandbox import Sandbox
-from tests.mail import SmtpServer
 from tests.e2e.billing_flow import (invoices_of, order_codes, preview, redeem, report_exam,
                                     run_billing, take_exam, wait_billable, wait_until)
 from tests.e2e.checks import error_of
@@ -23,18 +21,9 @@ YEAR = "2026-27"
 EXAM_FEE, REMOTE_FEE = 9300, 3000
 
 
-@pytest.fixture(scope="module")
-def smtp(tmp_path_factory):
-    with SmtpServer(tmp_path_factory.mktemp("smtp")) as sink:
-        yield sink
-
-
-@pytest.fixture(scope="module")
-def system_env(tmp_path_factory, smtp):
-    with Sandbox("sqlite", data_dir=tmp_path_factory.mktemp("system")) as env:
-        env.update(CLEP_CLOCK_NOW=NOW, CLEP_SMTP_HOST=smtp.host, CLEP_SMTP_PORT=str(smtp.port))
-        env["CLEP_MONTHLY_RUN_CHECK_SECONDS"] = "3600"  # the runs below are operations'
-        yield env
+MAIL = True
+SETTINGS = {"CLEP_CLOCK_NOW": NOW,
+            "CLEP_MONTHLY_RUN_CHECK_SECONDS": "3600"}  # the runs below are operations'
 
 
 @pytest.fixture

@@ -8,13 +8,10 @@ had passed."""
 import os
 import re
 
-import pytest
 
-from scripts.sandbox import Sandbox
 from tests.e2e import service_db
 from tests.e2e.billing_flow import order_codes, wait_until
 from tests.e2e.portal import Browser
-from tests.mail import SmtpServer
 
 DATABASE = "postgresql"
 VOUCHER_WORKERS = 2
@@ -25,18 +22,8 @@ VOUCHERS = ["vouchers-1", "vouchers-2"]
 CHECKED = "timer decide_expiry_reminders: ok"  # the line each check of a process logs
 
 
-@pytest.fixture(scope="module")
-def smtp(tmp_path_factory):
-    with SmtpServer(tmp_path_factory.mktemp("smtp")) as sink:
-        yield sink
-
-
-@pytest.fixture(scope="module")
-def system_env(tmp_path_factory, smtp):
-    with Sandbox(DATABASE, data_dir=tmp_path_factory.mktemp("system")) as env:
-        env.update(CLEP_CLOCK_NOW=MAY_1, CLEP_EXPIRY_REMINDER_CHECK_SECONDS="1",
-                   CLEP_SMTP_HOST=smtp.host, CLEP_SMTP_PORT=str(smtp.port))
-        yield env
+MAIL = True
+SETTINGS = {"CLEP_CLOCK_NOW": MAY_1, "CLEP_EXPIRY_REMINDER_CHECK_SECONDS": "1"}
 
 
 def log_size(system, name):

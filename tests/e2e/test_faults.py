@@ -15,31 +15,20 @@ import uuid
 
 import pytest
 
-from scripts.sandbox import Sandbox
 from tests.e2e.billing_flow import order_codes, redeem, take_exam, wait_billable
 from tests.e2e.checks import wait_for
 from tests.e2e.fault_points import order_half_made, wait_until_blocked
 from tests.e2e.service_db import count_codes_of_order, events, held, rows, scalar
 from tests.e2e.settled import assert_settled
-from tests.mail import SmtpServer
 
 NOW = "2027-01-15T15:00:00+00:00"
 YEAR, NEXT_YEAR = "2026-27", "2027-28"
 
 
-@pytest.fixture(scope="module")
-def smtp(tmp_path_factory):
-    with SmtpServer(tmp_path_factory.mktemp("smtp")) as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
-def system_env(tmp_path_factory, smtp):
-    # one chunk at a time, so that an order is still half made when the test holds a chunk
-    with Sandbox("postgresql", data_dir=tmp_path_factory.mktemp("system"),
-                 env={"CLEP_CLOCK_NOW": NOW, "VOUCHER_CHUNK_PREFETCH": "1",
-                      "CLEP_SMTP_HOST": smtp.host, "CLEP_SMTP_PORT": str(smtp.port)}) as env:
-        yield env
+DATABASE = "postgresql"
+MAIL = True
+# one chunk at a time, so that an order is still half made when the test holds a chunk
+SETTINGS = {"CLEP_CLOCK_NOW": NOW, "VOUCHER_CHUNK_PREFETCH": "1"}
 
 
 @pytest.fixture

@@ -2,27 +2,14 @@
 (aiosmtpd on loopback): one code, then a list; never on its own (giving a code out mails
 nothing); once per request; recorded as `emailed_at`; nothing the coordinator typed in
 the mail; a list with a code that cannot be mailed mails none."""
-import pytest
 
-from scripts.sandbox import Sandbox
 from tests.e2e.checks import error_of, wait_for
 from tests.e2e.test_redemption import order_with_codes
-from tests.mail import SmtpServer
 
 TYPED = "Eve <b>http://phish.example</b>"
 
 
-@pytest.fixture(scope="module")
-def smtp(tmp_path_factory):
-    with SmtpServer(tmp_path_factory.mktemp("smtp")) as sink:
-        yield sink
-
-
-@pytest.fixture(scope="module")
-def system_env(tmp_path_factory, smtp):
-    with Sandbox("sqlite", data_dir=tmp_path_factory.mktemp("system")) as env:
-        env.update(CLEP_SMTP_HOST=smtp.host, CLEP_SMTP_PORT=str(smtp.port))
-        yield env
+MAIL = True  # the system mails through this module's smtp server (tests/e2e/conftest.py)
 
 
 def to(address):
